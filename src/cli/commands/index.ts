@@ -1,0 +1,7 @@
+import type { Command } from "commander";
+import { registerConfig } from "./config.js";
+
+/** Each command lives in its own module; this is the one place that lists them. */
+export function registerCommands(program: Command): void {
+  registerConfig(program);
+}

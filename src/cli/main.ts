@@ -1,0 +1,33 @@
+import { Command, CommanderError } from "commander";
+import { UserError } from "../errors/index.js";
+import { VERSION } from "../version.js";
+import { registerCommands } from "./commands/index.js";
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("clawav")
+    .description("A security watchdog for AI agents: watches from the kernel's side, judges, alerts, enforces.")
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerCommands(program);
+  return program;
+}
+
+/** Runs the CLI; a UserError becomes one line on stderr and its exit code, never a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof UserError) {
+      process.stderr.write(`clawav: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`clawav: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,233 @@
+import { z } from "zod";
+
+// One schema: it gives the TypeScript type (Config), the checks, and the defaults, so the
+// daemon runs with no file at all. Every object is strict: an unknown key is an error.
+
+const severity = z.enum(["info", "warning", "critical"]);
+const secret = z.string().min(1);
+/** Seconds, as a positive number. */
+const seconds = z.number().positive();
+
+const general = z
+  .strictObject({
+    /** Backward compatible single uid (seed 000). */
+    watched_user: z.string().optional(),
+    /** uids (or user names) to watch; empty means every uid >= 1000 except clawav's own. */
+    watched_users: z.array(z.string()).default([]),
+    watch_all_users: z.boolean().default(false),
+    min_alert_level: severity.default("warning"),
+    log_file: z.string().optional(),
+    log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    /** Where clawav keeps its cursor, keys and chain. */
+    state_dir: z.string().default("/var/lib/clawav"),
+    node_id: z.string().optional(),
+    policy_version: z.string().default("builtin"),
+  })
+  .prefault({});
+
+const auditd = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    log_path: z.string().default("/var/log/audit/audit.log"),
+    /** Install clawav's own audit rules (key `clawav`) at start, when root. */
+    install_rules: z.boolean().default(true),
+    /** How often to read the kernel's audit status (lost, backlog). */
+    status_interval: seconds.default(5),
+    /** An event whose EOE never comes is flushed after this many milliseconds. */
+    eoe_timeout_ms: z.number().int().positive().default(2000),
+    /** Raise the kernel's backlog limit to at least this when installing rules. */
+    backlog_limit: z.number().int().positive().default(8192),
+  })
+  .prefault({});
+
+const procfs = z
+  .strictObject({
+    /** "auto": only when auditd cannot be used (not root, or no auditd). */
+    enabled: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+    interval_ms: z.number().int().positive().default(250),
+  })
+  .prefault({});
+
+const network = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    log_path: z.string().default("/var/log/syslog"),
+    log_prefix: z.string().default("CLAWAV_NET"),
+    source: z.enum(["auto", "journald", "file"]).default("auto"),
+    /** Hosts an agent may talk to; connects elsewhere by network tools are judged. */
+    allowed_hosts: z
+      .array(z.string())
+      .default([
+        "api.anthropic.com",
+        "api.openai.com",
+        "github.com",
+        "api.github.com",
+        "codeload.github.com",
+        "objects.githubusercontent.com",
+        "registry.npmjs.org",
+        "pypi.org",
+        "files.pythonhosted.org",
+        "deb.debian.org",
+        "security.debian.org",
+      ]),
+  })
+  .prefault({});
+
+const tailSource = (path: string) =>
+  z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      log_path: z.string().default(path),
+    })
+    .prefault({});
+
+const api = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Loopback by default; any other bind requires the bearer token for every endpoint. */
+    bind: z.string().default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(18791),
+    token_file: z.string().optional(),
+  })
+  .prefault({});
+
+const scans = z.strictObject({ interval: seconds.default(3600) }).prefault({});
+
+const policy = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Extra policy folders, read after the package's own policies/. */
+    dirs: z.array(z.string()).default(["/etc/clawav/policies"]),
+    /** Seed 000 compatibility: a single folder. */
+    dir: z.string().optional(),
+  })
+  .prefault({});
+
+const chain = z
+  .strictObject({
+    path: z.string().optional(),
+    key_file: z.string().optional(),
+    checkpoint_file: z.string().optional(),
+    /** always: fsync every append; batch: at most every `fsync_interval_ms`; never: leave it to the OS. */
+    fsync: z.enum(["always", "batch", "never"]).default("batch"),
+    fsync_interval_ms: z.number().int().positive().default(200),
+    checkpoint_every: z.number().int().positive().default(100),
+  })
+  .prefault({});
+
+const slack = z
+  .strictObject({
+    webhook_url: secret.optional(),
+    backup_webhook_url: secret.optional(),
+    channel: z.string().optional(),
+    min_slack_level: severity.optional(),
+  })
+  .prefault({});
+
+const alerts = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    min_severity: severity.default("warning"),
+    dedupe_window: seconds.default(60),
+    rate_limit: z.number().int().positive().default(60),
+    queue_size: z.number().int().positive().default(128),
+    max_retries: z.number().int().min(0).default(5),
+    timeout_ms: z.number().int().positive().default(5000),
+    heartbeat_interval: seconds.default(86400),
+    webhook_url: secret.optional(),
+    discord_webhook_url: secret.optional(),
+    telegram_bot_token: secret.optional(),
+    telegram_chat_id: z.string().optional(),
+    telegram_api_base: z.string().default("https://api.telegram.org"),
+  })
+  .prefault({});
+
+const agent = z.strictObject({
+  name: z.string().min(1),
+  uid: z.number().int().min(0).optional(),
+  /** A process tree rooted at a process whose exe or argv[0] base name is this. */
+  command: z.string().optional(),
+  container: z.string().optional(),
+});
+
+const trust = z
+  .strictObject({
+    initial: z.number().min(0).max(100).default(100),
+    threshold: z.number().min(0).max(100).default(40),
+    /** Points restored per hour without alerts. */
+    recovery_per_hour: z.number().min(0).default(10),
+    penalty_warning: z.number().min(0).default(5),
+    penalty_critical: z.number().min(0).default(25),
+  })
+  .prefault({});
+
+const enforce = z
+  .strictObject({
+    /** Freeze an agent when its trust falls below the threshold. */
+    auto_quarantine: z.boolean().default(true),
+  })
+  .prefault({});
+
+const clawsudo = z
+  .strictObject({
+    ask_timeout: seconds.default(300),
+    policy_dirs: z.array(z.string()).default(["/etc/clawav/policies"]),
+  })
+  .prefault({});
+
+const preload = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    policy_file: z.string().default("/etc/clawav/preload-policy.json"),
+    log_path: z.string().default("/var/log/clawav/preload.log"),
+    library: z.string().optional(),
+  })
+  .prefault({});
+
+const seccomp = z
+  .strictObject({
+    /** Ed25519 public key (PEM file); when set, unsigned whitelists are refused. */
+    public_key: z.string().optional(),
+  })
+  .prefault({});
+
+const secureclaw = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    vendor_dir: z.string().optional(),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  mode: z.enum(["monitor", "enforce"]).default("monitor"),
+  general,
+  auditd,
+  procfs,
+  network,
+  falco: tailSource("/var/log/falco/falco_output.jsonl"),
+  samhain: tailSource("/var/log/samhain/samhain.log"),
+  api,
+  scans,
+  policy,
+  chain,
+  slack,
+  alerts,
+  agents: z.array(agent).default([]),
+  trust,
+  enforce,
+  clawsudo,
+  preload,
+  seccomp,
+  secureclaw,
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Keys whose values never appear in logs, API output or `config print`. */
+export const SECRET_KEYS: readonly string[] = [
+  "slack.webhook_url",
+  "slack.backup_webhook_url",
+  "alerts.webhook_url",
+  "alerts.discord_webhook_url",
+  "alerts.telegram_bot_token",
+];

@@ -1,0 +1,3 @@
+export * from "./types.js";
+export * from "./severity.js";
+export * from "./ids.js";

@@ -1,0 +1,161 @@
+// The contracts every stage builds on (ARCHITECTURE.md "Contracts others build on").
+// Sources produce Event; engines turn an Event into Alerts; sinks consume Alerts.
+
+export const SEVERITIES = ["info", "warning", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const CATEGORIES = [
+  "DATA_EXFIL",
+  "CRED_ACCESS",
+  "PRIV_ESC",
+  "SEC_TAMPER",
+  "RECON",
+  "SIDE_CHAN",
+  "PERSISTENCE",
+  "EXECUTION",
+  "EVASION",
+  "SUPPLY_CHAIN",
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export const EVENT_KINDS = [
+  "exec",
+  "file",
+  "net",
+  "priv",
+  "module",
+  "mount",
+  "ptrace",
+  "memfd",
+  "perf",
+  "syscall",
+  "sensor",
+  "gate",
+  "other",
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** Where an event came from. Open-ended for later sources (ebpf, falco, samhain, ...). */
+export type SourceName = "auditd" | "procfs" | "preload" | "clawsudo" | "daemon" | (string & {});
+
+/** How much of the truth a source can see: the kernel's audit records, or a /proc poll that can miss short-lived processes. */
+export type Fidelity = "kernel" | "poll" | "userspace";
+
+export interface LineageEntry {
+  pid: number;
+  exe: string;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  uid: number;
+  /** Login uid; null when the kernel says unset (4294967295). */
+  auid: number | null;
+  euid: number;
+  gid?: number;
+  egid?: number;
+  user?: string;
+  auid_user?: string;
+  euid_user?: string;
+  exe: string;
+  comm: string;
+  argv: string[];
+  cwd?: string;
+  tty?: string;
+  ses?: number | null;
+  /** Ancestors, nearest first; filled in by enrich/. */
+  lineage?: LineageEntry[];
+  /** The watched agent this process belongs to; filled in by enrich/. */
+  agent?: string;
+}
+
+export interface PathItem {
+  name: string;
+  nametype: string;
+  inode?: number;
+  dev?: string;
+  mode?: number;
+  ouid?: number;
+}
+
+export interface FileInfo {
+  /** The path the event is about, made absolute against cwd when the kernel gave a relative one. */
+  path: string;
+  /** Every PATH record of the event, in item order. */
+  items: PathItem[];
+}
+
+export interface NetInfo {
+  family: "inet" | "inet6" | "unix" | "netlink" | "other";
+  address?: string;
+  port?: number;
+  /** Unix socket path; abstract sockets start with "@". */
+  path?: string;
+  /** Host name, when a source knows it (e.g. from argv); never used to excuse a connect by itself. */
+  host?: string;
+}
+
+export interface SyscallInfo {
+  name: string;
+  nr: number;
+  arch: string;
+  success: boolean | null;
+  exit: number | null;
+  args: string[];
+  key?: string;
+}
+
+export interface SensorInfo {
+  /** What happened to the sensor: kernel_lost, source_down, queue_drop, ... */
+  condition: string;
+  detail: string;
+  value?: number;
+  delta?: number;
+}
+
+export interface RawRecord {
+  type: string;
+  text: string;
+}
+
+export interface Event {
+  id: string;
+  /** Milliseconds since the epoch (audit timestamps carry milliseconds). */
+  ts: number;
+  source: SourceName;
+  kind: EventKind;
+  node_id: string;
+  fidelity: Fidelity;
+  /** Audit serial, when the source is auditd. */
+  serial?: number;
+  syscall?: SyscallInfo;
+  process?: ProcessInfo;
+  file?: FileInfo;
+  net?: NetInfo;
+  sensor?: SensorInfo;
+  /** Audit record types of the event; with `--raw`, the records themselves. */
+  record_types?: string[];
+  raw?: RawRecord[];
+}
+
+export type AlertAction = "alert" | "kill" | "kill_tree" | "quarantine" | "deny" | "ask" | "allow" | "none";
+
+export interface Alert {
+  event_id: string;
+  ts: number;
+  severity: Severity;
+  category: Category;
+  rule: string;
+  /** Which engine raised it: behavior, policy, enforce, daemon, gate, ... */
+  engine: string;
+  summary: string;
+  action: AlertAction;
+  node_id: string;
+  policy_version: string;
+  event: Event;
+  /** Filled in by the aggregator when earlier copies were suppressed. */
+  suppressed?: number;
+  /** Filled in by enforce/ when a mitigation ran. */
+  mitigation?: { action: string; ok: boolean; latency_ms: number; detail?: string };
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, defaultConfig, locateKey, parseConfig, redactConfig } from "../src/config/index.js";
+import { runCli } from "./helpers/system.js";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+function issuesOf(text: string) {
+  try {
+    parseConfig(text, "c.toml");
+  } catch (e) {
+    if (e instanceof ConfigError) return e.issues;
+    throw e;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("has built-in defaults that need no file", () => {
+    const c = defaultConfig();
+    expect(c.mode).toBe("monitor");
+    expect(c.api.bind).toBe("127.0.0.1");
+    expect(c.api.port).toBe(18791);
+    expect(c.auditd.log_path).toBe("/var/log/audit/audit.log");
+  });
+
+  it("reads seed 000's reference sections", () => {
+    const c = parseConfig(
+      `[general]\nwatched_users = ["1000", "1001"]\nmin_alert_level = "critical"\n[slack]\nwebhook_url = "https://hooks.slack.com/services/T/B/SECRET"\n[auditd]\nlog_path = "/tmp/a.log"\nenabled = true\n[api]\nport = 9999\n[scans]\ninterval = 60\n[policy]\nenabled = true\ndir = "./policies"\n`,
+      "c.toml",
+    );
+    expect(c.general.watched_users).toEqual(["1000", "1001"]);
+    expect(c.general.min_alert_level).toBe("critical");
+    expect(c.api.port).toBe(9999);
+    expect(c.auditd.log_path).toBe("/tmp/a.log");
+  });
+
+  it("names file, line and key of an unknown key, with a suggestion", () => {
+    const issues = issuesOf(`# c\n[general]\nwatch_all_user = true\n`);
+    expect(issues).toEqual([{ file: "c.toml", line: 3, key: "general.watch_all_user", message: 'unknown key (did you mean "watch_all_users"?)' }]);
+  });
+
+  it("names the line of a bad value in a nested table and an array of tables", () => {
+    const issues = issuesOf(`[api]\nport = 70000\n[[agents]]\nname = "a"\n[[agents]]\nname = "b"\nuid = "x"\n`);
+    expect(issues.map((i) => [i.line, i.key])).toEqual([
+      [2, "api.port"],
+      [7, "agents.1.uid"],
+    ]);
+  });
+
+  it("reports TOML syntax errors with line and column", () => {
+    const issues = issuesOf(`[api]\nport = = 3\n`);
+    expect(issues[0]!.line).toBe(2);
+    expect(issues[0]!.message).toMatch(/TOML syntax/);
+  });
+
+  it("locates dotted keys", () => {
+    expect(locateKey(`[a]\nx = 1\nb.c = 2\n`, ["a", "b", "c"])).toBe(3);
+  });
+
+  it("redacts secrets when printing", () => {
+    const c = parseConfig(`[slack]\nwebhook_url = "https://hooks.slack.com/services/T0/B0/XYZSECRET"\n`, "c.toml");
+    const s = JSON.stringify(redactConfig(c));
+    expect(s).not.toContain("XYZSECRET");
+    expect(s).toContain("https://hooks.slack.com/<redacted>");
+  });
+
+  it("config check exits 2 with file:line:key and no stack trace", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clawav-cfg-"));
+    const f = join(dir, "config.toml");
+    writeFileSync(f, `[auditd]\nlog_pth = "/x"\n`);
+    const r = await runCli(["config", "check", f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`clawav: ${f}:2: auditd.log_pth: unknown key (did you mean "log_path"?)\n`);
+    const ok = await runCli(["config", "check", join(dir, "missing.toml")]);
+    expect(ok.code).toBe(2);
+    expect(ok.stderr).not.toMatch(/at .*\.js/);
+  });
+});
