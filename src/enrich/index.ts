@@ -1,0 +1,2 @@
+export { ProcessTable, type ProcEntry, type ProcLookup, type AgentSpec, type ProcessTableOptions } from "./process-table.js";
+export { createWatchedUsers, type WatchedUsers } from "./watched.js";

@@ -1,0 +1,152 @@
+import type { Event, LineageEntry } from "../events/index.js";
+
+/** What the table knows of one process. */
+export interface ProcEntry {
+  pid: number;
+  ppid: number;
+  uid: number;
+  exe: string;
+  argv0: string;
+}
+
+/** Reads one process from /proc in the live daemon; absent in replay so replay stays deterministic. */
+export type ProcLookup = (pid: number) => ProcEntry | undefined;
+
+export interface AgentSpec {
+  name: string;
+  uid?: number;
+  command?: string;
+}
+
+export interface ProcessTableOptions {
+  maxEntries?: number;
+  maxDepth?: number;
+  lookup?: ProcLookup;
+  agents?: readonly AgentSpec[];
+  /** The default agent of a watched uid (its user name), or undefined when the uid is not watched. */
+  defaultAgent?: (uid: number, user: string | undefined) => string | undefined;
+}
+
+/**
+ * A process table with lineage, fed by exec events (and /proc for processes that started before
+ * clawav did). Bounded: the oldest entries go first, and evictions are counted.
+ */
+export class ProcessTable {
+  private readonly entries = new Map<number, ProcEntry>();
+  private readonly roots = new Map<number, string>();
+  private readonly maxEntries: number;
+  private readonly maxDepth: number;
+  private readonly lookup: ProcLookup | undefined;
+  private readonly agents: readonly AgentSpec[];
+  private readonly defaultAgent: (uid: number, user: string | undefined) => string | undefined;
+  evictions = 0;
+  lookups = 0;
+
+  constructor(opts: ProcessTableOptions = {}) {
+    this.maxEntries = opts.maxEntries ?? 65_536;
+    this.maxDepth = opts.maxDepth ?? 16;
+    this.lookup = opts.lookup;
+    this.agents = opts.agents ?? [];
+    this.defaultAgent = opts.defaultAgent ?? (() => undefined);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Marks a process tree as an agent's (e.g. registered by `clawav exec`). */
+  registerRoot(pid: number, agent: string): void {
+    this.roots.set(pid, agent);
+  }
+
+  unregisterRoot(pid: number): void {
+    this.roots.delete(pid);
+  }
+
+  get(pid: number): ProcEntry | undefined {
+    const e = this.entries.get(pid);
+    if (e || !this.lookup) return e;
+    this.lookups++;
+    const found = this.lookup(pid);
+    if (found) this.put(found);
+    return found;
+  }
+
+  /** Records what an event says about its process; exec events replace the pid's image. */
+  observe(event: Event): void {
+    const p = event.process;
+    if (!p) return;
+    if (event.kind === "exec" || !this.entries.has(p.pid)) {
+      this.put({ pid: p.pid, ppid: p.ppid, uid: p.uid, exe: p.exe, argv0: p.argv[0] ?? p.comm });
+    }
+  }
+
+  /** Ancestors of a process, nearest first, as far as the table (and /proc) know them. */
+  lineage(pid: number, ppid: number): LineageEntry[] {
+    const out: LineageEntry[] = [];
+    const seen = new Set<number>([pid]);
+    let cur = ppid;
+    while (cur > 0 && out.length < this.maxDepth && !seen.has(cur)) {
+      seen.add(cur);
+      const e = this.get(cur);
+      if (!e) {
+        out.push({ pid: cur, exe: "?" });
+        break;
+      }
+      out.push({ pid: cur, exe: e.exe });
+      cur = e.ppid;
+    }
+    return out;
+  }
+
+  /** Observes the event, then fills in process.lineage and process.agent. */
+  enrich(event: Event): Event {
+    this.observe(event);
+    const p = event.process;
+    if (!p) return event;
+    p.lineage = this.lineage(p.pid, p.ppid);
+    const agent = this.agentOf(p.pid, p.uid, p.user, p.exe, p.argv[0], p.lineage);
+    if (agent !== undefined) p.agent = agent;
+    return event;
+  }
+
+  private agentOf(pid: number, uid: number, user: string | undefined, exe: string, argv0: string | undefined, lineage: LineageEntry[]): string | undefined {
+    const rooted = this.roots.get(pid) ?? firstDefined(lineage, (l) => this.roots.get(l.pid));
+    if (rooted !== undefined) return rooted;
+    for (const a of this.agents) {
+      if (a.command === undefined) continue;
+      if (matchesCommand(a.command, exe, argv0) || lineage.some((l) => matchesCommand(a.command!, l.exe, this.entries.get(l.pid)?.argv0))) return a.name;
+    }
+    for (const a of this.agents) if (a.command === undefined && a.uid === uid) return a.name;
+    return this.defaultAgent(uid, user);
+  }
+
+  private put(e: ProcEntry): void {
+    this.entries.delete(e.pid);
+    this.entries.set(e.pid, e);
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+      this.evictions++;
+    }
+  }
+}
+
+function baseName(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i < 0 ? p : p.slice(i + 1);
+}
+
+function matchesCommand(command: string, exe: string, argv0: string | undefined): boolean {
+  if (command.includes("/")) return exe === command;
+  return baseName(exe) === command || (argv0 !== undefined && baseName(argv0) === command);
+}
+
+function firstDefined<T, R>(xs: readonly T[], f: (x: T) => R | undefined): R | undefined {
+  for (const x of xs) {
+    const r = f(x);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}

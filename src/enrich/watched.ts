@@ -1,0 +1,34 @@
+import type { Config } from "../config/index.js";
+import { UserError } from "../errors/index.js";
+
+const AUDIT_UNSET = 4294967295;
+
+/**
+ * Which uids clawav watches, by exact uid: `watched_users` (uids or names), `watch_all_users`,
+ * or by default every uid >= 1000 except clawav's own (and the kernel's "unset" value).
+ */
+export interface WatchedUsers {
+  has(uid: number | null | undefined): boolean;
+  describe(): string;
+}
+
+export function createWatchedUsers(config: Config, selfUid: number, uidOf: (name: string) => number | undefined): WatchedUsers {
+  const g = config.general;
+  if (g.watch_all_users) {
+    return { has: (uid) => uid !== null && uid !== undefined && uid !== AUDIT_UNSET && uid !== selfUid, describe: () => "all users" };
+  }
+  const names = [...g.watched_users, ...(g.watched_user !== undefined ? [g.watched_user] : [])];
+  if (names.length === 0) {
+    return {
+      has: (uid) => uid !== null && uid !== undefined && uid >= 1000 && uid !== AUDIT_UNSET && uid !== selfUid,
+      describe: () => "every uid >= 1000 except clawav's own",
+    };
+  }
+  const set = new Set<number>();
+  for (const n of names) {
+    const uid = /^\d+$/.test(n) ? Number(n) : uidOf(n);
+    if (uid === undefined) throw new UserError(`general.watched_users: no such user "${n}" (give a uid or an existing user name)`);
+    set.add(uid);
+  }
+  return { has: (uid) => uid !== null && uid !== undefined && set.has(uid), describe: () => `uids ${[...set].sort((a, b) => a - b).join(", ")}` };
+}
