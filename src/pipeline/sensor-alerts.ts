@@ -1,0 +1,36 @@
+import type { Alert, Event, Severity } from "../events/index.js";
+
+/**
+ * A watchdog that is blinded must say so. Sensor events (the kernel losing audit records, a
+ * source going down, a queue dropping events) become alerts of their own: flooding the audit
+ * backlog is exactly what an agent would do to hide its next command.
+ */
+const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: string }> = {
+  kernel_lost: { severity: "critical", rule: "sensor-kernel-lost", what: "the kernel lost audit records" },
+  source_down: { severity: "critical", rule: "sensor-source-down", what: "an event source went down" },
+  queue_drop: { severity: "warning", rule: "sensor-queue-drop", what: "clawav dropped events under load" },
+};
+
+export function sensorAlerts(nodeId: string, policyVersion: string) {
+  return (event: Event): Alert[] => {
+    const s = event.sensor;
+    if (!s) return [];
+    const r = SENSOR_RULES[s.condition] ?? { severity: "warning" as const, rule: `sensor-${s.condition}`, what: s.condition };
+    const count = s.delta !== undefined ? ` (+${s.delta}${s.value !== undefined ? `, total ${s.value}` : ""})` : "";
+    return [
+      {
+        event_id: event.id,
+        ts: event.ts,
+        severity: r.severity,
+        category: "SEC_TAMPER",
+        rule: r.rule,
+        engine: "sensor",
+        summary: `${r.what}${count}: ${s.detail}`,
+        action: "alert",
+        node_id: nodeId,
+        policy_version: policyVersion,
+        event,
+      },
+    ];
+  };
+}
