@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import { registerConfig } from "./config.js";
+import { registerParseAudit } from "./parse-audit.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
   registerConfig(program);
+  registerParseAudit(program);
 }

@@ -1,0 +1,181 @@
+import type { Event } from "../../events/index.js";
+import type { EventIdGenerator } from "../../events/index.js";
+import type { UserNames } from "../../enrich/users.js";
+import { parseRecord, isRecordError, type AuditRecord } from "./record.js";
+import { normalize } from "./normalize.js";
+
+export interface AssemblerOptions {
+  nodeId: string;
+  ids: EventIdGenerator;
+  /** An event whose EOE never comes is emitted this long after its first record. */
+  eoeTimeoutMs?: number;
+  keepRaw?: boolean;
+  users?: UserNames;
+  /** Open events kept at most; past it the oldest is emitted as it is (counted). */
+  maxOpen?: number;
+  /** Longest line accepted; a longer one is a parse error (counted, with an excerpt). */
+  maxLineLength?: number;
+  /**
+   * Offline mode (parse-audit, replay): time is the records' own timestamps, and events
+   * whose EOE is overdue are flushed as the log moves on, so output is deterministic.
+   */
+  recordClock?: boolean;
+}
+
+export interface AssemblerStats {
+  lines: number;
+  records: number;
+  events: number;
+  parseErrors: number;
+  /** Events emitted without their EOE: timed out, evicted, or flushed at end. */
+  forcedFlushes: number;
+}
+
+export interface ParseErrorInfo {
+  line: number;
+  reason: string;
+  excerpt: string;
+}
+
+export interface AuditAssembler {
+  push(line: string, nowMs: number): Event[];
+  tick(nowMs: number): Event[];
+  end(): Event[];
+  readonly stats: AssemblerStats;
+  readonly errors: readonly ParseErrorInfo[];
+}
+
+interface Open {
+  records: AuditRecord[];
+  firstSeen: number;
+}
+
+const MAX_ERROR_SAMPLES = 100;
+
+/**
+ * Record types that are a whole event by themselves: user-space messages (1100-1299, 2100-2999)
+ * and the daemon's own. Kernel records of a syscall wait for their EOE.
+ */
+function isStandalone(type: string): boolean {
+  if (type.startsWith("USER_") || type.startsWith("DAEMON_") || type.startsWith("CRED_") || type.startsWith("CRYPTO_")) return true;
+  switch (type) {
+    case "LOGIN": case "ADD_USER": case "DEL_USER": case "ADD_GROUP": case "DEL_GROUP": case "GRP_MGMT": case "ACCT_LOCK": case "ACCT_UNLOCK":
+    case "SERVICE_START": case "SERVICE_STOP": case "SYSTEM_BOOT": case "SYSTEM_SHUTDOWN": case "SYSTEM_RUNLEVEL":
+    case "ANOM_LOGIN_FAILURES": case "ANOM_LOGIN_TIME": case "ANOM_LOGIN_SESSIONS": case "ANOM_LOGIN_LOCATION": case "ANOM_MAX_DAC": case "ANOM_MAX_MAC":
+    case "SOFTWARE_UPDATE": case "USYS_CONFIG": case "CHGRP_ID": case "CHUSER_ID": case "ROLE_ASSIGN": case "ROLE_REMOVE": case "TEST": case "TRUSTED_APP":
+      return true;
+    default:
+      return type.startsWith("UNKNOWN[") && isUserRange(type);
+  }
+}
+
+function isUserRange(type: string): boolean {
+  const n = Number(type.slice(8, -1));
+  return (n >= 1100 && n <= 1299) || (n >= 2100 && n <= 2999);
+}
+
+/**
+ * Groups records into events by (timestamp, serial), with interleaving, EOE, a timeout for
+ * events that never get one, and a bound on open events. Pure: the clock is passed in.
+ * Every record pushed ends up in exactly one emitted event, or is counted as a parse error.
+ */
+export function createAuditAssembler(opts: AssemblerOptions): AuditAssembler {
+  const timeout = opts.eoeTimeoutMs ?? 2000;
+  const maxOpen = opts.maxOpen ?? 4096;
+  const maxLine = opts.maxLineLength ?? 512 * 1024;
+  const open = new Map<string, Open>();
+  const stats: AssemblerStats = { lines: 0, records: 0, events: 0, parseErrors: 0, forcedFlushes: 0 };
+  const errors: ParseErrorInfo[] = [];
+  let latest = 0;
+
+  const emit = (records: AuditRecord[], out: Event[]): void => {
+    stats.events++;
+    out.push(normalize(records, { nodeId: opts.nodeId, id: opts.ids.take(), users: opts.users, keepRaw: opts.keepRaw }));
+  };
+
+  const fail = (reason: string, line: string): void => {
+    stats.parseErrors++;
+    if (errors.length >= MAX_ERROR_SAMPLES) errors.shift();
+    errors.push({ line: stats.lines, reason, excerpt: excerpt(line) });
+  };
+
+  return {
+    stats,
+    errors,
+    push(line, nowMs) {
+      stats.lines++;
+      const out: Event[] = [];
+      if (line.length > maxLine) {
+        fail(`line of ${line.length} characters is longer than ${maxLine}`, line);
+        return out;
+      }
+      if (line.length === 0 || (line.length === 1 && line === "\r")) {
+        stats.lines--; // blank lines are not input
+        return out;
+      }
+      const rec = parseRecord(line.endsWith("\r") ? line.slice(0, -1) : line);
+      if (isRecordError(rec)) {
+        fail(rec.reason, line);
+        return out;
+      }
+      stats.records++;
+      if (opts.recordClock) {
+        const t = rec.sec * 1000 + rec.ms;
+        if (t > latest) latest = t;
+        nowMs = latest;
+        if ((stats.records & 1023) === 0) out.push(...this.tick(latest));
+      }
+      const key = `${rec.sec}.${rec.ms}:${rec.serial}`;
+      const cur = open.get(key);
+      if (rec.type === "EOE") {
+        if (cur) {
+          open.delete(key);
+          cur.records.push(rec);
+          emit(cur.records, out);
+        } else emit([rec], out); // an EOE whose records were already flushed: still accounted for
+        return out;
+      }
+      if (!cur && isStandalone(rec.type)) {
+        emit([rec], out);
+        return out;
+      }
+      if (cur) cur.records.push(rec);
+      else {
+        open.set(key, { records: [rec], firstSeen: nowMs });
+        if (open.size > maxOpen) {
+          const oldest = open.keys().next().value!;
+          const o = open.get(oldest)!;
+          open.delete(oldest);
+          stats.forcedFlushes++;
+          emit(o.records, out);
+        }
+      }
+      return out;
+    },
+    tick(nowMs) {
+      const out: Event[] = [];
+      for (const [key, o] of open) {
+        // Map order is insertion order: the first one still young ends the scan.
+        if (nowMs - o.firstSeen < timeout) break;
+        open.delete(key);
+        stats.forcedFlushes++;
+        emit(o.records, out);
+      }
+      return out;
+    },
+    end() {
+      const out: Event[] = [];
+      for (const o of open.values()) {
+        stats.forcedFlushes++;
+        emit(o.records, out);
+      }
+      open.clear();
+      return out;
+    },
+  };
+}
+
+function excerpt(line: string): string {
+  const s = line.length > 120 ? line.slice(0, 120) + "…" : line;
+  return s.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0").slice(-2)}`);
+}
