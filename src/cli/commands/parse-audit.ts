@@ -54,7 +54,7 @@ async function parseAudit(file: string, opts: { raw?: boolean; nodeId?: string }
   await out.flush();
   const s = asm.stats;
   if (tty) process.stderr.write("\r\x1b[K");
-  process.stderr.write(`parse-audit: ${s.lines} lines, ${s.records} records, ${s.events} events, ${s.parseErrors} parse errors, ${s.forcedFlushes} events without EOE\n`);
+  process.stderr.write(`parse-audit: ${s.lines} lines, ${s.records} records, ${s.events} events, ${s.parseErrors} parse errors, ${s.forcedFlushes} events flushed by timeout or at end\n`);
   for (const e of asm.errors.slice(0, 10)) process.stderr.write(`  ${file}:${e.line}: ${e.reason}: ${e.excerpt}\n`);
   if (asm.errors.length > 10) process.stderr.write(`  ... and ${s.parseErrors - 10} more\n`);
   return s.parseErrors > 0 ? 1 : 0;

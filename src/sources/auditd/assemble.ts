@@ -29,6 +29,8 @@ export interface AssemblerStats {
   parseErrors: number;
   /** Events emitted without their EOE: timed out, evicted, or flushed at end. */
   forcedFlushes: number;
+  /** EOE records that arrived after their event was complete (counted, not made into events). */
+  lateEoe: number;
 }
 
 export interface ParseErrorInfo {
@@ -48,7 +50,10 @@ export interface AuditAssembler {
 interface Open {
   records: AuditRecord[];
   firstSeen: number;
+  hasSyscall: boolean;
 }
+
+const RECENT_KEYS = 256;
 
 const MAX_ERROR_SAMPLES = 100;
 
@@ -84,7 +89,15 @@ export function createAuditAssembler(opts: AssemblerOptions): AuditAssembler {
   const maxOpen = opts.maxOpen ?? 4096;
   const maxLine = opts.maxLineLength ?? 512 * 1024;
   const open = new Map<string, Open>();
-  const stats: AssemblerStats = { lines: 0, records: 0, events: 0, parseErrors: 0, forcedFlushes: 0 };
+  const stats: AssemblerStats = { lines: 0, records: 0, events: 0, parseErrors: 0, forcedFlushes: 0, lateEoe: 0 };
+  // auditd 3.x does not write EOE to its log; the kernel writes PROCTITLE last before EOE, so
+  // until the input shows it carries EOEs, a syscall event is complete at its PROCTITLE.
+  let sawEoe = false;
+  const recent = new Set<string>();
+  const remember = (key: string): void => {
+    recent.add(key);
+    if (recent.size > RECENT_KEYS) recent.delete(recent.values().next().value!);
+  };
   const errors: ParseErrorInfo[] = [];
   let latest = 0;
 
@@ -128,20 +141,32 @@ export function createAuditAssembler(opts: AssemblerOptions): AuditAssembler {
       const key = `${rec.sec}.${rec.ms}:${rec.serial}`;
       const cur = open.get(key);
       if (rec.type === "EOE") {
+        sawEoe = true;
         if (cur) {
           open.delete(key);
           cur.records.push(rec);
+          remember(key);
           emit(cur.records, out);
-        } else emit([rec], out); // an EOE whose records were already flushed: still accounted for
+        } else if (recent.has(key)) {
+          recent.delete(key);
+          stats.lateEoe++;
+        } else emit([rec], out); // an EOE with nothing before it: still accounted for
         return out;
       }
       if (!cur && isStandalone(rec.type)) {
         emit([rec], out);
         return out;
       }
-      if (cur) cur.records.push(rec);
-      else {
-        open.set(key, { records: [rec], firstSeen: nowMs });
+      if (cur) {
+        cur.records.push(rec);
+        if (rec.type === "SYSCALL") cur.hasSyscall = true;
+        if (rec.type === "PROCTITLE" && cur.hasSyscall && !sawEoe) {
+          open.delete(key);
+          remember(key);
+          emit(cur.records, out);
+        }
+      } else {
+        open.set(key, { records: [rec], firstSeen: nowMs, hasSyscall: rec.type === "SYSCALL" });
         if (open.size > maxOpen) {
           const oldest = open.keys().next().value!;
           const o = open.get(oldest)!;
