@@ -17,6 +17,10 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; a UserError becomes one line on stderr and its exit code, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
+  // A reader that goes away (`clawav ... | head`) ends the command quietly, not with a trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

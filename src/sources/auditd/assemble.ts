@@ -45,6 +45,8 @@ export interface AuditAssembler {
   end(): Event[];
   readonly stats: AssemblerStats;
   readonly errors: readonly ParseErrorInfo[];
+  /** Events still waiting for their last record. */
+  readonly openCount: number;
 }
 
 interface Open {
@@ -115,6 +117,9 @@ export function createAuditAssembler(opts: AssemblerOptions): AuditAssembler {
   return {
     stats,
     errors,
+    get openCount() {
+      return open.size;
+    },
     push(line, nowMs) {
       stats.lines++;
       const out: Event[] = [];

@@ -1,0 +1,28 @@
+import type { Command } from "commander";
+import { UserError } from "../../errors/index.js";
+import { clawavRules, formatRule, installRules } from "../../sources/auditd/rules.js";
+import { ruleContextFor } from "../../sources/auditd/rule-context.js";
+import { configFrom } from "../load-config.js";
+
+export function registerRules(program: Command): void {
+  const cmd = program.command("rules").description("clawav's own audit rules (key `clawav`)");
+  cmd
+    .command("print")
+    .description("show the audit rules clawav installs, as auditctl commands")
+    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .action((opts: { config?: string }) => {
+      const rules = clawavRules(ruleContextFor(configFrom(opts.config)));
+      process.stdout.write(rules.map(formatRule).join("\n") + "\n");
+    });
+  cmd
+    .command("install")
+    .description("add the missing clawav rules to the kernel (root); other rules are left alone")
+    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .action((opts: { config?: string }) => {
+      if (process.getuid?.() !== 0) throw new UserError("rules install needs root (it calls auditctl)");
+      const cfg = configFrom(opts.config);
+      const r = installRules(clawavRules(ruleContextFor(cfg)), cfg.auditd.backlog_limit);
+      process.stdout.write(`rules: ${r.added.length} added, ${r.present.length} already present, ${r.failed.length} refused${r.backlogRaisedTo ? `, backlog limit raised to ${r.backlogRaisedTo}` : ""}\n`);
+      for (const f of r.failed) process.stdout.write(`  refused: ${formatRule(f.rule)}: ${f.reason}\n`);
+    });
+}

@@ -1,0 +1,182 @@
+import { accessSync, constants } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../../config/index.js";
+import type { Event, EventIdGenerator } from "../../events/index.js";
+import type { UserNames } from "../../enrich/users.js";
+import type { Logger } from "../../log/index.js";
+import type { Source, SourceStatus } from "../types.js";
+import { createAuditAssembler, type AuditAssembler } from "./assemble.js";
+import { loadCursor, saveCursor, type Cursor } from "./cursor.js";
+import { clawavRules, formatRule, installRules, readAuditStatus, type AuditStatus } from "./rules.js";
+import { ruleContextFor } from "./rule-context.js";
+import { LogTailer } from "./tail.js";
+
+export interface AuditdSourceDeps {
+  config: Config;
+  nodeId: string;
+  ids: EventIdGenerator;
+  users: UserNames;
+  log: Logger;
+  /** Where the cursor lives (in the state dir). */
+  cursorFile: string;
+  isRoot: boolean;
+}
+
+/** Why the auditd source cannot run here, or undefined when it can. */
+export function auditdUnavailable(config: Config, isRoot: boolean): string | undefined {
+  if (!config.auditd.enabled) return "disabled in config (auditd.enabled = false)";
+  try {
+    accessSync(config.auditd.log_path, constants.R_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT"
+      ? `${config.auditd.log_path} does not exist: is auditd installed and running? (apt-get install auditd)`
+      : `${config.auditd.log_path} is not readable (${code}): run clawav as root`;
+  }
+  if (!isRoot) return "not root: cannot read the audit status or install rules";
+  return undefined;
+}
+
+/**
+ * The auditd source: installs clawav's rules, tails audit.log from the saved cursor, assembles
+ * records into events, and watches the kernel's own loss counter. The cursor is saved only at
+ * points where no event is half-assembled, so a restart repeats no event and loses none.
+ */
+export class AuditdSource implements Source {
+  readonly name = "auditd";
+  private readonly asm: AuditAssembler;
+  private tailer: LogTailer | undefined;
+  private emit: (e: Event) => void = () => {};
+  private state: SourceStatus["state"] = "starting";
+  private detail: string | undefined;
+  private safe: Cursor | undefined;
+  private savedAt = 0;
+  private lastStatus: AuditStatus | undefined;
+  private kernelLost = 0;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly d: AuditdSourceDeps) {
+    this.asm = createAuditAssembler({ nodeId: d.nodeId, ids: d.ids, users: d.users, eoeTimeoutMs: d.config.auditd.eoe_timeout_ms });
+  }
+
+  start(emit: (e: Event) => void): Promise<void> {
+    this.emit = emit;
+    const { config, log } = this.d;
+    if (this.d.isRoot && config.auditd.install_rules) {
+      const r = installRules(clawavRules(ruleContextFor(config)), config.auditd.backlog_limit);
+      log.info("audit rules", { added: r.added.length, present: r.present.length, refused: r.failed.length, backlog_limit: r.backlogRaisedTo });
+      for (const f of r.failed) log.warn("audit rule refused", { rule: formatRule(f.rule), reason: f.reason });
+    }
+    const cursor = loadCursor(this.d.cursorFile);
+    this.tailer = new LogTailer({
+      path: config.auditd.log_path,
+      start: cursor ?? "end",
+      onLines: (lines) => this.onLines(lines),
+    });
+    this.tailer.start();
+    this.state = "running";
+    this.detail = cursor ? `resumed at inode ${cursor.inode} offset ${cursor.offset}` : "started at the end of the log";
+    if (this.tailer.stats.cursorLost > 0) log.warn("saved cursor's file is gone (rotated past num_logs); read the current log from its start");
+    const tick = setInterval(() => {
+      for (const e of this.asm.tick(Date.now())) this.emit(e);
+      this.noteSafePoint();
+      this.persist(false);
+      if (this.tailer?.lastError) {
+        this.state = "degraded";
+        this.detail = this.tailer.lastError;
+      } else if (this.state === "degraded") this.state = "running";
+    }, 250);
+    tick.unref();
+    this.timers.push(tick);
+    if (this.d.isRoot) {
+      this.pollStatus();
+      const st = setInterval(() => this.pollStatus(), config.auditd.status_interval * 1000);
+      st.unref();
+      this.timers.push(st);
+    }
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.tailer?.stop();
+    for (const e of this.asm.end()) this.emit(e);
+    this.noteSafePoint();
+    this.persist(true);
+    this.state = "stopped";
+    return Promise.resolve();
+  }
+
+  status(): SourceStatus {
+    const s: SourceStatus = {
+      name: this.name,
+      state: this.state,
+      events: this.asm.stats.events,
+      parse_errors: this.asm.stats.parseErrors,
+      drops: 0,
+      kernel_lost: this.kernelLost,
+      fidelity: "kernel",
+    };
+    if (this.detail !== undefined) s.detail = this.detail;
+    return s;
+  }
+
+  /** Extra figures for /api/status. */
+  details(): Record<string, unknown> {
+    return { tail: this.tailer?.stats, assembler: this.asm.stats, kernel: this.lastStatus, recent_parse_errors: this.asm.errors.slice(-5) };
+  }
+
+  private onLines(lines: string[]): void {
+    const now = Date.now();
+    for (const line of lines) for (const e of this.asm.push(line, now)) this.emit(e);
+    this.noteSafePoint();
+  }
+
+  private noteSafePoint(): void {
+    if (this.asm.openCount === 0) this.safe = this.tailer?.position();
+  }
+
+  private persist(force: boolean): void {
+    if (!this.safe) return;
+    const now = Date.now();
+    if (!force && now - this.savedAt < 1000) return;
+    try {
+      saveCursor(this.d.cursorFile, this.safe);
+      this.savedAt = now;
+    } catch (e) {
+      this.d.log.error("cannot save the audit cursor", { file: this.d.cursorFile, error: String(e) });
+    }
+  }
+
+  private pollStatus(): void {
+    const st = readAuditStatus();
+    if (!st) {
+      this.state = "degraded";
+      this.detail = "auditctl -s failed: cannot read the kernel's audit status";
+      return;
+    }
+    const prev = this.lastStatus;
+    this.lastStatus = st;
+    this.kernelLost = st.lost;
+    if (st.pid === 0) {
+      this.state = "degraded";
+      this.detail = "auditd is not running (kernel audit pid 0): no new records reach the log";
+    }
+    if (prev && st.lost > prev.lost) {
+      const delta = st.lost - prev.lost;
+      this.emit({
+        id: this.d.ids.take(),
+        ts: Date.now(),
+        source: this.name,
+        kind: "sensor",
+        node_id: this.d.nodeId,
+        fidelity: "kernel",
+        sensor: { condition: "kernel_lost", detail: `kernel audit lost ${delta} records (backlog ${st.backlog}/${st.backlog_limit})`, value: st.lost, delta },
+      });
+    }
+  }
+}
+
+export function cursorFileIn(stateDir: string): string {
+  return join(stateDir, "auditd.cursor");
+}
