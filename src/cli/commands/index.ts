@@ -2,10 +2,12 @@ import type { Command } from "commander";
 import { registerConfig } from "./config.js";
 import { registerParseAudit } from "./parse-audit.js";
 import { registerRules } from "./rules.js";
+import { registerRun } from "./run.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
   registerConfig(program);
   registerParseAudit(program);
   registerRules(program);
+  registerRun(program);
 }

@@ -1,0 +1,98 @@
+import type { Command } from "commander";
+import { Daemon } from "../../pipeline/daemon.js";
+import { createLogger } from "../../log/index.js";
+import type { Alert, Event } from "../../events/index.js";
+import { configFrom } from "../load-config.js";
+import { UserError } from "../../errors/index.js";
+
+interface RunOpts {
+  config?: string;
+  headless?: boolean;
+  events?: boolean;
+  mode?: string;
+  stateDir?: string;
+  auditLog?: string;
+  nodeId?: string;
+  policyVersion?: string;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description("run the watchdog (as root for auditd; as another user it falls back to polling /proc)")
+    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("--headless", "no console view: JSON logs on stderr, alerts as NDJSON on stdout")
+    .option("--events", "also print every event as NDJSON on stdout")
+    .option("--mode <mode>", "monitor or enforce (overrides config `mode`)")
+    .option("--state-dir <dir>", "where the cursor, chain and keys live (overrides general.state_dir)")
+    .option("--audit-log <file>", "audit log to tail (overrides auditd.log_path)")
+    .option("--node-id <id>", "node id in events and alerts (default: hostname)")
+    .option("--policy-version <tag>", "policy version tag carried by alerts")
+    .addHelpText("after", "\nSIGTERM or Ctrl-C: stop, save the cursor, exit 0. SIGHUP: reload policies.")
+    .action(async (opts: RunOpts) => {
+      process.exitCode = await run(opts);
+    });
+}
+
+async function run(opts: RunOpts): Promise<number> {
+  const config = configFrom(opts.config);
+  if (opts.mode !== undefined) {
+    if (opts.mode !== "monitor" && opts.mode !== "enforce") throw new UserError(`--mode: "${opts.mode}" is not monitor or enforce`);
+    config.mode = opts.mode;
+  }
+  if (opts.stateDir !== undefined) config.general.state_dir = opts.stateDir;
+  if (opts.auditLog !== undefined) config.auditd.log_path = opts.auditLog;
+  if (opts.nodeId !== undefined) config.general.node_id = opts.nodeId;
+  if (opts.policyVersion !== undefined) config.general.policy_version = opts.policyVersion;
+  const log = createLogger(config.general.log_level);
+  const console = !opts.headless && process.stdout.isTTY;
+  const out = (s: string): void => {
+    process.stdout.write(s + "\n");
+  };
+  const daemon = new Daemon({
+    config,
+    log,
+    onEvent: opts.events ? (e) => out(console ? eventLine(e) : JSON.stringify({ type: "event", event: e })) : undefined,
+    onAlert: (a) => out(console ? alertLine(a) : JSON.stringify({ type: "alert", alert: a })),
+  });
+  await daemon.start();
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info("stopping", { signal: sig });
+      daemon.stop().then(
+        () => resolve(0),
+        (e: unknown) => {
+          log.error("error while stopping", { error: String(e) });
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGHUP", () => daemon.reload());
+    // Keep the process alive: the sources' timers are unref'd so that stop() can end it.
+    const keepAlive = setInterval(() => {
+      if (console) process.stderr.write(statusLine(daemon) + "\n");
+    }, 30_000);
+    process.once("beforeExit", () => clearInterval(keepAlive));
+    void new Promise<void>((r) => process.once("exit", () => r())).then(() => clearInterval(keepAlive));
+  });
+}
+
+function statusLine(d: Daemon): string {
+  const s = d.status();
+  return `clawav: ${s.pipeline.events} events, ${s.pipeline.alerts} alerts, queue ${s.queue.length}/${s.queue.capacity} (dropped ${s.queue.dropped}); ${s.sources.map((x) => `${x.name} ${x.state}`).join(", ")}`;
+}
+
+function eventLine(e: Event): string {
+  const p = e.process;
+  const what = e.net ? `${e.net.address ?? e.net.path ?? ""}${e.net.port !== undefined ? `:${e.net.port}` : ""}` : e.file ? e.file.path : (p?.argv.join(" ") ?? "");
+  return `${new Date(e.ts).toISOString()} ${e.kind.padEnd(6)} ${p ? `${p.user ?? p.uid} pid ${p.pid} ${p.exe}` : (e.sensor?.detail ?? "")} ${what}`;
+}
+
+function alertLine(a: Alert): string {
+  return `${new Date(a.ts).toISOString()} ${a.severity.toUpperCase().padEnd(8)} ${a.category} ${a.rule}: ${a.summary} [event ${a.event_id}]`;
+}

@@ -1,0 +1,208 @@
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { Config } from "../config/index.js";
+import { EventIdGenerator, type Alert, type Event } from "../events/index.js";
+import { ProcessTable, createWatchedUsers, type WatchedUsers } from "../enrich/index.js";
+import { systemUserNames, type UserNames } from "../enrich/users.js";
+import type { Logger } from "../log/index.js";
+import { AuditdSource, auditdUnavailable, cursorFileIn } from "../sources/auditd/index.js";
+import { ProcfsSource, readProc } from "../sources/procfs/index.js";
+import type { Source, SourceStatus } from "../sources/types.js";
+import { VERSION } from "../version.js";
+import { Pipeline } from "./pipeline.js";
+import { BoundedQueue } from "./queue.js";
+import { sensorAlerts } from "./sensor-alerts.js";
+import { ensureStateDir } from "./state-dir.js";
+import type { Engine } from "./types.js";
+
+export interface DaemonOptions {
+  config: Config;
+  log: Logger;
+  /** Called for every event after judging (for `--events`). */
+  onEvent?: (e: Event) => void;
+  /** Called for every alert that passed the aggregator. */
+  onAlert?: (a: Alert) => void;
+  queueCapacity?: number;
+  /** Engines to judge with; reloaded on SIGHUP through `loadEngines`. */
+  loadEngines?: (config: Config) => Engine[];
+}
+
+export interface DaemonStatus {
+  version: string;
+  node_id: string;
+  mode: string;
+  policy_version: string;
+  uptime_s: number;
+  watched: string;
+  sources: SourceStatus[];
+  queue: { length: number; capacity: number; dropped: number; high_water: number };
+  pipeline: Pipeline["stats"];
+  process_table: { entries: number; evictions: number; proc_lookups: number };
+}
+
+/** Shared by the daemon and replay: the enrich → detect → decide part, built from config. */
+export function buildPipeline(opts: {
+  config: Config;
+  nodeId: string;
+  users: UserNames;
+  watched: WatchedUsers;
+  live: boolean;
+  engines: () => readonly Engine[];
+  deliver: (a: Alert) => void;
+}): { pipeline: Pipeline; table: ProcessTable } {
+  const { config } = opts;
+  const table = new ProcessTable({
+    // Live, /proc fills in processes started before clawav; replay must not look at this machine.
+    lookup: opts.live ? (pid) => {
+      const p = readProc(pid);
+      return p ? { pid: p.pid, ppid: p.ppid, uid: p.uid, exe: p.exe, argv0: p.argv[0] ?? p.comm } : undefined;
+    } : undefined,
+    agents: config.agents,
+    defaultAgent: (uid, user) => (opts.watched.has(uid) ? (user ?? opts.users.name(uid) ?? `uid:${uid}`) : undefined),
+  });
+  const pipeline = new Pipeline({
+    table,
+    watched: opts.watched,
+    engines: opts.engines,
+    deliver: opts.deliver,
+    sensorAlerts: sensorAlerts(opts.nodeId, config.general.policy_version),
+  });
+  return { pipeline, table };
+}
+
+/**
+ * The running watchdog. Sources never wait on detection: they push into a bounded queue that
+ * drops its oldest entry when full (counted, and raised as a sensor alert).
+ */
+export class Daemon {
+  readonly nodeId: string;
+  readonly ids = new EventIdGenerator();
+  private readonly users = systemUserNames();
+  private readonly watched: WatchedUsers;
+  private readonly sources: Source[] = [];
+  private readonly queue: BoundedQueue<Event>;
+  private readonly pipeline: Pipeline;
+  private readonly table: ProcessTable;
+  private engines: Engine[] = [];
+  private readonly started = Date.now();
+  private draining = false;
+  private reportedDrops = 0;
+  private stopped = false;
+
+  constructor(private readonly o: DaemonOptions) {
+    const { config } = o;
+    this.nodeId = config.general.node_id ?? hostname();
+    this.watched = createWatchedUsers(config, process.getuid?.() ?? -1, (n) => this.users.uid(n));
+    this.queue = new BoundedQueue<Event>(o.queueCapacity ?? 65_536);
+    this.engines = o.loadEngines?.(config) ?? [];
+    const built = buildPipeline({
+      config,
+      nodeId: this.nodeId,
+      users: this.users,
+      watched: this.watched,
+      live: true,
+      engines: () => this.engines,
+      deliver: (a) => o.onAlert?.(a),
+    });
+    this.pipeline = built.pipeline;
+    this.table = built.table;
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.o;
+    const isRoot = process.getuid?.() === 0;
+    const stateDir = ensureStateDir(config.general.state_dir);
+    const why = auditdUnavailable(config, isRoot);
+    if (why === undefined) {
+      this.sources.push(new AuditdSource({ config, nodeId: this.nodeId, ids: this.ids, users: this.users, log, cursorFile: cursorFileIn(stateDir), isRoot }));
+    } else {
+      log.warn("auditd source unavailable", { reason: why });
+      if (config.procfs.enabled !== false) {
+        this.sources.push(new ProcfsSource({ nodeId: this.nodeId, ids: this.ids, users: this.users, intervalMs: config.procfs.interval_ms, reason: why }));
+      }
+    }
+    if (config.procfs.enabled === true && !this.sources.some((s) => s.name === "procfs")) {
+      this.sources.push(new ProcfsSource({ nodeId: this.nodeId, ids: this.ids, users: this.users, intervalMs: config.procfs.interval_ms, reason: "enabled in config" }));
+    }
+    for (const s of this.sources) await s.start((e) => this.enqueue(e));
+    log.info("clawav running", { version: VERSION, node_id: this.nodeId, mode: config.mode, sources: this.sources.map((s) => s.status()), watched: this.watched.describe(), state_dir: stateDir });
+  }
+
+  /** Stops the sources (cursors saved), then judges what is still queued. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const s of this.sources) await s.stop();
+    this.drain(Infinity);
+    this.o.log.info("clawav stopped", { events: this.pipeline.stats.events, alerts: this.pipeline.stats.alerts });
+  }
+
+  /** SIGHUP: reload the engines; a broken policy keeps the old set and raises an alert. */
+  reload(): void {
+    if (!this.o.loadEngines) return;
+    try {
+      this.engines = this.o.loadEngines(this.o.config);
+      this.o.log.info("policies reloaded", { engines: this.engines.map((e) => e.name) });
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      this.o.log.error("policy reload failed; keeping the previous policies", { error: msg });
+      this.enqueue(this.sensorEvent("policy_reload_failed", msg));
+    }
+  }
+
+  status(): DaemonStatus {
+    return {
+      version: VERSION,
+      node_id: this.nodeId,
+      mode: this.o.config.mode,
+      policy_version: this.o.config.general.policy_version,
+      uptime_s: Math.round((Date.now() - this.started) / 1000),
+      watched: this.watched.describe(),
+      sources: this.sources.map((s) => s.status()),
+      queue: { length: this.queue.length, capacity: this.queue.capacity, dropped: this.queue.dropped, high_water: this.queue.highWater },
+      pipeline: this.pipeline.stats,
+      process_table: { entries: this.table.size, evictions: this.table.evictions, proc_lookups: this.table.lookups },
+    };
+  }
+
+  sourceDetails(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const s of this.sources) if (s instanceof AuditdSource) out[s.name] = s.details();
+    return out;
+  }
+
+  private enqueue(e: Event): void {
+    this.queue.push(e);
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => this.drain(4096));
+    }
+  }
+
+  private drain(max: number): void {
+    let n = 0;
+    for (let e = this.queue.shift(); e !== undefined; e = n < max ? this.queue.shift() : undefined) {
+      n++;
+      this.pipeline.handle(e);
+      this.o.onEvent?.(e);
+    }
+    if (this.queue.dropped > this.reportedDrops) {
+      const delta = this.queue.dropped - this.reportedDrops;
+      this.reportedDrops = this.queue.dropped;
+      this.pipeline.handle(this.sensorEvent("queue_drop", `event queue full: dropped ${delta} oldest events`, this.queue.dropped, delta));
+    }
+    if (this.queue.length > 0) setImmediate(() => this.drain(4096));
+    else this.draining = false;
+  }
+
+  private sensorEvent(condition: string, detail: string, value?: number, delta?: number): Event {
+    return {
+      id: this.ids.take(), ts: Date.now(), source: "daemon", kind: "sensor", node_id: this.nodeId, fidelity: "userspace",
+      sensor: { condition, detail, ...(value !== undefined ? { value } : {}), ...(delta !== undefined ? { delta } : {}) },
+    };
+  }
+}
+
+export function stateFile(config: Config, name: string): string {
+  return join(config.general.state_dir, name);
+}
