@@ -38,16 +38,19 @@ export interface RunResult {
 /** Runs a program to completion, capturing its output; never through a shell. */
 export function run(cmd: string, args: readonly string[], opts: SpawnOptions & { input?: string | Buffer } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { ...opts, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stdout!.on("data", (b: Buffer) => out.push(b));
+    child.stderr!.on("data", (b: Buffer) => err.push(b));
     child.on("error", reject);
     child.on("close", (code, signal) =>
       resolve({ code, signal, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }),
     );
-    child.stdin.end(opts.input ?? "");
+    if (opts.input !== undefined && child.stdin) {
+      child.stdin.on("error", () => {}); // a child that exits without reading its input
+      child.stdin.end(opts.input);
+    }
   });
 }
 

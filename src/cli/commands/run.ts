@@ -56,7 +56,11 @@ async function run(opts: RunOpts): Promise<number> {
     onAlert: (a) => out(console ? alertLine(a) : JSON.stringify({ type: "alert", alert: a })),
   });
   await daemon.start();
-  return await new Promise<number>((resolve) => {
+  // The sources' timers are unref'd; this interval keeps the daemon alive until it is stopped.
+  const keepAlive = setInterval(() => {
+    if (console) process.stderr.write(statusLine(daemon) + "\n");
+  }, 30_000);
+  const code = await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (sig: string): void => {
       if (stopping) return;
@@ -73,13 +77,9 @@ async function run(opts: RunOpts): Promise<number> {
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGHUP", () => daemon.reload());
-    // Keep the process alive: the sources' timers are unref'd so that stop() can end it.
-    const keepAlive = setInterval(() => {
-      if (console) process.stderr.write(statusLine(daemon) + "\n");
-    }, 30_000);
-    process.once("beforeExit", () => clearInterval(keepAlive));
-    void new Promise<void>((r) => process.once("exit", () => r())).then(() => clearInterval(keepAlive));
   });
+  clearInterval(keepAlive);
+  return code;
 }
 
 function statusLine(d: Daemon): string {

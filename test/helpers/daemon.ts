@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CLI, waitFor } from "./system.js";
+import type { Alert, Event } from "../../src/events/index.js";
+
+interface Line {
+  type: "event" | "alert";
+  event?: Event;
+  alert?: Alert;
+}
+
+/** A real `clawav run --headless --events` child, with its stdout parsed as it comes. */
+export class DaemonUnderTest {
+  readonly events: Event[] = [];
+  readonly alerts: Alert[] = [];
+  readonly logs: Record<string, unknown>[] = [];
+  stderr = "";
+  private child: ChildProcess | undefined;
+  private rest = "";
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+
+  constructor(
+    readonly stateDir: string,
+    private readonly extraArgs: string[] = [],
+    private readonly spawnOpts: SpawnOptions = {},
+  ) {}
+
+  static withTempState(extraArgs: string[] = [], configToml?: string, spawnOpts: SpawnOptions = {}): DaemonUnderTest {
+    const dir = mkdtempSync(join(tmpdir(), "clawav-daemon-"));
+    const args = [...extraArgs];
+    if (configToml !== undefined) {
+      const cfg = join(dir, "config.toml");
+      writeFileSync(cfg, configToml, { mode: 0o600 });
+      args.push("--config", cfg);
+    }
+    return new DaemonUnderTest(join(dir, "state"), args, spawnOpts);
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [CLI, "run", "--headless", "--events", "--state-dir", this.stateDir, ...this.extraArgs], { ...this.spawnOpts, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = child;
+    this.exit = new Promise((r) => child.on("exit", (code, signal) => r({ code, signal })));
+    child.stdout.on("data", (b: Buffer) => this.onStdout(b.toString("utf8")));
+    child.stderr.on("data", (b: Buffer) => {
+      this.stderr += b.toString("utf8");
+      for (const l of b.toString("utf8").split("\n")) {
+        try {
+          if (l.startsWith("{")) this.logs.push(JSON.parse(l) as Record<string, unknown>);
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    await waitFor("the daemon to say it runs", () => (this.logs.some((l) => l.msg === "clawav running") ? true : undefined), 30_000).catch((e: Error) => {
+      throw new Error(`${e.message}; stderr: ${this.stderr}`);
+    });
+  }
+
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.child?.kill(signal);
+    return this.exit!;
+  }
+
+  waitEvent(what: string, pred: (e: Event) => boolean, timeoutMs = 15_000): Promise<Event> {
+    return waitFor(what, () => this.events.find(pred), timeoutMs);
+  }
+
+  waitAlert(what: string, pred: (a: Alert) => boolean, timeoutMs = 15_000): Promise<Alert> {
+    return waitFor(what, () => this.alerts.find(pred), timeoutMs);
+  }
+
+  private onStdout(s: string): void {
+    const text = this.rest + s;
+    const lines = text.split("\n");
+    this.rest = lines.pop() ?? "";
+    for (const l of lines) {
+      if (!l) continue;
+      const v = JSON.parse(l) as Line;
+      if (v.type === "event" && v.event) this.events.push(v.event);
+      if (v.type === "alert" && v.alert) this.alerts.push(v.alert);
+    }
+  }
+}
