@@ -49,6 +49,14 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
  * recovered and two different names never render the same.
  */
 export function bytesToText(b: Uint8Array): string {
+  let ascii = true;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
   try {
     return strictUtf8.decode(b);
   } catch {
