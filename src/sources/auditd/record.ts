@@ -98,8 +98,9 @@ function parseFields(line: string, start: number, end: number, rec: AuditRecord,
       rec.quoted.add(key);
       pos = close + 1;
     } else if (q === 39 /* ' */) {
-      // USER_* records carry msg='k=v k=v ...': lift the inner fields to the top level.
-      const close = line.indexOf("'", pos + 1);
+      // USER_* records carry msg='k=v k=v ...': lift the inner fields to the top level. A quote
+      // inside a double-quoted value (acct="it's") does not end the message.
+      const close = singleQuoteEnd(line, pos + 1, end);
       const inner = close < 0 || close >= end ? end : close;
       const err = parseFields(line, pos + 1, inner, rec, decode);
       if (err) return err;
@@ -118,6 +119,16 @@ function parseFields(line: string, start: number, end: number, rec: AuditRecord,
     }
   }
   return undefined;
+}
+
+function singleQuoteEnd(line: string, from: number, end: number): number {
+  let inDouble = false;
+  for (let i = from; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 34) inDouble = !inDouble;
+    else if (c === 39 && !inDouble) return i;
+  }
+  return -1;
 }
 
 function toUint(s: string, from: number, to: number): number {

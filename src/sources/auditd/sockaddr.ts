@@ -5,7 +5,11 @@ import { bytesToText, isHexString } from "./values.js";
 export function decodeSockaddr(hex: string): NetInfo | undefined {
   if (!isHexString(hex) || hex.length < 4) return undefined;
   const b = Buffer.from(hex, "hex");
-  const family = b.readUInt16LE(0);
+  // sa_family is in the host's byte order: little-endian on x86_64 and aarch64, big-endian on
+  // s390x and ppc64; a value only valid one way round tells which.
+  const le = b.readUInt16LE(0);
+  const be = b.readUInt16BE(0);
+  const family = le > 255 && be <= 255 ? be : le;
   switch (family) {
     case 1: {
       // AF_UNIX: path NUL-terminated; a leading NUL means the abstract namespace.

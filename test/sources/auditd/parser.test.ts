@@ -29,6 +29,12 @@ describe("record parser", () => {
     expect([r.fields.get("cmd"), r.fields.get("exe"), r.fields.get("res")]).toEqual(["ls -l", "/usr/bin/sudo", "success"]);
   });
 
+  it("does not end msg='...' at a quote inside a double-quoted value", () => {
+    const r = parseRecord(`type=USER_AUTH ${T} pid=5 uid=0 msg='op=PAM:authentication acct="it's" exe="/usr/bin/python3" res=failed'`);
+    if (isRecordError(r)) throw new Error(r.reason);
+    expect([r.fields.get("acct"), r.fields.get("exe"), r.fields.get("res")]).toEqual(["it's", "/usr/bin/python3", "failed"]);
+  });
+
   it("says why a line is not a record", () => {
     for (const [line, why] of [
       ["garbage", /no type=/],
@@ -49,6 +55,8 @@ describe("record parser", () => {
     expect(decodeSockaddr("01002F746D702F7300")).toEqual({ family: "unix", path: "/tmp/s" });
     expect(decodeSockaddr("0100006162630000")).toEqual({ family: "unix", path: "@abc" });
     expect(decodeSockaddr("1000000000000000")).toEqual({ family: "netlink" });
+    // big-endian hosts (ppc64, s390x) write sa_family the other way round
+    expect(decodeSockaddr("0002D90300000000")).toEqual({ family: "inet", address: "0.0.0.0", port: 55555 });
   });
 
   it("renders invalid UTF-8 losslessly and valid UTF-8 as is", () => {
