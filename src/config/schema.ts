@@ -70,6 +70,8 @@ const network = z
         "deb.debian.org",
         "security.debian.org",
       ]),
+    /** Addresses and CIDRs an agent may connect to (connect events carry addresses, not names). */
+    allowed_cidrs: z.array(z.string()).default([]),
   })
   .prefault({});
 

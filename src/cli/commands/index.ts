@@ -1,13 +1,17 @@
 import type { Command } from "commander";
 import { registerConfig } from "./config.js";
 import { registerParseAudit } from "./parse-audit.js";
+import { registerPolicy } from "./policy.js";
 import { registerRules } from "./rules.js";
 import { registerRun } from "./run.js";
+import { registerVerifyAudit } from "./verify-audit.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
   registerConfig(program);
   registerParseAudit(program);
+  registerPolicy(program);
   registerRules(program);
   registerRun(program);
+  registerVerifyAudit(program);
 }

@@ -1,0 +1,84 @@
+import type { Command } from "commander";
+import { defaultConfig } from "../../config/index.js";
+import { UserError } from "../../errors/index.js";
+import type { Event, ProcessInfo } from "../../events/index.js";
+import { createDetector, formatPolicyError, loadPolicies, policyDirsOf, shellSplit } from "../../detect/index.js";
+import { configFrom } from "../load-config.js";
+
+interface TestOpts {
+  config?: string;
+  cmd: string;
+  file?: string;
+  write?: boolean;
+  connect?: string;
+  exe?: string;
+  user?: string;
+  parent?: string;
+  cwd?: string;
+  dir?: string[];
+}
+
+export function registerPolicy(program: Command): void {
+  const cmd = program.command("policy").description("check policy files and try rules against a command");
+  cmd
+    .command("lint")
+    .description("check policy YAML files (default: the shipped policies and the config's policy folders)")
+    .argument("[dir...]", "policy folders or files")
+    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .action((dirs: string[], opts: { config?: string }) => {
+      const use = dirs.length > 0 ? dirs : policyDirsOf(configFrom(opts.config));
+      const r = loadPolicies(use);
+      if (r.errors.length > 0) {
+        for (const e of r.errors) process.stderr.write(`clawav: ${formatPolicyError(e)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(`OK: ${r.rules.length} rule${r.rules.length === 1 ? "" : "s"}\n`);
+    });
+  cmd
+    .command("test")
+    .description("build a synthetic event and show which behaviour and policy rules fire, and why")
+    .requiredOption("--cmd <command>", "the command line (split like a shell would)")
+    .option("--file <path>", "also judge a file access to PATH by this command")
+    .option("--write", "the --file access is a write")
+    .option("--connect <host:port>", "also judge a connect to HOST:PORT (an IP address, or a name)")
+    .option("--exe <path>", "the resolved executable (default: argv[0] looked up in /usr/bin)")
+    .option("--user <user>", "the user (name or uid)", "1000")
+    .option("--parent <exe>", "the parent's executable")
+    .option("--cwd <dir>", "the working folder", "/home/agent")
+    .option("--dir <dir...>", "policy folders instead of the config's")
+    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .action((opts: TestOpts) => {
+      const config = opts.config !== undefined ? configFrom(opts.config) : defaultConfig();
+      const detector = createDetector({ config, ...(opts.dir ? { policyDirs: opts.dir } : {}) });
+      const argv = shellSplit(opts.cmd);
+      if (argv.length === 0) throw new UserError("policy test: --cmd is empty");
+      const uid = /^\d+$/.test(opts.user ?? "") ? Number(opts.user) : 1000;
+      const exe = opts.exe ?? (argv[0]!.startsWith("/") ? argv[0]! : `/usr/bin/${argv[0]!}`);
+      const proc: ProcessInfo = { pid: 4242, ppid: 4241, uid, auid: uid, euid: uid, exe, comm: exe.split("/").pop()!.slice(0, 15), argv, cwd: opts.cwd ?? "/home/agent", lineage: opts.parent ? [{ pid: 4241, exe: opts.parent }] : [] };
+      if (opts.user !== undefined && !/^\d+$/.test(opts.user)) proc.user = opts.user;
+      const events: Event[] = [{ id: "0000000000000001", ts: Date.now(), source: "policy-test", kind: "exec", node_id: "test", fidelity: "userspace", process: proc }];
+      if (opts.file !== undefined) {
+        events.push({ id: "0000000000000002", ts: Date.now(), source: "policy-test", kind: "file", node_id: "test", fidelity: "userspace", process: proc, file: { path: opts.file, items: [{ name: opts.file, nametype: opts.write ? "CREATE" : "NORMAL" }] }, syscall: { name: "openat", nr: 257, arch: "x86_64", success: true, exit: 3, args: ["ffffff9c", "0", opts.write ? "241" : "0", "0"] } });
+      }
+      if (opts.connect !== undefined) {
+        const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(opts.connect);
+        if (!m || Number(m[2]) > 65535) throw new UserError(`policy test: --connect wants HOST:PORT, got ${JSON.stringify(opts.connect)}`);
+        const isAddr = /^[\d.]+$/.test(m[1]!) || m[1]!.includes(":");
+        events.push({ id: "0000000000000003", ts: Date.now(), source: "policy-test", kind: "net", node_id: "test", fidelity: "userspace", process: proc, syscall: { name: "connect", nr: 42, arch: "x86_64", success: true, exit: 0, args: [] }, net: { family: m[1]!.includes(":") ? "inet6" : "inet", ...(isAddr ? { address: m[1]! } : { host: m[1]!, address: "0.0.0.0" }), port: Number(m[2]) } });
+      }
+      let total = 0;
+      let worst = "none";
+      const rank = { none: -1, info: 0, warning: 1, critical: 2 } as const;
+      for (const e of events) {
+        const alerts = detector.evaluate(e);
+        process.stdout.write(`${e.kind} event:${alerts.length === 0 ? " no rule fires" : ""}\n`);
+        for (const a of alerts) {
+          total++;
+          if (rank[a.severity] > rank[worst as keyof typeof rank]) worst = a.severity;
+          process.stdout.write(`  ${a.severity.padEnd(8)} ${a.engine}/${a.rule} [${a.category}]${a.action !== "alert" ? ` action=${a.action}` : ""}: ${a.summary}\n`);
+        }
+      }
+      process.stdout.write(`verdict: ${worst} (${total} rule${total === 1 ? "" : "s"} fired; ${detector.policyCount} policy rules from ${detector.sources.length} file${detector.sources.length === 1 ? "" : "s"})\n`);
+    });
+}

@@ -1,0 +1,231 @@
+// Reading what a command line MEANS: its words, the hosts it names, what it uploads. Never a
+// substring search over the joined command line (an allowed host name in a query string must not
+// excuse anything).
+
+/** A shell word or operator, from a POSIX-ish tokenizer (quotes, backslashes, operators). */
+export interface ShellToken {
+  word: string;
+  /** True for | ; & && || < > >> >& <& ( ) and newlines. */
+  op: boolean;
+}
+
+const OPS = ["&&", "||", ">>", ">&", "<&", "&>", "<<<", "<<", "|", ";", "&", "<", ">", "(", ")", "\n"];
+
+/** Splits shell code into words and operators; unbalanced quotes end the word at the end of input. */
+export function shellTokens(code: string): ShellToken[] {
+  const out: ShellToken[] = [];
+  let cur = "";
+  let has = false;
+  const push = () => {
+    if (has) out.push({ word: cur, op: false });
+    cur = "";
+    has = false;
+  };
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i]!;
+    if (c === "'") {
+      const end = code.indexOf("'", i + 1);
+      const stop = end < 0 ? code.length : end;
+      cur += code.slice(i + 1, stop);
+      has = true;
+      i = stop;
+    } else if (c === '"') {
+      has = true;
+      for (i++; i < code.length && code[i] !== '"'; i++) {
+        if (code[i] === "\\" && i + 1 < code.length && '"\\$`'.includes(code[i + 1]!)) i++;
+        cur += code[i];
+      }
+    } else if (c === "\\" && i + 1 < code.length) {
+      if (code[i + 1] !== "\n") cur += code[i + 1];
+      has = true;
+      i++;
+    } else if (c === " " || c === "\t") {
+      push();
+    } else if (c === "#" && !has) {
+      const nl = code.indexOf("\n", i);
+      i = nl < 0 ? code.length : nl - 1;
+    } else {
+      const op = OPS.find((o) => code.startsWith(o, i));
+      if (op) {
+        // A digit right before a redirection is its file descriptor (2>&1), not a word.
+        if ((op.startsWith(">") || op.startsWith("<")) && /^\d+$/.test(cur)) {
+          cur = "";
+          has = false;
+        }
+        push();
+        out.push({ word: op, op: true });
+        i += op.length - 1;
+      } else {
+        cur += c;
+        has = true;
+      }
+    }
+  }
+  push();
+  return out;
+}
+
+/** Words only, for `--cmd "..."` on the command line. */
+export function shellSplit(code: string): string[] {
+  return shellTokens(code).filter((t) => !t.op).map((t) => t.word);
+}
+
+/** One simple command of a piece of shell code, with what it redirects from and to. */
+export interface SimpleCommand {
+  argv: string[];
+  /** Files (or /dev/tcp/... pseudo-files) it reads from or writes to by redirection. */
+  redirects: { op: string; target: string }[];
+  /** The operator that joins it to the next command ("|", "&&", ";", ...), if any. */
+  next?: string;
+}
+
+export function shellCommands(code: string): SimpleCommand[] {
+  const out: SimpleCommand[] = [];
+  let cur: SimpleCommand = { argv: [], redirects: [] };
+  const toks = shellTokens(code);
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (!t.op) {
+      // Leading VAR=value assignments are not the command.
+      if (cur.argv.length === 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(t.word)) continue;
+      cur.argv.push(t.word);
+    } else if (["<", ">", ">>", ">&", "<&", "&>", "<<<"].includes(t.word)) {
+      const target = toks[i + 1];
+      if (target && !target.op) {
+        cur.redirects.push({ op: t.word, target: target.word });
+        i++;
+      }
+    } else if (t.word === "(" || t.word === ")") {
+      continue;
+    } else {
+      cur.next = t.word;
+      if (cur.argv.length > 0 || cur.redirects.length > 0) out.push(cur);
+      cur = { argv: [], redirects: [] };
+    }
+  }
+  if (cur.argv.length > 0 || cur.redirects.length > 0) out.push(cur);
+  return out;
+}
+
+export function baseName(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i < 0 ? p : p.slice(i + 1);
+}
+
+/** The host of a URL-looking argument, lower-cased, or undefined. */
+export function urlHost(arg: string): string | undefined {
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(arg);
+  if (!m) return undefined;
+  try {
+    const h = new URL(arg).hostname.toLowerCase();
+    return h.startsWith("[") && h.endsWith("]") ? h.slice(1, -1) : h || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const HOSTLIKE = /^(?:[a-z0-9-]+\.)+[a-z0-9-]+$|^\d{1,3}(?:\.\d{1,3}){3}$|^[0-9a-f:]*:[0-9a-f:.]+$/i;
+
+/** Tools whose bare (scheme-less) positional argument is a host: `nc host 80`, `ssh user@host`, `curl host/x`. */
+const POSITIONAL_HOST_TOOLS = new Set(["curl", "wget", "nc", "ncat", "netcat", "socat", "telnet", "ssh", "scp", "sftp", "rsync", "ftp"]);
+
+/** Options of network tools that take a separate value (so that value is not mistaken for a host). */
+const VALUE_OPTS = new Set([
+  "-o", "-O", "--output", "-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "--json", "-H", "--header", "-F", "--form",
+  "-T", "--upload-file", "-X", "--request", "-u", "--user", "-A", "--user-agent", "-e", "--referer", "-b", "--cookie", "-c", "--cookie-jar",
+  "-x", "--proxy", "-m", "--max-time", "--connect-timeout", "-w", "--write-out", "-K", "--config", "-p", "-i", "-l", "-L", "-W", "-J", "-F",
+  "-P", "--post-file", "--post-data", "--body-file", "--body-data", "--header", "--method", "-q", "-s",
+]);
+/** Options of curl/wget/nc that take NO value even though they share letters with VALUE_OPTS elsewhere. */
+const CURL_FLAGS = new Set(["-s", "-S", "-L", "-k", "-f", "-v", "-i", "-I", "-O", "-G", "-q", "-sS", "-fsSL", "-sSL", "-fsS", "-sL"]);
+
+/** The hosts an argument vector names: URL hosts always; bare host words for network tools. */
+export function argHosts(tool: string, args: readonly string[]): string[] {
+  const hosts: string[] = [];
+  const positional = POSITIONAL_HOST_TOOLS.has(tool);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const u = urlHost(a);
+    if (u) {
+      hosts.push(u);
+      continue;
+    }
+    if (!positional) continue;
+    if (a.startsWith("-")) {
+      if (a.includes("=")) continue;
+      const isFlag = (tool === "curl" || tool === "wget") && CURL_FLAGS.has(a);
+      if (!isFlag && VALUE_OPTS.has(a)) i++;
+      continue;
+    }
+    // user@host[:path] (ssh, scp, rsync), host[:port][/path] (curl without scheme)
+    let h = a.includes("@") ? a.slice(a.lastIndexOf("@") + 1) : a;
+    h = h.split("/")[0]!;
+    if (!h.includes("::")) h = h.split(":")[0]!;
+    if (HOSTLIKE.test(h) && !/^\d+$/.test(h)) hosts.push(h.toLowerCase());
+  }
+  return hosts;
+}
+
+/** True when `host` is `allowed` or one of its subdomains (label boundary, not a substring). */
+export function hostMatches(host: string, allowed: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, "");
+  const a = allowed.toLowerCase().replace(/\.$/, "");
+  return h === a || h.endsWith("." + a);
+}
+
+/** What an argv uploads: the files it sends (`@file`, -T file) and whether it sends data at all. */
+export interface Upload {
+  sends: boolean;
+  files: string[];
+}
+
+export function uploadOf(tool: string, args: readonly string[]): Upload {
+  const files: string[] = [];
+  let sends = false;
+  const fileOf = (v: string) => {
+    sends = true;
+    if (v.startsWith("@") && v.length > 1 && v !== "@-") files.push(v.slice(1));
+  };
+  if (tool === "curl") {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      const long = /^(--data|--data-binary|--data-raw|--data-urlencode|--json|--form|--form-string|--upload-file)(?:=(.*))?$/.exec(a);
+      const short = /^-([dFT])(.*)$/.exec(a);
+      let opt: string | undefined;
+      let val: string | undefined;
+      if (long) {
+        opt = long[1];
+        val = long[2] ?? args[++i];
+      } else if (short) {
+        opt = `-${short[1]}`;
+        val = short[2] ? short[2] : args[++i];
+      } else if (/^(-X|--request)$/.test(a) && /^(POST|PUT|PATCH)$/i.test(args[i + 1] ?? "")) {
+        sends = true;
+        i++;
+        continue;
+      } else continue;
+      if (val === undefined) continue;
+      if (opt === "-T" || opt === "--upload-file") {
+        sends = true;
+        if (val !== "-" && val !== ".") files.push(val);
+      } else if (opt === "-F" || opt === "--form" || opt === "--form-string") {
+        sends = true;
+        const m = /=[@<]([^;]+)/.exec(val);
+        if (m && opt !== "--form-string") files.push(m[1]!);
+      } else fileOf(val);
+    }
+  } else if (tool === "wget") {
+    for (let i = 0; i < args.length; i++) {
+      const m = /^--(post-file|body-file|post-data|body-data|method)(?:=(.*))?$/.exec(args[i]!);
+      if (!m) continue;
+      const v = m[2] ?? args[++i] ?? "";
+      if (m[1] === "method") {
+        if (/^(POST|PUT|PATCH)$/i.test(v)) sends = true;
+        continue;
+      }
+      sends = true;
+      if (m[1] === "post-file" || m[1] === "body-file") files.push(v);
+    }
+  }
+  return { sends, files };
+}

@@ -1,0 +1,180 @@
+// Which files matter, as data: credential stores, places that give persistence, and clawav's own
+// defences. Patterns are globs over absolute paths (a leading `~` from shell code counts as a home).
+import type { Category, Severity } from "../../events/index.js";
+import { compileGlob, type Glob } from "../policy/glob.js";
+
+export interface PathClass {
+  id: string;
+  description: string;
+  globs: string[];
+  /** Not these (e.g. public keys). */
+  except?: string[];
+  /** Reading it: category and severity; undefined when a read is not interesting. */
+  read?: { category: Category; severity: Severity };
+  write?: { category: Category; severity: Severity };
+  /** Tools that read it as part of their job: their reads drop to info. */
+  trustedReaders?: string[];
+  trustedWriters?: string[];
+}
+
+const INTERPRETERS = ["node", "python3", "ruby", "php", "bun", "deno"];
+
+export const PATH_CLASSES: readonly PathClass[] = [
+  {
+    id: "ssh-private-key",
+    description: "an SSH private key",
+    globs: ["**/.ssh/id_*", "**/.ssh/*_key", "/etc/ssh/ssh_host_*_key"],
+    except: ["**.pub"],
+    read: { category: "CRED_ACCESS", severity: "critical" },
+    write: { category: "CRED_ACCESS", severity: "warning" },
+    trustedReaders: ["ssh", "ssh-add", "ssh-agent", "ssh-keygen", "scp", "sftp", "git", "ssh-keysign"],
+    trustedWriters: ["ssh-keygen"],
+  },
+  {
+    id: "authorized-keys",
+    description: "an authorized_keys file",
+    globs: ["**/.ssh/authorized_keys", "**/.ssh/authorized_keys2"],
+    read: { category: "RECON", severity: "info" },
+    write: { category: "PERSISTENCE", severity: "critical" },
+  },
+  {
+    id: "shadow",
+    description: "the password hashes",
+    globs: ["/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/security/opasswd"],
+    read: { category: "CRED_ACCESS", severity: "critical" },
+    write: { category: "PRIV_ESC", severity: "critical" },
+    trustedReaders: ["unix_chkpwd", "passwd", "sudo", "su", "login", "sshd"],
+  },
+  {
+    id: "sudoers",
+    description: "the sudo rules",
+    globs: ["/etc/sudoers", "/etc/sudoers.d/**"],
+    read: { category: "RECON", severity: "warning" },
+    write: { category: "PRIV_ESC", severity: "critical" },
+    trustedReaders: ["sudo", "visudo", "clawsudo"],
+  },
+  {
+    id: "cloud-credentials",
+    description: "cloud or cluster credentials",
+    globs: ["**/.aws/credentials", "**/.aws/config", "**/.config/gcloud/**", "**/.azure/**", "**/.kube/config", "**/.docker/config.json", "**/.terraform.d/credentials.tfrc.json"],
+    read: { category: "CRED_ACCESS", severity: "warning" },
+    write: { category: "CRED_ACCESS", severity: "warning" },
+    trustedReaders: ["aws", "gcloud", "kubectl", "docker", "terraform", "helm", "az"],
+  },
+  {
+    id: "netrc",
+    description: "stored git or HTTP passwords",
+    globs: ["**/.netrc", "**/.git-credentials", "**/.config/git/credentials", "**/.config/gh/hosts.yml", "**/.pgpass", "**/.my.cnf"],
+    read: { category: "CRED_ACCESS", severity: "warning" },
+    trustedReaders: ["git", "git-remote-http", "git-remote-https", "git-credential-store", "gh", "psql", "mysql"],
+  },
+  {
+    id: "package-token",
+    description: "a package registry token file",
+    globs: ["**/.npmrc", "**/.yarnrc.yml", "**/.pypirc", "**/.config/pip/pip.conf", "**/.cargo/credentials", "**/.cargo/credentials.toml", "**/.gem/credentials"],
+    read: { category: "CRED_ACCESS", severity: "warning" },
+    trustedReaders: ["node", "npm", "yarn", "pnpm", "pip", "pip3", "python3", "twine", "cargo", "gem"],
+  },
+  {
+    id: "dotenv",
+    description: "an .env file",
+    globs: ["**/.env", "**/.env.*"],
+    except: ["**/.env.example", "**/.env.sample", "**/.env.template"],
+    read: { category: "CRED_ACCESS", severity: "warning" },
+    trustedReaders: INTERPRETERS,
+  },
+  {
+    id: "keyring",
+    description: "a keyring or password store",
+    globs: ["**/.local/share/keyrings/**", "**/.gnupg/private-keys-v1.d/**", "**/.gnupg/secring.gpg", "**/.password-store/**"],
+    read: { category: "CRED_ACCESS", severity: "critical" },
+    trustedReaders: ["gpg", "gpg-agent", "gnome-keyring-daemon", "pass"],
+  },
+  {
+    id: "browser-secrets",
+    description: "a browser's saved logins or cookies",
+    globs: ["**/.mozilla/firefox/**/logins.json", "**/.mozilla/firefox/**/key4.db", "**/.mozilla/firefox/**/cookies.sqlite", "**/.config/google-chrome/**/Login Data", "**/.config/google-chrome/**/Cookies", "**/.config/chromium/**/Login Data", "**/.config/chromium/**/Cookies", "**/.config/BraveSoftware/**/Login Data"],
+    read: { category: "CRED_ACCESS", severity: "critical" },
+    trustedReaders: ["firefox", "firefox-esr", "chrome", "chromium", "brave"],
+  },
+  {
+    id: "agent-config",
+    description: "an AI agent's configuration with API keys",
+    globs: ["**/.openclaw/**", "**/.claude/**", "**/.claude.json", "**/.codex/**", "**/.config/openai/**", "**/.config/anthropic/**", "**/.aider*"],
+    read: { category: "CRED_ACCESS", severity: "warning" },
+    write: { category: "PERSISTENCE", severity: "warning" },
+    // The agent itself (a node or python program) reads and writes its own configuration.
+    trustedReaders: INTERPRETERS,
+    trustedWriters: INTERPRETERS,
+  },
+  {
+    id: "shell-startup",
+    description: "a shell start-up file",
+    globs: ["**/.bashrc", "**/.bash_profile", "**/.bash_login", "**/.profile", "**/.zshrc", "**/.zprofile", "**/.bash_logout", "/etc/profile", "/etc/profile.d/**", "/etc/bash.bashrc", "/etc/environment"],
+    write: { category: "PERSISTENCE", severity: "warning" },
+  },
+  {
+    id: "scheduler",
+    description: "a cron or systemd schedule",
+    globs: ["/etc/crontab", "/etc/cron.*/**", "/var/spool/cron/**", "/etc/anacrontab", "/etc/systemd/system/**", "/usr/lib/systemd/system/**", "/lib/systemd/system/**", "/etc/systemd/user/**", "**/.config/systemd/user/**", "/etc/rc.local", "/etc/init.d/**", "**/.config/autostart/**", "/etc/xdg/autostart/**"],
+    write: { category: "PERSISTENCE", severity: "warning" },
+  },
+  {
+    id: "preload",
+    description: "the dynamic loader's preload list",
+    globs: ["/etc/ld.so.preload", "/etc/ld.so.conf", "/etc/ld.so.conf.d/**"],
+    write: { category: "PERSISTENCE", severity: "critical" },
+  },
+  {
+    id: "clawav",
+    description: "clawav's own configuration, state or logs",
+    globs: ["/etc/clawav/**", "/etc/clawav", "/var/lib/clawav/**", "/var/log/clawav/**", "/usr/lib/clawav/**", "/usr/local/lib/clawav/**"],
+    read: { category: "SEC_TAMPER", severity: "warning" },
+    write: { category: "SEC_TAMPER", severity: "critical" },
+    trustedReaders: ["clawav", "clawsudo"],
+  },
+  {
+    id: "audit-config",
+    description: "the audit system's configuration or log",
+    globs: ["/etc/audit/**", "/var/log/audit/**", "/etc/audisp/**", "/etc/laurel/**"],
+    read: { category: "SEC_TAMPER", severity: "info" },
+    write: { category: "SEC_TAMPER", severity: "critical" },
+    trustedReaders: ["auditd", "auditctl", "ausearch", "aureport", "laurel"],
+    trustedWriters: ["auditd", "laurel"],
+  },
+  {
+    id: "firewall",
+    description: "the firewall's configuration",
+    globs: ["/etc/iptables/**", "/etc/nftables.conf", "/etc/nftables.d/**", "/etc/ufw/**", "/etc/firewalld/**", "/etc/selinux/config", "/etc/apparmor.d/**"],
+    write: { category: "SEC_TAMPER", severity: "critical" },
+  },
+];
+
+interface CompiledClass {
+  cls: PathClass;
+  test: Glob;
+  except?: Glob;
+}
+
+const anyGlob = (gs: string[]): Glob => {
+  const c = gs.map(compileGlob);
+  return (s) => c.some((g) => g(s));
+};
+
+const COMPILED: CompiledClass[] = PATH_CLASSES.map((cls) => ({ cls, test: anyGlob(cls.globs), ...(cls.except ? { except: anyGlob(cls.except) } : {}) }));
+
+/** Every class a path belongs to (usually none or one). */
+export function classifyPath(path: string): PathClass[] {
+  const p = normalizeHome(path);
+  const out: PathClass[] = [];
+  for (const c of COMPILED) if (c.test(p) && !c.except?.(p)) out.push(c.cls);
+  return out;
+}
+
+/** `~`, `$HOME` and `${HOME}` in shell code stand for a home directory. */
+export function normalizeHome(path: string): string {
+  if (path.startsWith("~")) return "/~" + path.slice(1);
+  if (path.startsWith("$HOME")) return "/~" + path.slice(5);
+  if (path.startsWith("${HOME}")) return "/~" + path.slice(7);
+  return path;
+}

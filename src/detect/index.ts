@@ -1,0 +1,214 @@
+// The detection stage's public face: the daemon and `clawav replay` build one Detector from the
+// config and call evaluate() for every watched event.
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { join } from "node:path";
+import type { Config } from "../config/index.js";
+import { SEVERITIES, type Alert, type AlertAction, type Event, type Severity } from "../events/index.js";
+import { createExeIdentity, type ExeIdentityFn } from "../enrich/index.js";
+import type { Engine } from "../pipeline/types.js";
+import { PACKAGE_ROOT } from "../version.js";
+import { BehaviorEngine, factsOf, hostMatches, type Facts, type HostCheck } from "./behavior/index.js";
+import { addressSet, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";
+
+export type { ExeIdentityFn } from "../enrich/index.js";
+export { PolicyLoadError, formatPolicyError, type PolicyRule, type PolicyError, type MatchSpec, type MatchSubject } from "./policy/index.js";
+export { compileMatch, compilePattern, compileGlob, MatchSyntaxError } from "./policy/index.js";
+export { BEHAVIOR_RULES, shellSplit, toolName, type BehaviorRule } from "./behavior/index.js";
+
+/** Host name → addresses, synchronously (the daemon resolves before building; tests pass a table). */
+export type ResolveHostFn = (host: string) => readonly string[];
+
+export interface DetectorOptions {
+  config: Config;
+  identity?: ExeIdentityFn;
+  resolveHost?: ResolveHostFn;
+  policyVersion?: string;
+  /** Policy folders; default: the package's policies/, then config policy.dirs and policy.dir. */
+  policyDirs?: string[];
+}
+
+export interface Detector extends Engine {
+  evaluate(e: Event): Alert[];
+  readonly policyCount: number;
+  /** The policy files loaded, in order. */
+  readonly sources: string[];
+  readonly policies: readonly PolicyRule[];
+  /** Loads the policies again (SIGHUP): a new Detector, or the errors (the caller keeps this one). */
+  reload(config?: Config): { detector: Detector; errors: [] } | { detector?: undefined; errors: PolicyError[] };
+}
+
+export function loadPolicies(dirs: string[]): { rules: PolicyRule[]; errors: PolicyError[] } {
+  const r = loadPolicyFiles(dirs);
+  return { rules: r.rules, errors: r.errors };
+}
+
+export function policyDirsOf(config: Config): string[] {
+  return [join(PACKAGE_ROOT, "policies"), ...config.policy.dirs, ...(config.policy.dir !== undefined ? [config.policy.dir] : [])];
+}
+
+/** Addresses of names from /etc/hosts: the default resolver, with no DNS in the judging path. */
+export function etcHostsResolver(path = "/etc/hosts"): ResolveHostFn {
+  const table = new Map<string, string[]>();
+  try {
+    for (const line of readFileSync(path, "utf8").split("\n")) {
+      const [addr, ...names] = line.replace(/#.*/, "").trim().split(/\s+/);
+      if (!addr || isIP(addr) === 0) continue;
+      for (const n of names) table.set(n.toLowerCase(), [...(table.get(n.toLowerCase()) ?? []), addr]);
+    }
+  } catch {
+    // no /etc/hosts: nothing resolves, connects are judged by CIDRs alone
+  }
+  return (h) => table.get(h.toLowerCase()) ?? [];
+}
+
+export function hostCheckOf(config: Config, resolve: ResolveHostFn): HostCheck {
+  const names = config.network.allowed_hosts;
+  const addrs = new Set<string>();
+  for (const n of names) {
+    if (isIP(n) !== 0) addrs.add(n);
+    else for (const a of resolve(n)) addrs.add(a);
+  }
+  const cidrs = addressSet(config.network.allowed_cidrs);
+  const nameCache = new Map<string, boolean>();
+  return {
+    hostAllowed(host) {
+      let v = nameCache.get(host);
+      if (v === undefined) {
+        v = isIP(host) !== 0 ? addrs.has(host) || cidrs(host) : names.some((a) => hostMatches(host, a));
+        if (nameCache.size < 4096) nameCache.set(host, v);
+      }
+      return v;
+    },
+    addressAllowed(address) {
+      const a = address.toLowerCase();
+      return addrs.has(a) || addrs.has(a.replace(/^::ffff:/, "")) || cidrs(a);
+    },
+  };
+}
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+/** The highest severity among alerts (the verdict), or undefined when none fired. */
+export function highestSeverity(alerts: readonly Alert[]): Severity | undefined {
+  let best: Severity | undefined;
+  for (const a of alerts) if (best === undefined || RANK[a.severity] > RANK[best]) best = a.severity;
+  return best;
+}
+
+export function createDetector(opts: DetectorOptions): Detector {
+  const config = opts.config;
+  const dirs = opts.policyDirs ?? policyDirsOf(config);
+  const loaded = config.policy.enabled ? loadPolicyFiles(dirs) : { rules: [], errors: [], files: [] };
+  if (loaded.errors.length > 0) throw new PolicyLoadError(loaded.errors);
+  const identity = opts.identity ?? createExeIdentity();
+  const resolve = opts.resolveHost ?? etcHostsResolver();
+  const hostCheck = hostCheckOf(config, resolve);
+  const policyVersion = opts.policyVersion ?? config.general.policy_version;
+  const behavior = new BehaviorEngine();
+  const rules = loaded.rules.filter((r) => r.enabled);
+  const policyIndex = indexPolicies(rules);
+
+  const evaluate = (e: Event): Alert[] => {
+    if (!e.process) return [];
+    const f = factsOf(e, identity, hostCheck);
+    const alerts: Alert[] = [];
+    const findings = behavior.judge(f);
+    for (const x of findings) alerts.push(alertOf(e, "behavior", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));
+    const cands = policyCandidates(policyIndex, e.kind, f);
+    if (cands.length > 0) {
+      const subject = subjectOf(f, findings.map((x) => x.category));
+      for (const r of cands) {
+        if (!r.match(subject) || r.exceptions.some((m) => m(subject))) continue;
+        const action: AlertAction = r.enforcement !== "none" ? r.enforcement : r.quarantine ? "quarantine" : "alert";
+        alerts.push(alertOf(e, "policy", r.name, r.category, r.severity, `${r.description ?? r.name}: ${commandLine(f)}`, action, policyVersion));
+      }
+    }
+    if (alerts.length > 1) alerts.sort((a, b) => RANK[b.severity] - RANK[a.severity]);
+    return alerts;
+  };
+
+  return {
+    name: "detect",
+    evaluate,
+    policyCount: rules.length,
+    sources: loaded.files,
+    policies: rules,
+    reload(next?: Config) {
+      try {
+        return { detector: createDetector({ ...opts, config: next ?? config, identity }), errors: [] };
+      } catch (err) {
+        if (err instanceof PolicyLoadError) return { errors: err.errors };
+        throw err;
+      }
+    },
+  };
+}
+
+function commandLine(f: Facts): string {
+  const s = f.argv.length > 0 ? f.argv.join(" ") : f.exe;
+  const extra = f.e.kind === "file" ? ` (${f.paths.join(", ")})` : f.e.kind === "net" && f.e.net?.address ? ` → ${f.e.net.address}:${f.e.net.port ?? "?"}` : "";
+  return (s.length > 200 ? s.slice(0, 200) + "…" : s) + extra;
+}
+
+function alertOf(e: Event, engine: string, rule: string, category: Alert["category"], severity: Severity, summary: string, action: AlertAction, policyVersion: string): Alert {
+  return { event_id: e.id, ts: e.ts, severity, category, rule, engine, summary, action, node_id: e.node_id, policy_version: policyVersion, event: e };
+}
+
+export function subjectOf(f: Facts, categories: readonly string[] = []): MatchSubject {
+  const p = f.e.process;
+  const paths = f.e.kind === "exec" ? f.argPaths : f.paths;
+  const s: MatchSubject = { exe: f.exe, tool: f.tool, argv: f.argv, hosts: f.hosts, parents: f.parents, paths, categories };
+  if (p?.comm !== undefined) s.comm = p.comm;
+  if (p) s.uid = p.uid;
+  if (p?.user !== undefined) s.user = p.user;
+  const n = f.e.net;
+  if (n) s.dest = { ...(n.address !== undefined ? { address: n.address } : {}), ...(n.port !== undefined ? { port: n.port } : {}), ...(n.host !== undefined ? { host: n.host } : {}) };
+  return s;
+}
+
+interface PolicyIndex {
+  /** Rules judged on exec events, by command name (rules without `command` are under ""). */
+  exec: Map<string, PolicyRule[]>;
+  file: PolicyRule[];
+  net: PolicyRule[];
+  other: PolicyRule[];
+}
+
+/**
+ * Which events a policy rule can apply to: a `destination` makes it about connects (and the hosts
+ * an exec names), `file_access` about file events (and paths an exec names); otherwise it judges
+ * command lines, i.e. exec events. That keeps one curl from alerting for its exec and its connect.
+ */
+function indexPolicies(rules: PolicyRule[]): PolicyIndex {
+  const idx: PolicyIndex = { exec: new Map(), file: [], net: [], other: [] };
+  const addExec = (r: PolicyRule) => {
+    for (const k of r.spec.command?.length ? r.spec.command : [""]) {
+      const l = idx.exec.get(k);
+      if (l) l.push(r);
+      else idx.exec.set(k, [r]);
+    }
+  };
+  for (const r of rules) {
+    addExec(r);
+    const s = r.spec;
+    const categoryOnly = s.category !== undefined && !s.command && !s.command_contains && !s.args && !s.file_access && !s.destination;
+    if (s.file_access || categoryOnly) idx.file.push(r);
+    if (s.destination || categoryOnly) idx.net.push(r);
+    if (categoryOnly) idx.other.push(r);
+  }
+  return idx;
+}
+
+function policyCandidates(idx: PolicyIndex, kind: Event["kind"], f: Facts): PolicyRule[] {
+  if (kind === "exec") {
+    const out = new Set<PolicyRule>(idx.exec.get("") ?? []);
+    for (const k of [f.tool, f.exeBase, f.e.process?.comm ?? ""]) for (const r of idx.exec.get(k) ?? []) out.add(r);
+    return [...out];
+  }
+  if (kind === "file") return idx.file;
+  if (kind === "net") return idx.net;
+  return idx.other;
+}
+
+export { SEVERITIES };

@@ -1,0 +1,324 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair } from "yaml";
+import { CATEGORIES, SEVERITIES, type Category, type Severity } from "../../events/index.js";
+import { didYouMean, formatPosition, UserError } from "../../errors/index.js";
+import { compileMatch, DESTINATION_KEYS, MATCH_KEYS, MatchSyntaxError, type Matcher, type MatchSpec } from "./match.js";
+
+export const ENFORCEMENTS = ["none", "kill", "kill_tree", "deny", "ask", "allow"] as const;
+export type Enforcement = (typeof ENFORCEMENTS)[number];
+
+const RULE_KEYS = ["name", "description", "match", "action", "enforcement", "quarantine", "enabled", "exceptions", "category"] as const;
+/** Seed 000 wrote `action: block` in places; it means critical with enforcement left to the rule. */
+const ACTIONS = [...SEVERITIES, "alert", "block"] as const;
+
+export interface PolicyRule {
+  name: string;
+  description?: string;
+  severity: Severity;
+  category: Category;
+  enforcement: Enforcement;
+  quarantine: boolean;
+  enabled: boolean;
+  spec: MatchSpec;
+  match: Matcher;
+  exceptions: Matcher[];
+  /** file:line of the rule, for "why did this fire". */
+  origin: string;
+}
+
+export interface PolicyError {
+  file: string;
+  line?: number;
+  column?: number;
+  key?: string;
+  message: string;
+}
+
+export function formatPolicyError(e: PolicyError): string {
+  return `${formatPosition(e)}: ${e.key !== undefined ? `${e.key}: ` : ""}${e.message}`;
+}
+
+/** Every error of every file, one per line; a UserError so the CLI prints it without a stack. */
+export class PolicyLoadError extends UserError {
+  readonly errors: PolicyError[];
+  constructor(errors: PolicyError[]) {
+    super(`policy errors:\n${errors.map(formatPolicyError).join("\n")}`, 1);
+    this.name = "PolicyLoadError";
+    this.errors = errors;
+  }
+}
+
+/** The *.yaml / *.yml files of each folder in order (sorted by name); a missing folder is skipped. */
+export function policyFiles(dirs: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const d of dirs) {
+    let st;
+    try {
+      st = statSync(d);
+    } catch {
+      continue;
+    }
+    if (st.isFile()) {
+      files.push(d);
+      continue;
+    }
+    for (const f of readdirSync(d).sort()) if (/\.ya?ml$/.test(f)) files.push(join(d, f));
+  }
+  return files;
+}
+
+export function loadPolicies(dirs: readonly string[]): { rules: PolicyRule[]; errors: PolicyError[]; files: string[] } {
+  const rules: PolicyRule[] = [];
+  const errors: PolicyError[] = [];
+  const files = policyFiles(dirs);
+  for (const f of files) {
+    let text: string;
+    try {
+      text = readFileSync(f, "utf8");
+    } catch (e) {
+      errors.push({ file: f, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+      continue;
+    }
+    const r = parsePolicyText(text, f);
+    rules.push(...r.rules);
+    errors.push(...r.errors);
+  }
+  // A later file's rule with the same name replaces the earlier one (local override of a shipped rule).
+  const byName = new Map<string, PolicyRule>();
+  for (const r of rules) byName.set(r.name, r);
+  return { rules: [...byName.values()], errors, files };
+}
+
+export function parsePolicyText(text: string, file: string): { rules: PolicyRule[]; errors: PolicyError[] } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const errors: PolicyError[] = [];
+  const at = (node: Node | Pair | null | undefined, key: string | undefined, message: string) => {
+    const range = node && "range" in node ? node.range : node && "key" in node && node.key && typeof node.key === "object" && "range" in node.key ? (node.key as Node).range : undefined;
+    const pos = range ? lc.linePos(range[0]) : undefined;
+    errors.push({ file, ...(pos ? { line: pos.line, column: pos.col } : {}), ...(key !== undefined ? { key } : {}), message });
+  };
+  for (const e of doc.errors) {
+    const pos = e.linePos?.[0];
+    errors.push({ file, ...(pos ? { line: pos.line, column: pos.col } : {}), message: e.message.split("\n")[0]! });
+  }
+  if (errors.length > 0) return { rules: [], errors };
+  const root = doc.contents;
+  if (root === null) return { rules: [], errors };
+  if (!isMap(root)) {
+    at(root, undefined, "expected a mapping with a `rules:` list");
+    return { rules: [], errors };
+  }
+  const rules: PolicyRule[] = [];
+  for (const pair of root.items) {
+    const k = isScalar(pair.key) ? String(pair.key.value) : "";
+    if (k !== "rules") {
+      at(pair.key, k, unknownKey(k, ["rules"]));
+      continue;
+    }
+    if (!isSeq(pair.value)) {
+      at(pair.value, "rules", "expected a list of rules");
+      continue;
+    }
+    const seen = new Set<string>();
+    pair.value.items.forEach((item, i) => {
+      const rule = parseRule(item, `rules[${i}]`, at, file, lc);
+      if (!rule) return;
+      if (seen.has(rule.name)) at(item, `rules[${i}].name`, `duplicate rule name ${JSON.stringify(rule.name)} in this file`);
+      seen.add(rule.name);
+      rules.push(rule);
+    });
+  }
+  return { rules: errors.length > 0 ? [] : rules, errors };
+}
+
+type At = (node: Node | Pair | null | undefined, key: string | undefined, message: string) => void;
+
+function unknownKey(k: string, known: readonly string[]): string {
+  const dym = didYouMean(k, known);
+  return `unknown key${dym ? ` (did you mean "${dym}"?)` : ""}; expected one of ${known.join(", ")}`;
+}
+
+function parseRule(node: Node, path: string, outer: At, file: string, lc: LineCounter): PolicyRule | undefined {
+  let bad = false;
+  const at: At = (n, k, m) => {
+    bad = true;
+    outer(n, k, m);
+  };
+  if (!isMap(node)) {
+    at(node, path, "expected a mapping (name, match, action, ...)");
+    return undefined;
+  }
+  const get = new Map<string, Pair>();
+  for (const p of node.items) {
+    const k = isScalar(p.key) ? String(p.key.value) : "";
+    if (!(RULE_KEYS as readonly string[]).includes(k)) at(p.key as Node, `${path}.${k}`, unknownKey(k, RULE_KEYS));
+    else get.set(k, p);
+  }
+  const str = (k: string, required: boolean): string | undefined => {
+    const p = get.get(k);
+    if (!p) {
+      if (required) at(node, `${path}.${k}`, "missing");
+      return undefined;
+    }
+    if (!isScalar(p.value) || typeof p.value.value !== "string" || p.value.value === "") {
+      at(p.value as Node, `${path}.${k}`, "expected a non-empty string");
+      return undefined;
+    }
+    return p.value.value;
+  };
+  const bool = (k: string, dflt: boolean): boolean => {
+    const p = get.get(k);
+    if (!p) return dflt;
+    if (!isScalar(p.value) || typeof p.value.value !== "boolean") {
+      at(p.value as Node, `${path}.${k}`, "expected true or false");
+      return dflt;
+    }
+    return p.value.value;
+  };
+  const oneOf = <T extends string>(k: string, values: readonly T[], dflt: T): T => {
+    const v = str(k, false);
+    if (v === undefined) return dflt;
+    if (!(values as readonly string[]).includes(v)) {
+      const dym = didYouMean(v, values);
+      at(get.get(k)!.value as Node, `${path}.${k}`, `${JSON.stringify(v)} is not one of ${values.join(", ")}${dym ? ` (did you mean "${dym}"?)` : ""}`);
+      return dflt;
+    }
+    return v as T;
+  };
+  const name = str("name", true);
+  const description = str("description", false);
+  const action = oneOf("action", ACTIONS, "warning");
+  const enforcement = oneOf("enforcement", ENFORCEMENTS, "none");
+  const quarantine = bool("quarantine", false);
+  const enabled = bool("enabled", true);
+  const explicitCategory = get.has("category") ? oneOf("category", CATEGORIES, "EXECUTION") : undefined;
+  const matchPair = get.get("match");
+  let spec: MatchSpec | undefined;
+  let match: Matcher | undefined;
+  if (!matchPair) at(node, `${path}.match`, "missing");
+  else {
+    spec = parseMatchBlock(matchPair.value as Node, `${path}.match`, at);
+    if (spec) match = compileAt(spec, matchPair.value as Node, `${path}.match`, at);
+  }
+  const exceptions: Matcher[] = [];
+  const exPair = get.get("exceptions");
+  if (exPair) {
+    if (!isSeq(exPair.value)) at(exPair.value as Node, `${path}.exceptions`, "expected a list of match blocks");
+    else
+      exPair.value.items.forEach((it, i) => {
+        const s = parseMatchBlock(it as Node, `${path}.exceptions[${i}]`, at);
+        const m = s && compileAt(s, it as Node, `${path}.exceptions[${i}]`, at);
+        if (m) exceptions.push(m);
+      });
+  }
+  if (bad || name === undefined || !spec || !match) return undefined;
+  const severity: Severity = action === "alert" ? "warning" : action === "block" ? "critical" : action;
+  const pos = lc.linePos(node.range?.[0] ?? 0);
+  return {
+    name,
+    ...(description !== undefined ? { description } : {}),
+    severity,
+    category: explicitCategory ?? inferCategory(spec),
+    enforcement: action === "block" && enforcement === "none" ? "deny" : enforcement,
+    quarantine,
+    enabled,
+    spec,
+    match,
+    exceptions,
+    origin: `${file}:${pos.line}`,
+  };
+}
+
+function compileAt(spec: MatchSpec, node: Node, path: string, at: At): Matcher | undefined {
+  try {
+    return compileMatch(spec);
+  } catch (e) {
+    if (e instanceof MatchSyntaxError) {
+      at(node, path, e.message);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+function inferCategory(s: MatchSpec): Category {
+  if (s.category?.length === 1 && (CATEGORIES as readonly string[]).includes(s.category[0]!)) return s.category[0] as Category;
+  if (s.file_access?.length) return "CRED_ACCESS";
+  if (s.destination) return "DATA_EXFIL";
+  if (s.command?.some((c) => ["curl", "wget", "nc", "ncat", "socat", "scp", "rsync"].includes(c))) return "DATA_EXFIL";
+  if (s.command_contains?.some((c) => /ufw|iptables|auditctl|setenforce|systemctl stop/.test(c))) return "SEC_TAMPER";
+  return "EXECUTION";
+}
+
+const LIST_KEYS = new Set(["command", "command_contains", "args", "file_access", "exclude_args", "exe", "parent", "user", "category"]);
+
+export function parseMatchBlock(node: Node, path: string, at: At): MatchSpec | undefined {
+  if (!isMap(node)) {
+    at(node, path, `expected a mapping with keys among ${MATCH_KEYS.join(", ")}`);
+    return undefined;
+  }
+  const spec: MatchSpec = {};
+  let ok = true;
+  const fail: At = (n, k, m) => {
+    ok = false;
+    at(n, k, m);
+  };
+  for (const p of node.items) {
+    const k = isScalar(p.key) ? String(p.key.value) : "";
+    const kp = `${path}.${k}`;
+    if (!(MATCH_KEYS as readonly string[]).includes(k)) {
+      fail(p.key as Node, kp, unknownKey(k, MATCH_KEYS));
+      continue;
+    }
+    if (LIST_KEYS.has(k)) {
+      const list = scalarList(p.value as Node, kp, fail, k === "user");
+      if (!list) continue;
+      if (k === "category")
+        for (const c of list) if (!(CATEGORIES as readonly string[]).includes(String(c))) fail(p.value as Node, kp, `${JSON.stringify(c)} is not a category (${CATEGORIES.join(", ")})`);
+      (spec as Record<string, unknown>)[k] = list;
+      continue;
+    }
+    // destination
+    if (!isMap(p.value)) {
+      fail(p.value as Node, kp, "expected a mapping with host, cidr and/or port");
+      continue;
+    }
+    const d: NonNullable<MatchSpec["destination"]> = {};
+    for (const dp of p.value.items) {
+      const dk = isScalar(dp.key) ? String(dp.key.value) : "";
+      if (!(DESTINATION_KEYS as readonly string[]).includes(dk)) {
+        fail(dp.key as Node, `${kp}.${dk}`, unknownKey(dk, DESTINATION_KEYS));
+        continue;
+      }
+      const list = scalarList(dp.value as Node, `${kp}.${dk}`, fail, dk === "port");
+      if (list) (d as Record<string, unknown>)[dk] = dk === "port" ? list : list.map(String);
+    }
+    spec.destination = d;
+  }
+  if (ok && Object.keys(spec).length === 0) fail(node, path, "empty match block matches nothing");
+  if (ok && spec.exclude_args && Object.keys(spec).length === 1) fail(node, path, "exclude_args alone matches nothing; add what to match");
+  return ok ? spec : undefined;
+}
+
+/** A string or a list of strings (numbers allowed where `numbers`); one value means a list of one. */
+function scalarList(node: Node, path: string, at: At, numbers: boolean): (string | number)[] | undefined;
+function scalarList(node: Node, path: string, at: At, numbers: false): string[] | undefined;
+function scalarList(node: Node, path: string, at: At, numbers: boolean): (string | number)[] | undefined {
+  const items = isSeq(node) ? (node.items as Node[]) : [node];
+  const out: (string | number)[] = [];
+  for (const it of items) {
+    if (isScalar(it) && typeof it.value === "string" && it.value !== "") out.push(it.value);
+    else if (numbers && isScalar(it) && typeof it.value === "number" && Number.isInteger(it.value)) out.push(it.value);
+    else {
+      at(it, path, numbers ? "expected a string or an integer (or a list of them)" : "expected a non-empty string (or a list of them)");
+      return undefined;
+    }
+  }
+  if (out.length === 0) {
+    at(node, path, "empty list");
+    return undefined;
+  }
+  return out;
+}

@@ -1,0 +1,200 @@
+// The matcher language shared by policy rules and clawsudo: a match block is a set of keys, all of
+// which must hold (AND); each key lists alternatives (OR). Patterns are globs (compileGlob) or,
+// written `regex:...`, RE2 expressions run by re2js in linear time.
+import { BlockList, isIP } from "node:net";
+import { RE2JS } from "re2js";
+import { compileGlob, GlobSyntaxError, type Glob } from "./glob.js";
+import { baseName, hostMatches, urlHost } from "../behavior/argv.js";
+
+/** What a match block is judged against; the detector builds it from an Event, clawsudo from a command. */
+export interface MatchSubject {
+  /** The resolved executable (absolute path when known). */
+  exe: string;
+  comm?: string;
+  /** The executable's true identity (curl even when renamed), else its base name. */
+  tool: string;
+  argv: readonly string[];
+  /** Hosts named by the arguments (URL hosts, `user@host`, bare hosts of network tools). */
+  hosts: readonly string[];
+  /** The parent's exe and comm (nearest ancestor first), when known. */
+  parents: readonly string[];
+  uid?: number;
+  user?: string;
+  /** Paths the event touches (PATH records, the event's file path). */
+  paths: readonly string[];
+  dest?: { address?: string; port?: number; host?: string };
+  /** Categories the behaviour engine already gave this event. */
+  categories?: readonly string[];
+}
+
+export interface DestinationSpec {
+  host?: string[];
+  cidr?: string[];
+  port?: (number | string)[];
+}
+
+/** A match block as written (after YAML parsing); every key optional. */
+export interface MatchSpec {
+  command?: string[];
+  command_contains?: string[];
+  args?: string[];
+  file_access?: string[];
+  exclude_args?: string[];
+  exe?: string[];
+  parent?: string[];
+  user?: (string | number)[];
+  destination?: DestinationSpec;
+  category?: string[];
+}
+
+export const MATCH_KEYS = ["command", "command_contains", "args", "file_access", "exclude_args", "exe", "parent", "user", "destination", "category"] as const;
+export const DESTINATION_KEYS = ["host", "cidr", "port"] as const;
+
+export class MatchSyntaxError extends Error {}
+
+export type Matcher = (s: MatchSubject) => boolean;
+type StrTest = (s: string) => boolean;
+
+/** A pattern: `regex:EXPR` (RE2, searched anywhere unless anchored) or a glob. */
+export function compilePattern(p: string): StrTest {
+  if (p.startsWith("regex:")) return compileRegex(p.slice(6));
+  try {
+    return compileGlob(p);
+  } catch (e) {
+    if (e instanceof GlobSyntaxError) throw new MatchSyntaxError(e.message);
+    throw e;
+  }
+}
+
+export function compileRegex(expr: string): StrTest {
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(expr);
+  } catch (e) {
+    throw new MatchSyntaxError(`bad regular expression ${JSON.stringify(expr)}: ${(e as Error).message}`);
+  }
+  return (s) => re.matcher(s).find();
+}
+
+/** Substring, or `regex:` — seed 000's command_contains. */
+function compileContains(p: string): StrTest {
+  if (p.startsWith("regex:")) return compileRegex(p.slice(6));
+  return (s) => s.includes(p);
+}
+
+function anyOf(tests: StrTest[]): StrTest {
+  return tests.length === 1 ? tests[0]! : (s) => tests.some((t) => t(s));
+}
+
+export function parseCidr(c: string): { net: string; prefix: number; family: "ipv4" | "ipv6" } {
+  const [net, pre] = c.split("/");
+  const fam = isIP(net ?? "");
+  if (!net || fam === 0) throw new MatchSyntaxError(`not an IP address or CIDR: ${JSON.stringify(c)}`);
+  const max = fam === 4 ? 32 : 128;
+  const prefix = pre === undefined ? max : Number(pre);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (pre !== undefined && !/^\d+$/.test(pre))) throw new MatchSyntaxError(`bad prefix length in ${JSON.stringify(c)}`);
+  return { net, prefix, family: fam === 4 ? "ipv4" : "ipv6" };
+}
+
+/** A set of CIDRs and addresses, checked with node's BlockList (IPv4-mapped IPv6 handled). */
+export function addressSet(cidrs: readonly string[]): (addr: string) => boolean {
+  const bl = new BlockList();
+  for (const c of cidrs) {
+    const p = parseCidr(c);
+    bl.addSubnet(p.net, p.prefix, p.family);
+  }
+  return (addr) => {
+    const fam = isIP(addr);
+    if (fam === 0) return false;
+    if (fam === 6 && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(addr)) return bl.check(addr.slice(7), "ipv4") || bl.check(addr, "ipv6");
+    return bl.check(addr, fam === 4 ? "ipv4" : "ipv6");
+  };
+}
+
+function parsePorts(ports: readonly (number | string)[]): (p: number) => boolean {
+  const ranges: [number, number][] = ports.map((x) => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(String(x));
+    const a = m ? Number(m[1]) : NaN;
+    const b = m?.[2] !== undefined ? Number(m[2]) : a;
+    if (!m || a > 65535 || b > 65535 || b < a) throw new MatchSyntaxError(`not a port or port range: ${JSON.stringify(x)}`);
+    return [a, b];
+  });
+  return (p) => ranges.some(([a, b]) => p >= a && p <= b);
+}
+
+/** True when an argument excuses: equal to the value, or a URL (or bare host) whose host is it or a subdomain. */
+export function argExcused(arg: string, value: string): boolean {
+  if (arg === value) return true;
+  const h = urlHost(arg);
+  return h !== undefined && hostMatches(h, value);
+}
+
+/** Compiles a match block; throws MatchSyntaxError (the loader adds file:line:col). */
+export function compileMatch(spec: MatchSpec): Matcher {
+  const tests: Matcher[] = [];
+  if (spec.command?.length) {
+    const names = new Set(spec.command);
+    tests.push((s) => names.has(s.tool) || names.has(baseName(s.exe)) || (s.argv[0] !== undefined && names.has(baseName(s.argv[0]))) || (s.comm !== undefined && names.has(s.comm)));
+  }
+  if (spec.command_contains?.length) {
+    const t = anyOf(spec.command_contains.map(compileContains));
+    tests.push((s) => t(s.argv.join(" ")));
+  }
+  if (spec.args?.length) {
+    const t = anyOf(spec.args.map(compilePattern));
+    tests.push((s) => s.argv.slice(1).some(t));
+  }
+  if (spec.file_access?.length) {
+    const t = anyOf(spec.file_access.map(compilePattern));
+    tests.push((s) => s.paths.some(t));
+  }
+  if (spec.exe?.length) {
+    const t = anyOf(spec.exe.map(compilePattern));
+    tests.push((s) => t(s.exe));
+  }
+  if (spec.parent?.length) {
+    const t = anyOf(spec.parent.map(compilePattern));
+    // The nearest parent only: its exe path or its base name.
+    tests.push((s) => s.parents.slice(0, 2).some((p) => t(p) || t(baseName(p))));
+  }
+  if (spec.user?.length) {
+    const uids = new Set(spec.user.filter((u) => typeof u === "number" || /^\d+$/.test(u)).map(Number));
+    const names = new Set(spec.user.filter((u): u is string => typeof u === "string" && !/^\d+$/.test(u)));
+    tests.push((s) => (s.uid !== undefined && uids.has(s.uid)) || (s.user !== undefined && names.has(s.user)));
+  }
+  if (spec.category?.length) {
+    const cats = new Set(spec.category);
+    tests.push((s) => (s.categories ?? []).some((c) => cats.has(c)));
+  }
+  if (spec.destination) tests.push(compileDestination(spec.destination));
+  if (spec.exclude_args?.length) {
+    const vals = spec.exclude_args;
+    tests.push((s) => !s.argv.slice(1).some((a) => vals.some((v) => argExcused(a, v))) && !(s.dest?.host !== undefined && vals.some((v) => hostMatches(s.dest!.host!, v))));
+  }
+  if (tests.length === 0) return () => false;
+  return tests.length === 1 ? tests[0]! : (s) => tests.every((t) => t(s));
+}
+
+function compileDestination(d: DestinationSpec): Matcher {
+  const parts: Matcher[] = [];
+  if (d.host?.length) {
+    const hosts = d.host;
+    parts.push((s) => {
+      const names = s.dest?.host !== undefined ? [s.dest.host, ...s.hosts] : s.hosts;
+      if (names.some((n) => hosts.some((h) => hostMatches(n, h)))) return true;
+      // An IP literal written as a host matches the connect's address.
+      return s.dest?.address !== undefined && hosts.includes(s.dest.address);
+    });
+  }
+  if (d.cidr?.length) {
+    const inSet = addressSet(d.cidr);
+    parts.push((s) => s.dest?.address !== undefined && inSet(s.dest.address));
+  }
+  if (d.port?.length) {
+    const inPorts = parsePorts(d.port);
+    parts.push((s) => s.dest?.port !== undefined && inPorts(s.dest.port));
+  }
+  return (s) => parts.every((p) => p(s));
+}
+
+export type { Glob };
