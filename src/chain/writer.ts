@@ -1,0 +1,183 @@
+import { appendFileSync, closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { loadOrCreateKey } from "./key.js";
+import { checkLine, checkpointMac, formatLine, GENESIS_PREV, type Checkpoint, type EntryBody } from "./format.js";
+
+export interface ChainOptions {
+  path: string;
+  keyFile: string;
+  checkpointFile: string;
+  /** always: fsync every append; batch: at most every fsyncIntervalMs; never: leave it to the OS. */
+  fsync: "always" | "batch" | "never";
+  fsyncIntervalMs: number;
+  checkpointEvery: number;
+}
+
+export interface OpenReport {
+  entries: number;
+  /** A torn last line (a crash mid-write) was cut off, kept aside, and the repair recorded. */
+  repaired?: { bytes: number; sha256: string; movedTo: string };
+  /** The tail did not verify: someone changed the chain while clawav was not looking. */
+  tailProblem?: string;
+}
+
+const TAIL_WINDOW = 4 << 20;
+
+/**
+ * The append-only, keyed hash chain of every alert (and of enforcement and gate decisions).
+ * One writer; appends are written in order before append() returns.
+ */
+export class AuditChain {
+  private fd: number;
+  private seq = 0;
+  private head = GENESIS_PREV;
+  private dirty = false;
+  private sinceCheckpoint = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private checkpoint: Checkpoint | undefined;
+  private lastAlertEvent: { ts: number; serial?: number; source?: string } | undefined;
+  readonly report: OpenReport;
+  private closed = false;
+
+  private constructor(
+    private readonly o: ChainOptions,
+    private readonly key: Buffer,
+  ) {
+    this.fd = openSync(o.path, "a+", 0o600);
+    this.report = this.recover();
+    if (o.fsync === "batch") {
+      this.timer = setInterval(() => this.sync(), o.fsyncIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  static open(o: ChainOptions): AuditChain {
+    return new AuditChain(o, loadOrCreateKey(o.keyFile));
+  }
+
+  get length(): number {
+    return this.seq;
+  }
+
+  headMac(): string {
+    return this.head;
+  }
+
+  lastCheckpoint(): Checkpoint | undefined {
+    return this.checkpoint;
+  }
+
+  /** The event of the last alert in the chain: a restart after a crash skips events up to it. */
+  lastAlerted(): { ts: number; serial?: number; source?: string } | undefined {
+    return this.lastAlertEvent;
+  }
+
+  append(body: EntryBody): { seq: number; mac: string } {
+    if (this.closed) throw new Error("audit chain is closed");
+    const seq = this.seq + 1;
+    const { line, mac } = formatLine(this.key, seq, this.head, body);
+    writeAll(this.fd, line + "\n");
+    this.seq = seq;
+    this.head = mac;
+    this.dirty = true;
+    if (body.type === "alert") this.noteAlert(body.alert);
+    if (this.o.fsync === "always") this.sync();
+    if (++this.sinceCheckpoint >= this.o.checkpointEvery) this.writeCheckpoint();
+    return { seq, mac };
+  }
+
+  sync(): void {
+    if (!this.dirty || this.closed) return;
+    fsyncSync(this.fd);
+    this.dirty = false;
+  }
+
+  writeCheckpoint(): Checkpoint | undefined {
+    if (this.seq === 0) return undefined;
+    this.sync();
+    const ts = Date.now();
+    const cp: Checkpoint = { seq: this.seq, head: this.head, ts, mac: checkpointMac(this.key, this.seq, this.head, ts) };
+    appendFileSync(this.o.checkpointFile, JSON.stringify(cp) + "\n", { mode: 0o600 });
+    const cfd = openSync(this.o.checkpointFile, "r");
+    fsyncSync(cfd);
+    closeSync(cfd);
+    this.checkpoint = cp;
+    this.sinceCheckpoint = 0;
+    return cp;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    if (this.timer) clearInterval(this.timer);
+    if (this.sinceCheckpoint > 0) this.writeCheckpoint();
+    this.sync();
+    closeSync(this.fd);
+    this.closed = true;
+  }
+
+  private noteAlert(alert: unknown): void {
+    const ev = (alert as { event?: { ts?: unknown; serial?: unknown; source?: unknown } } | undefined)?.event;
+    if (ev && typeof ev.ts === "number") {
+      this.lastAlertEvent = { ts: ev.ts, ...(typeof ev.serial === "number" ? { serial: ev.serial } : {}), ...(typeof ev.source === "string" ? { source: ev.source } : {}) };
+    }
+  }
+
+  /** Reads the tail: finds the head, cuts a torn last line, checks the last entries' links. */
+  private recover(): OpenReport {
+    const size = fstatSync(this.fd).size;
+    if (size === 0) return { entries: 0 };
+    const start = Math.max(0, size - TAIL_WINDOW);
+    const buf = Buffer.alloc(size - start);
+    readSync(this.fd, buf, 0, buf.length, start);
+    const report: OpenReport = { entries: 0 };
+    let end = buf.length;
+    if (buf[end - 1] !== 0x0a) {
+      const nl = buf.lastIndexOf(0x0a);
+      const torn = buf.subarray(nl + 1);
+      const movedTo = `${this.o.path}.torn`;
+      appendFileSync(movedTo, torn, { mode: 0o600 });
+      ftruncateSync(this.fd, start + nl + 1);
+      end = nl + 1;
+      report.repaired = { bytes: torn.length, sha256: createHash("sha256").update(torn).digest("hex"), movedTo };
+    }
+    const text = buf.subarray(0, end).toString("utf8");
+    let lines = text.split("\n").filter((l) => l !== "");
+    if (start > 0) lines = lines.slice(1); // the first line of the window may be cut
+    let prevMac: string | undefined;
+    let prevSeq: number | undefined;
+    for (const line of lines) {
+      const c = checkLine(this.key, line);
+      if (!c.ok) {
+        report.tailProblem ??= `entry after seq ${prevSeq ?? "?"}: ${c.reason}`;
+        // Keep linking to what is there, so the damage stays visible to verify-audit.
+        try {
+          const e = JSON.parse(line) as { seq?: number; mac?: string };
+          if (typeof e.seq === "number") prevSeq = e.seq;
+          if (typeof e.mac === "string") prevMac = e.mac;
+        } catch {
+          // unparseable: the next good line re-anchors
+        }
+        continue;
+      }
+      const e = c.entry;
+      if (prevMac !== undefined && e.prev !== prevMac) report.tailProblem ??= `seq ${e.seq}: broken link to the entry before it`;
+      if (prevSeq !== undefined && e.seq !== prevSeq + 1) report.tailProblem ??= `seq ${e.seq}: sequence gap after ${prevSeq}`;
+      prevMac = e.mac;
+      prevSeq = e.seq;
+      if (e.type === "alert") this.noteAlert(e.alert);
+    }
+    this.seq = prevSeq ?? 0;
+    this.head = prevMac ?? GENESIS_PREV;
+    report.entries = this.seq;
+    if (report.repaired) {
+      this.append({ ts: Date.now(), type: "repair", data: { reason: "torn last line after a crash", removed_bytes: report.repaired.bytes, removed_sha256: report.repaired.sha256, moved_to: report.repaired.movedTo } });
+    }
+    return report;
+  }
+}
+
+function writeAll(fd: number, text: string): void {
+  const b = Buffer.from(text);
+  let off = 0;
+  while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+}
