@@ -12,6 +12,9 @@ import { VERSION } from "../version.js";
 import { Pipeline } from "./pipeline.js";
 import { BoundedQueue } from "./queue.js";
 import { sensorAlerts } from "./sensor-alerts.js";
+import { Aggregator } from "./aggregator.js";
+import { AuditChain, chainOptionsFor } from "../chain/index.js";
+import { createDetector, formatPolicyError, type Detector } from "../detect/index.js";
 import { ensureStateDir } from "./state-dir.js";
 import type { Engine } from "./types.js";
 
@@ -23,8 +26,8 @@ export interface DaemonOptions {
   /** Called for every alert that passed the aggregator. */
   onAlert?: (a: Alert) => void;
   queueCapacity?: number;
-  /** Engines to judge with; reloaded on SIGHUP through `loadEngines`. */
-  loadEngines?: (config: Config) => Engine[];
+  /** The detector to judge with (default: built from config; tests may pass their own). */
+  detector?: Detector;
 }
 
 export interface DaemonStatus {
@@ -37,6 +40,9 @@ export interface DaemonStatus {
   sources: SourceStatus[];
   queue: { length: number; capacity: number; dropped: number; high_water: number };
   pipeline: Pipeline["stats"];
+  aggregator: Aggregator["stats"];
+  chain: { entries: number; head: string; checkpoint?: { seq: number; head: string; ts: number }; skipped_after_restart: number } | undefined;
+  policies: number;
   process_table: { entries: number; evictions: number; proc_lookups: number };
 }
 
@@ -49,6 +55,8 @@ export function buildPipeline(opts: {
   live: boolean;
   engines: () => readonly Engine[];
   deliver: (a: Alert) => void;
+  gate?: Aggregator;
+  record?: (a: Alert) => void;
 }): { pipeline: Pipeline; table: ProcessTable } {
   const { config } = opts;
   const table = new ProcessTable({
@@ -65,6 +73,8 @@ export function buildPipeline(opts: {
     watched: opts.watched,
     engines: opts.engines,
     deliver: opts.deliver,
+    ...(opts.gate ? { gate: opts.gate } : {}),
+    ...(opts.record ? { recorder: { record: opts.record } } : {}),
     sensorAlerts: sensorAlerts(opts.nodeId, config.general.policy_version),
   });
   return { pipeline, table };
@@ -83,7 +93,12 @@ export class Daemon {
   private readonly queue: BoundedQueue<Event>;
   private readonly pipeline: Pipeline;
   private readonly table: ProcessTable;
-  private engines: Engine[] = [];
+  private detector: Detector;
+  private readonly aggregator = new Aggregator();
+  private chain: AuditChain | undefined;
+  /** After a crash the cursor may lag: events up to the last one already alerted on are skipped. */
+  private skipUpTo: { ts: number; serial: number } | undefined;
+  private skipped = 0;
   private readonly started = Date.now();
   private draining = false;
   private reportedDrops = 0;
@@ -94,15 +109,17 @@ export class Daemon {
     this.nodeId = config.general.node_id ?? hostname();
     this.watched = createWatchedUsers(config, process.getuid?.() ?? -1, (n) => this.users.uid(n));
     this.queue = new BoundedQueue<Event>(o.queueCapacity ?? 65_536);
-    this.engines = o.loadEngines?.(config) ?? [];
+    this.detector = o.detector ?? createDetector({ config });
     const built = buildPipeline({
       config,
       nodeId: this.nodeId,
       users: this.users,
       watched: this.watched,
       live: true,
-      engines: () => this.engines,
+      engines: () => [this.detector],
       deliver: (a) => o.onAlert?.(a),
+      gate: this.aggregator,
+      record: (a) => this.chain?.append({ ts: a.ts, type: "alert", event_id: a.event_id, alert: a }),
     });
     this.pipeline = built.pipeline;
     this.table = built.table;
@@ -112,6 +129,15 @@ export class Daemon {
     const { config, log } = this.o;
     const isRoot = process.getuid?.() === 0;
     const stateDir = ensureStateDir(config.general.state_dir);
+    this.chain = AuditChain.open(chainOptionsFor(config));
+    const rep = this.chain.report;
+    const last = this.chain.lastAlerted();
+    if (last && last.source === "auditd" && last.serial !== undefined) this.skipUpTo = { ts: last.ts, serial: last.serial };
+    if (rep.repaired) log.warn("audit chain: torn last line repaired (kept aside, repair recorded in the chain)", { ...rep.repaired });
+    if (rep.tailProblem) {
+      log.error("audit chain does not verify", { problem: rep.tailProblem });
+      this.enqueue(this.sensorEvent("chain_tampered", `the audit chain's tail does not verify: ${rep.tailProblem}`));
+    }
     const why = auditdUnavailable(config, isRoot);
     if (why === undefined) {
       this.sources.push(new AuditdSource({ config, nodeId: this.nodeId, ids: this.ids, users: this.users, log, cursorFile: cursorFileIn(stateDir), isRoot }));
@@ -134,20 +160,21 @@ export class Daemon {
     this.stopped = true;
     for (const s of this.sources) await s.stop();
     this.drain(Infinity);
-    this.o.log.info("clawav stopped", { events: this.pipeline.stats.events, alerts: this.pipeline.stats.alerts });
+    this.chain?.close();
+    this.o.log.info("clawav stopped", { events: this.pipeline.stats.events, alerts: this.pipeline.stats.alerts, chain_entries: this.chain?.length });
   }
 
   /** SIGHUP: reload the engines; a broken policy keeps the old set and raises an alert. */
   reload(): void {
-    if (!this.o.loadEngines) return;
-    try {
-      this.engines = this.o.loadEngines(this.o.config);
-      this.o.log.info("policies reloaded", { engines: this.engines.map((e) => e.name) });
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      this.o.log.error("policy reload failed; keeping the previous policies", { error: msg });
-      this.enqueue(this.sensorEvent("policy_reload_failed", msg));
+    const r = this.detector.reload(this.o.config);
+    if (r.detector) {
+      this.detector = r.detector;
+      this.o.log.info("policies reloaded", { policies: r.detector.policyCount, files: r.detector.sources });
+      return;
     }
+    const msg = r.errors.map(formatPolicyError).join("; ");
+    this.o.log.error("policy reload failed; keeping the previous policies", { errors: msg });
+    this.enqueue(this.sensorEvent("policy_reload_failed", msg));
   }
 
   status(): DaemonStatus {
@@ -161,6 +188,11 @@ export class Daemon {
       sources: this.sources.map((s) => s.status()),
       queue: { length: this.queue.length, capacity: this.queue.capacity, dropped: this.queue.dropped, high_water: this.queue.highWater },
       pipeline: this.pipeline.stats,
+      aggregator: this.aggregator.stats,
+      chain: this.chain
+        ? { entries: this.chain.length, head: this.chain.headMac(), ...(this.chain.lastCheckpoint() ? { checkpoint: { seq: this.chain.lastCheckpoint()!.seq, head: this.chain.lastCheckpoint()!.head, ts: this.chain.lastCheckpoint()!.ts } } : {}), skipped_after_restart: this.skipped }
+        : undefined,
+      policies: this.detector.policyCount,
       process_table: { entries: this.table.size, evictions: this.table.evictions, proc_lookups: this.table.lookups },
     };
   }
@@ -183,6 +215,13 @@ export class Daemon {
     let n = 0;
     for (let e = this.queue.shift(); e !== undefined; e = n < max ? this.queue.shift() : undefined) {
       n++;
+      if (this.skipUpTo && e.source === "auditd" && e.serial !== undefined) {
+        if (e.ts < this.skipUpTo.ts || (e.ts === this.skipUpTo.ts && e.serial <= this.skipUpTo.serial)) {
+          this.skipped++;
+          continue;
+        }
+        this.skipUpTo = undefined;
+      }
       this.pipeline.handle(e);
       this.o.onEvent?.(e);
     }

@@ -9,6 +9,8 @@ const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: str
   kernel_lost: { severity: "critical", rule: "sensor-kernel-lost", what: "the kernel lost audit records" },
   source_down: { severity: "critical", rule: "sensor-source-down", what: "an event source went down" },
   queue_drop: { severity: "warning", rule: "sensor-queue-drop", what: "clawav dropped events under load" },
+  chain_tampered: { severity: "critical", rule: "audit-chain-tampered", what: "the audit chain was changed while clawav was not running" },
+  policy_reload_failed: { severity: "warning", rule: "policy-reload-failed", what: "a policy failed to load; the previous policies stay in force" },
 };
 
 export function sensorAlerts(nodeId: string, policyVersion: string) {
