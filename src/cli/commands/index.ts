@@ -5,6 +5,7 @@ import { registerPolicy } from "./policy.js";
 import { registerRules } from "./rules.js";
 import { registerRun } from "./run.js";
 import { registerVerifyAudit } from "./verify-audit.js";
+import { registerReplay } from "./replay.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerRules(program);
   registerRun(program);
   registerVerifyAudit(program);
+  registerReplay(program);
 }
