@@ -216,7 +216,9 @@ export const BEHAVIOR_RULES: readonly BehaviorRule[] = [
     inner: true,
     match: (f) => {
       const hits: Hit[] = [];
-      for (const p of f.argPaths) {
+      // cp/mv/scp/rsync read their sources; the last path is where they write.
+      const read = WRITERS_LAST.includes(f.tool) ? f.argPaths.slice(0, -1) : f.argPaths;
+      for (const p of read) {
         for (const h of readHits(f, p, "is given")) {
           // A network tool given a credential is sending it somewhere.
           if (NET_TOOLS.has(f.tool) && h.category === "CRED_ACCESS") hits.push({ ...h, category: "DATA_EXFIL", severity: "critical" });

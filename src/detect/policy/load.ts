@@ -100,7 +100,7 @@ export function parsePolicyText(text: string, file: string): { rules: PolicyRule
     errors.push({ file, ...(pos ? { line: pos.line, column: pos.col } : {}), ...(key !== undefined ? { key } : {}), message });
   };
   for (const e of doc.errors) {
-    const pos = e.linePos?.[0];
+    const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
     errors.push({ file, ...(pos ? { line: pos.line, column: pos.col } : {}), message: e.message.split("\n")[0]! });
   }
   if (errors.length > 0) return { rules: [], errors };
