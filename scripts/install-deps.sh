@@ -7,4 +7,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   auditd sudo laurel libseccomp-dev python3-seccomp strace bpftrace gcc make libc6-dev \
-  procps psmisc iproute2 curl git python3 ca-certificates >/dev/null
+  procps psmisc iproute2 curl git python3 make cron ca-certificates >/dev/null

@@ -15,6 +15,7 @@ import { sensorAlerts } from "./sensor-alerts.js";
 import { Aggregator } from "./aggregator.js";
 import { AuditChain, chainOptionsFor } from "../chain/index.js";
 import { createDetector, formatPolicyError, type Detector } from "../detect/index.js";
+import { ApiServer, loadOrCreateToken } from "../api/index.js";
 import { ensureStateDir } from "./state-dir.js";
 import type { Engine } from "./types.js";
 
@@ -99,6 +100,8 @@ export class Daemon {
   /** After a crash the cursor may lag: events up to the last one already alerted on are skipped. */
   private skipUpTo: { ts: number; serial: number } | undefined;
   private skipped = 0;
+  private api: ApiServer | undefined;
+  apiAddress: { address: string; port: number } | undefined;
   private readonly started = Date.now();
   private draining = false;
   private reportedDrops = 0;
@@ -117,7 +120,10 @@ export class Daemon {
       watched: this.watched,
       live: true,
       engines: () => [this.detector],
-      deliver: (a) => o.onAlert?.(a),
+      deliver: (a) => {
+        this.api?.record(a);
+        o.onAlert?.(a);
+      },
       gate: this.aggregator,
       record: (a) => this.chain?.append({ ts: a.ts, type: "alert", event_id: a.event_id, alert: a }),
     });
@@ -150,6 +156,13 @@ export class Daemon {
     if (config.procfs.enabled === true && !this.sources.some((s) => s.name === "procfs")) {
       this.sources.push(new ProcfsSource({ nodeId: this.nodeId, ids: this.ids, users: this.users, intervalMs: config.procfs.interval_ms, reason: "enabled in config" }));
     }
+    if (config.api.enabled) {
+      const token = loadOrCreateToken(config.api.token_file ?? join(stateDir, "api-token"));
+      this.api = new ApiServer({ bind: config.api.bind, port: config.api.port, token, state: { status: () => ({ ...this.status(), source_details: this.sourceDetails() }) } });
+      const addr = await this.api.listen();
+      this.apiAddress = { address: addr.address, port: addr.port };
+      log.info("api listening", { address: addr.address, port: addr.port, token_required: config.api.bind === "127.0.0.1" || config.api.bind === "::1" ? "for state-changing endpoints" : "for every endpoint" });
+    }
     for (const s of this.sources) await s.start((e) => this.enqueue(e));
     log.info("clawav running", { version: VERSION, node_id: this.nodeId, mode: config.mode, sources: this.sources.map((s) => s.status()), watched: this.watched.describe(), state_dir: stateDir });
   }
@@ -161,6 +174,7 @@ export class Daemon {
     for (const s of this.sources) await s.stop();
     this.drain(Infinity);
     this.chain?.close();
+    await this.api?.close();
     this.o.log.info("clawav stopped", { events: this.pipeline.stats.events, alerts: this.pipeline.stats.alerts, chain_entries: this.chain?.length });
   }
 

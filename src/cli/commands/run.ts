@@ -14,6 +14,8 @@ interface RunOpts {
   auditLog?: string;
   nodeId?: string;
   policyVersion?: string;
+  apiPort?: string;
+  apiBind?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -28,6 +30,8 @@ export function registerRun(program: Command): void {
     .option("--audit-log <file>", "audit log to tail (overrides auditd.log_path)")
     .option("--node-id <id>", "node id in events and alerts (default: hostname)")
     .option("--policy-version <tag>", "policy version tag carried by alerts")
+    .option("--api-bind <addr>", "API address (overrides api.bind; not loopback → token required everywhere)")
+    .option("--api-port <port>", "API port (overrides api.port; 0 picks a free one)")
     .addHelpText("after", "\nSIGTERM or Ctrl-C: stop, save the cursor, exit 0. SIGHUP: reload policies.")
     .action(async (opts: RunOpts) => {
       process.exitCode = await run(opts);
@@ -44,6 +48,12 @@ async function run(opts: RunOpts): Promise<number> {
   if (opts.auditLog !== undefined) config.auditd.log_path = opts.auditLog;
   if (opts.nodeId !== undefined) config.general.node_id = opts.nodeId;
   if (opts.policyVersion !== undefined) config.general.policy_version = opts.policyVersion;
+  if (opts.apiBind !== undefined) config.api.bind = opts.apiBind;
+  if (opts.apiPort !== undefined) {
+    const port = Number(opts.apiPort);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--api-port: "${opts.apiPort}" is not a port number`);
+    config.api.port = port;
+  }
   const log = createLogger(config.general.log_level);
   const console = !opts.headless && process.stdout.isTTY;
   const out = (s: string): void => {

@@ -1,0 +1,156 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { isIP } from "node:net";
+import { CATEGORIES, SEVERITIES, parseSeverity, severityRank, type Alert, type Severity } from "../events/index.js";
+import { Ring } from "./ring.js";
+import { tokenMatches } from "./token.js";
+
+/** What the daemon shows through the API. */
+export interface ApiState {
+  status(): Record<string, unknown>;
+}
+
+export interface Route {
+  method: "GET" | "POST";
+  /** Exact path, or a prefix ending in "/" whose rest is passed as `param`. */
+  path: string;
+  requireToken: boolean;
+  handle(req: IncomingMessage, url: URL, param: string): Promise<{ status: number; body: unknown }> | { status: number; body: unknown };
+}
+
+export interface ApiOptions {
+  bind: string;
+  port: number;
+  token: string;
+  state: ApiState;
+  ringSize?: number;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * The JSON API. Loopback by default; bound anywhere else, every endpoint wants the bearer token,
+ * and every endpoint that changes state always does. Alerts are kept in a ring buffer.
+ */
+export class ApiServer {
+  readonly alerts: Ring<Alert>;
+  private readonly routes: Route[] = [];
+  private server: Server | undefined;
+  private readonly counts = { severity: new Map<string, number>(), category: new Map<string, number>(), source: new Map<string, number>() };
+  private readonly loopbackOnly: boolean;
+
+  constructor(private readonly o: ApiOptions) {
+    this.alerts = new Ring<Alert>(o.ringSize ?? 1000);
+    this.loopbackOnly = isLoopback(o.bind);
+    this.routes.push(
+      { method: "GET", path: "/", requireToken: false, handle: () => ({ status: 200, body: PAGE }) },
+      { method: "GET", path: "/api/health", requireToken: false, handle: () => ({ status: 200, body: { ok: true, uptime_s: Math.round(process.uptime()) } }) },
+      { method: "GET", path: "/api/status", requireToken: false, handle: () => ({ status: 200, body: { ...o.state.status(), api: { alerts_kept: this.alerts.length, alerts_evicted: this.alerts.evicted } } }) },
+      { method: "GET", path: "/api/alerts", requireToken: false, handle: (_req, url) => ({ status: 200, body: this.queryAlerts(url) }) },
+      { method: "GET", path: "/api/security", requireToken: false, handle: () => ({ status: 200, body: this.security() }) },
+    );
+  }
+
+  /** For later parts (approvals, release): a route, POST ones always behind the token. */
+  addRoute(r: Route): void {
+    this.routes.push({ ...r, requireToken: r.requireToken || r.method !== "GET" });
+  }
+
+  record(a: Alert): void {
+    this.alerts.push(a);
+    bump(this.counts.severity, a.severity);
+    bump(this.counts.category, a.category);
+    bump(this.counts.source, String(a.event.source));
+  }
+
+  async listen(): Promise<AddressInfo> {
+    this.server = createServer((req, res) => {
+      this.serve(req, res).catch((e: unknown) => send(res, 500, { error: "internal error", detail: e instanceof Error ? e.message : String(e) }));
+    });
+    const server = this.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.o.port, this.o.bind, () => resolve());
+    });
+    return server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://clawav.invalid");
+    const matching = this.routes.filter((r) => r.path === url.pathname || (r.path.endsWith("/") && r.path !== "/" && url.pathname.startsWith(r.path)));
+    if (matching.length === 0) return send(res, 404, { error: `no such endpoint: ${url.pathname}` });
+    const route = matching.find((r) => r.method === req.method);
+    if (!route) return send(res, 405, { error: `${req.method ?? "?"} not allowed on ${url.pathname}` }, { Allow: [...new Set(matching.map((r) => r.method))].join(", ") });
+    if ((route.requireToken || !this.loopbackOnly) && !tokenMatches(req.headers.authorization, this.o.token)) {
+      return send(res, 401, { error: "a bearer token is required (Authorization: Bearer <token from the api-token file>)" }, { "WWW-Authenticate": "Bearer" });
+    }
+    try {
+      const r = await route.handle(req, url, route.path.endsWith("/") ? url.pathname.slice(route.path.length) : "");
+      if (typeof r.body === "string") {
+        res.writeHead(r.status, { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "X-Content-Type-Options": "nosniff" });
+        res.end(r.body);
+      } else send(res, r.status, r.body);
+    } catch (e) {
+      if (e instanceof HttpError) return send(res, e.status, { error: e.message });
+      throw e;
+    }
+  }
+
+  private queryAlerts(url: URL): { alerts: Alert[]; total: number } {
+    const limitText = url.searchParams.get("limit");
+    const limit = limitText === null ? 100 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, "limit: want a whole number from 1 to 1000");
+    const sevText = url.searchParams.get("severity");
+    let min: Severity | undefined;
+    if (sevText !== null) {
+      min = parseSeverity(sevText);
+      if (!min) throw new HttpError(400, `severity: want one of ${SEVERITIES.join(", ")}`);
+    }
+    const sinceText = url.searchParams.get("since");
+    let since: number | undefined;
+    if (sinceText !== null) {
+      since = /^\d+$/.test(sinceText) ? Number(sinceText) : Date.parse(sinceText);
+      if (!Number.isFinite(since)) throw new HttpError(400, "since: want milliseconds since the epoch or an ISO 8601 time");
+    }
+    const all = this.alerts.newest().filter((a) => (min === undefined || severityRank(a.severity) >= severityRank(min)) && (since === undefined || a.ts >= since));
+    return { alerts: all.slice(0, limit), total: all.length };
+  }
+
+  private security(): Record<string, unknown> {
+    const obj = (m: Map<string, number>, keys: readonly string[] = []) => Object.fromEntries([...keys.map((k) => [k, 0] as [string, number]), ...m]);
+    return { by_severity: obj(this.counts.severity, SEVERITIES), by_category: obj(this.counts.category, CATEGORIES), by_source: obj(this.counts.source), total: [...this.counts.severity.values()].reduce((a, b) => a + b, 0) };
+  }
+}
+
+function bump(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-store", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export function isLoopback(bind: string): boolean {
+  if (bind === "localhost" || bind === "::1") return true;
+  return isIP(bind) === 4 && bind.startsWith("127.");
+}
+
+const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>clawav</title>
+<style>body{font-family:sans-serif;max-width:40em;margin:2em auto;color:#222}code{background:#eee;padding:0 .2em}</style></head>
+<body><h1>clawav</h1><p>A security watchdog for AI agents. JSON endpoints:</p><ul>
+<li><a href="/api/health"><code>/api/health</code></a></li>
+<li><a href="/api/status"><code>/api/status</code></a>: sources, queue, chain, counters</li>
+<li><a href="/api/alerts"><code>/api/alerts</code></a>: newest first; <code>?limit=</code>, <code>?severity=</code>, <code>?since=</code></li>
+<li><a href="/api/security"><code>/api/security</code></a>: counts by severity, category and source</li></ul></body></html>`;
