@@ -58,6 +58,10 @@ export class DaemonUnderTest {
     });
   }
 
+  signal(sig: NodeJS.Signals): void {
+    this.child?.kill(sig);
+  }
+
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     this.child?.kill(signal);
     return this.exit!;

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ApiServer, loadOrCreateToken } from "../../src/api/index.js";
+import type { Alert, Severity } from "../../src/events/index.js";
+
+const servers: ApiServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+function alert(ts: number, severity: Severity): Alert {
+  return { event_id: ts.toString(16).padStart(16, "0"), ts, severity, category: "RECON", rule: "r", engine: "behavior", summary: "s", action: "alert", node_id: "n", policy_version: "v", event: { id: "0", ts, source: "auditd", kind: "exec", node_id: "n", fidelity: "kernel" } };
+}
+
+async function start(bind = "127.0.0.1") {
+  const token = loadOrCreateToken(join(mkdtempSync(join(tmpdir(), "clawav-api-")), "api-token"));
+  const s = new ApiServer({ bind, port: 0, token, state: { status: () => ({ node_id: "n", mode: "monitor" }) }, ringSize: 3 });
+  servers.push(s);
+  const addr = await s.listen();
+  return { s, token, base: `http://127.0.0.1:${addr.port}` };
+}
+
+describe("JSON API", () => {
+  it("creates a 0600 token file once and reuses it", () => {
+    const f = join(mkdtempSync(join(tmpdir(), "clawav-tok-")), "api-token");
+    const a = loadOrCreateToken(f);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(loadOrCreateToken(f)).toBe(a);
+    expect(statSync(f).mode & 0o777).toBe(0o600);
+  });
+
+  it("serves alerts newest first with limit, severity and since; the ring keeps the newest and counts evictions", async () => {
+    const { s, base } = await start();
+    for (const [ts, sev] of [[1, "info"], [2, "critical"], [3, "warning"], [4, "critical"]] as const) s.record(alert(ts, sev));
+    const all = (await (await fetch(`${base}/api/alerts`)).json()) as { alerts: Alert[] };
+    expect(all.alerts.map((a) => a.ts)).toEqual([4, 3, 2]);
+    const crit = (await (await fetch(`${base}/api/alerts?severity=critical`)).json()) as { alerts: Alert[] };
+    expect(crit.alerts.map((a) => a.ts)).toEqual([4, 2]);
+    const since = (await (await fetch(`${base}/api/alerts?since=3&limit=1`)).json()) as { alerts: Alert[]; total: number };
+    expect([since.alerts.map((a) => a.ts), since.total]).toEqual([[4], 2]);
+    const st = (await (await fetch(`${base}/api/status`)).json()) as { api: { alerts_evicted: number } };
+    expect(st.api.alerts_evicted).toBe(1);
+    const sec = (await (await fetch(`${base}/api/security`)).json()) as { by_severity: Record<string, number>; by_category: Record<string, number> };
+    expect(sec.by_severity).toEqual({ info: 1, warning: 1, critical: 2 });
+    expect(sec.by_category.RECON).toBe(4);
+    expect(sec.by_category.DATA_EXFIL).toBe(0);
+  });
+
+  it("answers bad requests with a status and a message naming the parameter", async () => {
+    const { base } = await start();
+    const bad = await fetch(`${base}/api/alerts?severity=loud`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^severity:/);
+    expect((await fetch(`${base}/api/alerts?since=yesterday`)).status).toBe(400);
+    expect((await fetch(`${base}/api/nothing`)).status).toBe(404);
+    const m = await fetch(`${base}/api/alerts`, { method: "DELETE" });
+    expect(m.status).toBe(405);
+    const page = await fetch(`${base}/`);
+    expect(page.headers.get("content-type")).toMatch(/text\/html/);
+    expect(await page.text()).toContain("/api/alerts");
+  });
+
+  it("wants the token for state-changing endpoints even on loopback", async () => {
+    const { s, token, base } = await start();
+    s.addRoute({ method: "POST", path: "/api/test/", requireToken: false, handle: (_r, _u, p) => ({ status: 200, body: { did: p } }) });
+    expect((await fetch(`${base}/api/test/x`, { method: "POST" })).status).toBe(401);
+    expect((await fetch(`${base}/api/test/x`, { method: "POST", headers: { Authorization: "Bearer wrong" } })).status).toBe(401);
+    const ok = await fetch(`${base}/api/test/x`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    expect(await ok.json()).toEqual({ did: "x" });
+  });
+
+  it("wants the token for every endpoint when bound beyond loopback", async () => {
+    const { token, base } = await start("0.0.0.0");
+    expect((await fetch(`${base}/api/status`)).status).toBe(401);
+    expect((await fetch(`${base}/api/status`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+  });
+});
