@@ -102,6 +102,7 @@ export function createDetector(opts: DetectorOptions): Detector {
   const loaded = config.policy.enabled ? loadPolicyFiles(dirs) : { rules: [], errors: [], files: [] };
   if (loaded.errors.length > 0) throw new PolicyLoadError(loaded.errors);
   const identity = opts.identity ?? createExeIdentity();
+  const cachedIdentity = identityCache(identity);
   const resolve = opts.resolveHost ?? etcHostsResolver();
   const hostCheck = hostCheckOf(config, resolve);
   const policyVersion = opts.policyVersion ?? config.general.policy_version;
@@ -111,7 +112,7 @@ export function createDetector(opts: DetectorOptions): Detector {
 
   const evaluate = (e: Event): Alert[] => {
     if (!e.process) return [];
-    const f = factsOf(e, identity, hostCheck);
+    const f = factsOf(e, cachedIdentity(e), hostCheck);
     const alerts: Alert[] = [];
     const findings = behavior.judge(f);
     for (const x of findings) alerts.push(alertOf(e, "behavior", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));
@@ -142,6 +143,40 @@ export function createDetector(opts: DetectorOptions): Detector {
         throw err;
       }
     },
+  };
+}
+
+/**
+ * Keeps evaluate() free of file I/O on the hot path: an exec event's PATH record gives the
+ * program's device and inode, so its identity is looked up once per (path, dev, inode); other
+ * events of that program reuse the identity its exec established. The underlying identity
+ * function (hashing, with its own mtime-checked cache) runs only on a miss.
+ */
+function identityCache(identity: ExeIdentityFn, max = 8192): (e: Event) => ExeIdentityFn {
+  const byKey = new Map<string, ReturnType<ExeIdentityFn> | null>();
+  const byPath = new Map<string, ReturnType<ExeIdentityFn> | null>();
+  const remember = <K, V>(m: Map<K, V>, k: K, v: V) => {
+    if (m.size >= max) m.delete(m.keys().next().value!);
+    m.set(k, v);
+  };
+  return (e) => (exe) => {
+    const item = e.kind === "exec" ? e.file?.items[0] : undefined;
+    if (item && item.name === exe && item.inode !== undefined) {
+      const key = `${exe}\u0000${item.dev ?? ""}:${item.inode}`;
+      let v = byKey.get(key);
+      if (v === undefined) {
+        v = identity(exe) ?? null;
+        remember(byKey, key, v);
+        remember(byPath, exe, v);
+      }
+      return v ?? undefined;
+    }
+    let v = byPath.get(exe);
+    if (v === undefined) {
+      v = identity(exe) ?? null;
+      remember(byPath, exe, v);
+    }
+    return v ?? undefined;
   };
 }
 
@@ -202,9 +237,13 @@ function indexPolicies(rules: PolicyRule[]): PolicyIndex {
 
 function policyCandidates(idx: PolicyIndex, kind: Event["kind"], f: Facts): PolicyRule[] {
   if (kind === "exec") {
-    const out = new Set<PolicyRule>(idx.exec.get("") ?? []);
-    for (const k of [f.tool, f.exeBase, f.e.process?.comm ?? ""]) for (const r of idx.exec.get(k) ?? []) out.add(r);
-    return [...out];
+    const generic = idx.exec.get("") ?? [];
+    const a = idx.exec.get(f.tool);
+    const b = f.exeBase !== f.tool ? idx.exec.get(f.exeBase) : undefined;
+    const comm = f.e.process?.comm;
+    const c = comm !== undefined && comm !== f.tool && comm !== f.exeBase ? idx.exec.get(comm) : undefined;
+    if (!a && !b && !c) return generic;
+    return [...new Set<PolicyRule>([...generic, ...(a ?? []), ...(b ?? []), ...(c ?? [])])];
   }
   if (kind === "file") return idx.file;
   if (kind === "net") return idx.net;

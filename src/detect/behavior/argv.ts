@@ -9,6 +9,7 @@ export interface ShellToken {
   op: boolean;
 }
 
+const OP_START = new Set(["&", "|", ">", "<", ";", "(", ")", "\n"]);
 const OPS = ["&&", "||", ">>", ">&", "<&", "&>", "<<<", "<<", "|", ";", "&", "<", ">", "(", ")", "\n"];
 
 /** Splits shell code into words and operators; unbalanced quotes end the word at the end of input. */
@@ -45,7 +46,7 @@ export function shellTokens(code: string): ShellToken[] {
       const nl = code.indexOf("\n", i);
       i = nl < 0 ? code.length : nl - 1;
     } else {
-      const op = OPS.find((o) => code.startsWith(o, i));
+      const op = OP_START.has(c) ? OPS.find((o) => code.startsWith(o, i)) : undefined;
       if (op) {
         // A digit right before a redirection is its file descriptor (2>&1), not a word.
         if ((op.startsWith(">") || op.startsWith("<")) && /^\d+$/.test(cur)) {
@@ -113,7 +114,21 @@ export function baseName(p: string): string {
 }
 
 /** The host of a URL-looking argument, lower-cased, or undefined. */
+const hostMemo = new Map<string, string | null>();
+
 export function urlHost(arg: string): string | undefined {
+  if (!arg.includes("://")) return undefined;
+  // URL parsing is the costly part of judging a curl; the same URLs recur.
+  let h = hostMemo.get(arg);
+  if (h === undefined) {
+    h = parseUrlHost(arg) ?? null;
+    if (hostMemo.size >= 4096) hostMemo.delete(hostMemo.keys().next().value!);
+    hostMemo.set(arg, h);
+  }
+  return h ?? undefined;
+}
+
+function parseUrlHost(arg: string): string | undefined {
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(arg);
   if (!m) return undefined;
   try {

@@ -164,7 +164,21 @@ const anyGlob = (gs: string[]): Glob => {
 const COMPILED: CompiledClass[] = PATH_CLASSES.map((cls) => ({ cls, test: anyGlob(cls.globs), ...(cls.except ? { except: anyGlob(cls.except) } : {}) }));
 
 /** Every class a path belongs to (usually none or one). */
+const memo = new Map<string, PathClass[]>();
+const MEMO_MAX = 4096;
+
 export function classifyPath(path: string): PathClass[] {
+  // The same few hundred paths recur (sources, headers, libraries): remember their classes.
+  let hit = memo.get(path);
+  if (hit === undefined) {
+    hit = classifyUncached(path);
+    if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value!);
+    memo.set(path, hit);
+  }
+  return hit;
+}
+
+function classifyUncached(path: string): PathClass[] {
   const p = normalizeHome(path);
   const out: PathClass[] = [];
   for (const c of COMPILED) if (c.test(p) && !c.except?.(p)) out.push(c.cls);

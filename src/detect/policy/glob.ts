@@ -21,7 +21,15 @@ export function compileGlob(pattern: string): Glob {
     const lit = only.s;
     return (s) => s === lit;
   }
-  return (s) => matchAt(toks, 0, s, 0);
+  // Every literal piece must occur somewhere: a cheap test that rejects most subjects at once.
+  const lits = toks.filter((t): t is { t: "lit"; s: string } => t.t === "lit").map((t) => t.s);
+  const first = toks[0];
+  const prefix = first?.t === "lit" ? first.s : "";
+  return (s) => {
+    if (prefix && !s.startsWith(prefix)) return false;
+    for (const l of lits) if (!s.includes(l)) return false;
+    return matchAt(toks, 0, s, 0);
+  };
 }
 
 export function hasGlobMeta(p: string): boolean {
@@ -99,10 +107,15 @@ function matchAt(toks: Tok[], ti: number, s: string, si: number): boolean {
       case "star":
       case "globstar": {
         if (ti === toks.length - 1) return tk.t === "globstar" || s.indexOf("/", si) < 0;
-        for (let k = si; k <= s.length; k++) {
-          if (matchAt(toks, ti + 1, s, k)) return true;
-          if (tk.t === "star" && s[k] === "/") return false;
+        const next = toks[ti + 1]!;
+        // `*` stops at the next "/"; `**` may run to the end.
+        const limit = tk.t === "star" ? (s.indexOf("/", si) < 0 ? s.length : s.indexOf("/", si)) : s.length;
+        if (next.t === "lit") {
+          // Only positions where the next literal starts can continue the match.
+          for (let k = s.indexOf(next.s, si); k >= 0 && k <= limit; k = s.indexOf(next.s, k + 1)) if (matchAt(toks, ti + 1, s, k)) return true;
+          return false;
         }
+        for (let k = si; k <= limit; k++) if (matchAt(toks, ti + 1, s, k)) return true;
         return false;
       }
     }

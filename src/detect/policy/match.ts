@@ -96,19 +96,41 @@ export function parseCidr(c: string): { net: string; prefix: number; family: "ip
   return { net, prefix, family: fam === 4 ? "ipv4" : "ipv6" };
 }
 
-/** A set of CIDRs and addresses, checked with node's BlockList (IPv4-mapped IPv6 handled). */
+/** A set of CIDRs and addresses (IPv4-mapped IPv6 addresses count as their IPv4 address). */
 export function addressSet(cidrs: readonly string[]): (addr: string) => boolean {
+  if (cidrs.length === 0) return () => false;
+  const v4: [number, number][] = [];
   const bl = new BlockList();
+  let v6 = false;
   for (const c of cidrs) {
     const p = parseCidr(c);
-    bl.addSubnet(p.net, p.prefix, p.family);
+    if (p.family === "ipv4") {
+      const mask = p.prefix === 0 ? 0 : (0xffffffff << (32 - p.prefix)) >>> 0;
+      v4.push([(ipv4(p.net)! & mask) >>> 0, mask]);
+    } else {
+      bl.addSubnet(p.net, p.prefix, "ipv6");
+      v6 = true;
+    }
   }
   return (addr) => {
-    const fam = isIP(addr);
-    if (fam === 0) return false;
-    if (fam === 6 && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(addr)) return bl.check(addr.slice(7), "ipv4") || bl.check(addr, "ipv6");
-    return bl.check(addr, fam === 4 ? "ipv4" : "ipv6");
+    const a = ipv4(addr.startsWith("::ffff:") ? addr.slice(7) : addr);
+    if (a !== undefined) return v4.some(([net, mask]) => ((a & mask) >>> 0) === net);
+    // Parsing IPv6 by hand is where mistakes hide; node's BlockList does it (off the IPv4 path).
+    return v6 && isIP(addr) === 6 && bl.check(addr, "ipv6");
   };
+}
+
+function ipv4(s: string): number | undefined {
+  const parts = s.split(".");
+  if (parts.length !== 4) return undefined;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    const v = Number(p);
+    if (v > 255) return undefined;
+    n = n * 256 + v;
+  }
+  return n;
 }
 
 function parsePorts(ports: readonly (number | string)[]): (p: number) => boolean {
@@ -169,7 +191,16 @@ export function compileMatch(spec: MatchSpec): Matcher {
   if (spec.destination) tests.push(compileDestination(spec.destination));
   if (spec.exclude_args?.length) {
     const vals = spec.exclude_args;
-    tests.push((s) => !s.argv.slice(1).some((a) => vals.some((v) => argExcused(a, v))) && !(s.dest?.host !== undefined && vals.some((v) => hostMatches(s.dest!.host!, v))));
+    const exact = new Set(vals);
+    const excused = (a: string) => {
+      if (exact.has(a)) return true;
+      const h = urlHost(a);
+      return h !== undefined && vals.some((v) => hostMatches(h, v));
+    };
+    tests.push((s) => {
+      for (let i = 1; i < s.argv.length; i++) if (excused(s.argv[i]!)) return false;
+      return !(s.dest?.host !== undefined && vals.some((v) => hostMatches(s.dest!.host!, v)));
+    });
   }
   if (tests.length === 0) return () => false;
   return tests.length === 1 ? tests[0]! : (s) => tests.every((t) => t(s));
