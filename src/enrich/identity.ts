@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync, fstatSync } from "node:fs";
+import { closeSync, openSync, readSync, fstatSync, statSync } from "node:fs";
 import { basename } from "node:path";
 
 /** What an executable really is, whatever its file is called. */
@@ -90,6 +90,20 @@ interface Hashed extends ExeIdentity {
 }
 
 function hashFile(path: string, maxBytes: number, cache?: Map<string, ExeIdentity>, stats?: { hashed: number; cached: number }): Hashed | undefined {
+  // A cache hit costs one stat; the file is opened only to hash it.
+  let st;
+  try {
+    st = statSync(path, { bigint: true });
+  } catch {
+    return undefined;
+  }
+  if (!st.isFile() || st.size > BigInt(maxBytes)) return undefined;
+  const key = `${st.dev}:${st.ino}:${st.mtimeNs}:${st.size}`;
+  const hit = cache?.get(key) as Hashed | undefined;
+  if (hit) {
+    if (stats) stats.cached++;
+    return hit;
+  }
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -97,14 +111,10 @@ function hashFile(path: string, maxBytes: number, cache?: Map<string, ExeIdentit
     return undefined;
   }
   try {
-    const st = fstatSync(fd, { bigint: true });
-    if (!st.isFile() || st.size > BigInt(maxBytes)) return undefined;
-    const key = `${st.dev}:${st.ino}:${st.mtimeNs}:${st.size}`;
-    const hit = cache?.get(key) as Hashed | undefined;
-    if (hit) {
-      if (stats) stats.cached++;
-      return hit;
-    }
+    // The path may have been replaced between stat and open: key what was actually read.
+    const fst = fstatSync(fd, { bigint: true });
+    if (!fst.isFile() || fst.size > BigInt(maxBytes)) return undefined;
+    const readKey = `${fst.dev}:${fst.ino}:${fst.mtimeNs}:${fst.size}`;
     const hash = createHash("sha256");
     const buf = Buffer.allocUnsafe(1 << 16);
     for (;;) {
@@ -114,7 +124,7 @@ function hashFile(path: string, maxBytes: number, cache?: Map<string, ExeIdentit
     }
     const h: Hashed = { sha256: hash.digest("hex") };
     if (stats) stats.hashed++;
-    cache?.set(key, h);
+    cache?.set(readKey, h);
     return h;
   } finally {
     closeSync(fd);
