@@ -62,6 +62,29 @@ export function etcHostsResolver(path = "/etc/hosts"): ResolveHostFn {
   return (h) => table.get(h.toLowerCase()) ?? [];
 }
 
+/**
+ * Resolves the allow-listed host names once (DNS, bounded by `timeoutMs` per name), for the daemon
+ * to pass as `resolveHost` before building the Detector: evaluate() itself never waits on DNS.
+ * Names that do not resolve keep only what /etc/hosts says. CDN-served names change addresses, so
+ * a connect to an allowed name can still look unlisted; allow their ranges in network.allowed_cidrs.
+ */
+export async function resolveAllowedHosts(config: Config, timeoutMs = 2000): Promise<ResolveHostFn> {
+  const { lookup } = await import("node:dns/promises");
+  const fallback = etcHostsResolver();
+  const table = new Map<string, string[]>();
+  await Promise.all(
+    config.network.allowed_hosts.map(async (h) => {
+      if (isIP(h) !== 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<[]>((r) => (timer = setTimeout(() => r([]), timeoutMs)));
+      const found = await Promise.race([lookup(h, { all: true }).then((a) => a.map((x) => x.address)).catch(() => [] as string[]), timeout]);
+      clearTimeout(timer);
+      table.set(h.toLowerCase(), [...found, ...fallback(h)]);
+    }),
+  );
+  return (h) => table.get(h.toLowerCase()) ?? fallback(h);
+}
+
 export function hostCheckOf(config: Config, resolve: ResolveHostFn): HostCheck {
   const names = config.network.allowed_hosts;
   const addrs = new Set<string>();
