@@ -104,6 +104,10 @@ function inlineCode(f: Facts, ctx: RuleContext): Hit[] {
       // Code that builds a shell command line: judge that command line too.
       if (/\s/.test(lit) && f.depth < 3) shell(lit);
     }
+    // Code that both names a credential and talks to the network is sending it somewhere.
+    const net = hits.some((h) => h.id === "code.http-send" || h.id === "code.socket" || h.id === "code.reverse-shell");
+    const cred = hits.filter((h) => h.category === "CRED_ACCESS" && h.severity !== "info");
+    if (net && cred.length > 0) hits.push({ id: "code.exfil-credential", category: "DATA_EXFIL", severity: "critical", summary: `${f.tool}: inline code sends data over the network and reads ${cred.map((h) => h.summary.slice(h.summary.lastIndexOf(": ") + 2)).join(", ")}` });
   }
   return hits;
 }
