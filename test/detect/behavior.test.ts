@@ -39,9 +39,11 @@ describe("benign daily work stays at info or below", () => {
   ];
   for (const c of cmds) it(c, () => quiet(exec(c)));
 
-  it("node reading its own .env and the agent reading its config are info at most", () => {
-    quiet(open("/usr/bin/node", `${HOME}/project/.env`));
-    quiet(open("/usr/bin/node", `${HOME}/.claude/settings.json`));
+  it("node reading its own .env and the agent reading or writing its config raise nothing", () => {
+    expect(rulesOf(d, open("/usr/bin/node", `${HOME}/project/.env`))).toEqual([]);
+    expect(rulesOf(d, open("/usr/bin/node", `${HOME}/.claude/settings.json`))).toEqual([]);
+    expect(rulesOf(d, open("/usr/bin/node", `${HOME}/.claude/settings.json`, { write: true }))).toEqual([]);
+    has(open("/usr/bin/cat", `${HOME}/.claude/settings.json`), "file.read.agent-config", "warning");
   });
   it("ssh reading its key (git push over ssh) is info at most", () => quiet(open("/usr/bin/ssh", `${HOME}/.ssh/id_ed25519`)));
   it("curl to an allowed host connecting (address unknown without DNS) is info at most", () =>

@@ -57,6 +57,9 @@ function readHits(f: Facts, path: string, via: string): Hit[] {
   for (const c of classifyPath(path)) {
     if (!c.read) continue;
     const trusted = c.trustedReaders?.includes(f.tool) ?? false;
+    // A tool doing its job leaves an info trace only for the most sensitive files (keys, hashes);
+    // the agent reading its own config or a program its .env would otherwise flood the trail.
+    if (trusted && c.read.severity !== "critical") continue;
     out.push({ id: `file.read.${c.id}`, category: c.read.category, severity: trusted ? "info" : c.read.severity, summary: `${f.tool} ${via} ${c.description}: ${path}` });
   }
   return out;
@@ -67,6 +70,7 @@ function writeHits(f: Facts, path: string, via: string): Hit[] {
   for (const c of classifyPath(path)) {
     if (!c.write) continue;
     const trusted = c.trustedWriters?.includes(f.tool) ?? false;
+    if (trusted && c.write.severity !== "critical") continue;
     out.push({ id: `file.write.${c.id}`, category: c.write.category, severity: trusted ? "info" : c.write.severity, summary: `${f.tool} ${via} ${c.description}: ${path}` });
   }
   return out;
