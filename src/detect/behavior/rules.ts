@@ -585,7 +585,9 @@ export const BEHAVIOR_RULES: readonly BehaviorRule[] = [
     description: "an interpreter running inline code (-c/-e) connects to an address that is not allowed",
     kinds: ["net"],
     tools: ["python3", "perl", "ruby", "php", "node"],
-    match: (f) => (isInetConnect(f) && !f.hostCheck.addressAllowed(f.e.net!.address!) && interpreterCode(f.tool, f.args) ? { summary: `${f.tool} inline code connects to ${dest(f)}` } : undefined),
+    // The argv of a connect comes from PROCTITLE (truncated to 128 bytes, sometimes a wrapper's), so
+    // an inline-code flag anywhere in it counts.
+    match: (f) => (isInetConnect(f) && !f.hostCheck.addressAllowed(f.e.net!.address!) && (interpreterCode(f.tool, f.args) || f.args.some((a) => ["-c", "-e", "-E", "-r", "--eval"].includes(a))) ? { summary: `${f.tool} inline code connects to ${dest(f)}` } : undefined),
   },
 ];
 
