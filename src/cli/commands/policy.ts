@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { defaultConfig } from "../../config/index.js";
 import { UserError } from "../../errors/index.js";
 import type { Event, ProcessInfo } from "../../events/index.js";
-import { createDetector, formatPolicyError, loadPolicies, policyDirsOf, shellSplit } from "../../detect/index.js";
+import { BEHAVIOR_RULES, createDetector, formatPolicyError, loadPolicies, policyDirsOf, shellSplit } from "../../detect/index.js";
 import { configFrom } from "../load-config.js";
 
 interface TestOpts {
@@ -34,6 +34,24 @@ export function registerPolicy(program: Command): void {
         return;
       }
       process.stdout.write(`OK: ${r.rules.length} rule${r.rules.length === 1 ? "" : "s"}\n`);
+    });
+  cmd
+    .command("list")
+    .description("list the built-in behaviour rules and the loaded policy rules")
+    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("--dir <dir...>", "policy folders instead of the config's")
+    .action((opts: { config?: string; dir?: string[] }) => {
+      const r = loadPolicies(opts.dir ?? policyDirsOf(configFrom(opts.config)));
+      if (r.errors.length > 0) {
+        for (const e of r.errors) process.stderr.write(`clawav: ${formatPolicyError(e)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const out: string[] = ["behaviour rules (built in):"];
+      for (const b of BEHAVIOR_RULES) out.push(`  ${b.id.padEnd(28)} ${b.category.padEnd(12)} ${b.severity.padEnd(8)} ${b.description}`);
+      out.push(`policy rules (${r.rules.length}):`);
+      for (const p of r.rules) out.push(`  ${p.name.padEnd(28)} ${p.category.padEnd(12)} ${p.severity.padEnd(8)} ${p.enabled ? "" : "(disabled) "}${p.enforcement !== "none" ? `enforcement=${p.enforcement} ` : ""}${p.quarantine ? "quarantine " : ""}${p.description ?? ""} [${p.origin}]`);
+      process.stdout.write(out.join("\n") + "\n");
     });
   cmd
     .command("test")

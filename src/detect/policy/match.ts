@@ -177,7 +177,10 @@ export function compileMatch(spec: MatchSpec): Matcher {
   if (spec.parent?.length) {
     const t = anyOf(spec.parent.map(compilePattern));
     // The nearest parent only: its exe path or its base name.
-    tests.push((s) => s.parents.slice(0, 2).some((p) => t(p) || t(baseName(p))));
+    tests.push((s) => {
+      const p = s.parents[0];
+      return p !== undefined && (t(p) || t(baseName(p)));
+    });
   }
   if (spec.user?.length) {
     const uids = new Set(spec.user.filter((u) => typeof u === "number" || /^\d+$/.test(u)).map(Number));
