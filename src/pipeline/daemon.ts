@@ -16,6 +16,7 @@ import { Aggregator } from "./aggregator.js";
 import { AuditChain, chainOptionsFor } from "../chain/index.js";
 import { createDetector, formatPolicyError, type Detector } from "../detect/index.js";
 import { ApiServer, loadOrCreateToken } from "../api/index.js";
+import { createDispatcher, type Dispatcher } from "../alerts/index.js";
 import { ensureStateDir } from "./state-dir.js";
 import type { Engine } from "./types.js";
 
@@ -31,6 +32,8 @@ export interface DaemonOptions {
   detector?: Detector;
 }
 
+const NOW = () => Date.now();
+
 export interface DaemonStatus {
   version: string;
   node_id: string;
@@ -44,6 +47,7 @@ export interface DaemonStatus {
   aggregator: Aggregator["stats"];
   chain: { entries: number; head: string; checkpoint?: { seq: number; head: string; ts: number }; skipped_after_restart: number } | undefined;
   policies: number;
+  alerts: Record<string, number | string> | undefined;
   process_table: { entries: number; evictions: number; proc_lookups: number };
 }
 
@@ -101,6 +105,8 @@ export class Daemon {
   private skipUpTo: { ts: number; serial: number } | undefined;
   private skipped = 0;
   private api: ApiServer | undefined;
+  private readonly dispatcher: Dispatcher | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   apiAddress: { address: string; port: number } | undefined;
   private readonly started = Date.now();
   private draining = false;
@@ -113,6 +119,7 @@ export class Daemon {
     this.watched = createWatchedUsers(config, process.getuid?.() ?? -1, (n) => this.users.uid(n));
     this.queue = new BoundedQueue<Event>(o.queueCapacity ?? 65_536);
     this.detector = o.detector ?? createDetector({ config });
+    this.dispatcher = createDispatcher(config, o.log);
     const built = buildPipeline({
       config,
       nodeId: this.nodeId,
@@ -122,6 +129,7 @@ export class Daemon {
       engines: () => [this.detector],
       deliver: (a) => {
         this.api?.record(a);
+        this.dispatcher?.accept(a);
         o.onAlert?.(a);
       },
       gate: this.aggregator,
@@ -136,6 +144,7 @@ export class Daemon {
     const isRoot = process.getuid?.() === 0;
     const stateDir = ensureStateDir(config.general.state_dir);
     this.chain = AuditChain.open(chainOptionsFor(config));
+    this.chain.onCheckpoint = (cp) => this.dispatcher?.send({ kind: "checkpoint", ts: cp.ts, node_id: this.nodeId, seq: cp.seq, head: cp.head });
     const rep = this.chain.report;
     const last = this.chain.lastAlerted();
     if (last && last.source === "auditd" && last.serial !== undefined) this.skipUpTo = { ts: last.ts, serial: last.serial };
@@ -164,6 +173,16 @@ export class Daemon {
       log.info("api listening", { address: addr.address, port: addr.port, token_required: config.api.bind === "127.0.0.1" || config.api.bind === "::1" ? "for state-changing endpoints" : "for every endpoint" });
     }
     for (const s of this.sources) await s.start((e) => this.enqueue(e));
+    if (this.dispatcher) {
+      // A heartbeat lets the human tell a killed watchdog from a quiet day.
+      const beat = () => {
+        const st = this.status();
+        this.dispatcher?.send({ kind: "heartbeat", ts: NOW(), node_id: this.nodeId, uptime_s: st.uptime_s, events: st.pipeline.events, alerts: st.pipeline.alerts, chain_entries: st.chain?.entries ?? 0, chain_head: st.chain?.head ?? "", dropped: st.queue.dropped });
+      };
+      beat();
+      this.heartbeat = setInterval(beat, config.alerts.heartbeat_interval * 1000);
+      this.heartbeat.unref();
+    }
     log.info("clawav running", { version: VERSION, node_id: this.nodeId, mode: config.mode, sources: this.sources.map((s) => s.status()), watched: this.watched.describe(), state_dir: stateDir });
   }
 
@@ -173,7 +192,10 @@ export class Daemon {
     this.stopped = true;
     for (const s of this.sources) await s.stop();
     this.drain(Infinity);
+    for (const s of this.sources) s.commit?.(true);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     this.chain?.close();
+    await this.dispatcher?.close();
     await this.api?.close();
     this.o.log.info("clawav stopped", { events: this.pipeline.stats.events, alerts: this.pipeline.stats.alerts, chain_entries: this.chain?.length });
   }
@@ -207,6 +229,7 @@ export class Daemon {
         ? { entries: this.chain.length, head: this.chain.headMac(), ...(this.chain.lastCheckpoint() ? { checkpoint: { seq: this.chain.lastCheckpoint()!.seq, head: this.chain.lastCheckpoint()!.head, ts: this.chain.lastCheckpoint()!.ts } } : {}), skipped_after_restart: this.skipped }
         : undefined,
       policies: this.detector.policyCount,
+      alerts: this.dispatcher?.status(),
       process_table: { entries: this.table.size, evictions: this.table.evictions, proc_lookups: this.table.lookups },
     };
   }
@@ -245,7 +268,10 @@ export class Daemon {
       this.pipeline.handle(this.sensorEvent("queue_drop", `event queue full: dropped ${delta} oldest events`, this.queue.dropped, delta));
     }
     if (this.queue.length > 0) setImmediate(() => this.drain(4096));
-    else this.draining = false;
+    else {
+      this.draining = false;
+      if (!this.stopped) for (const s of this.sources) s.commit?.(false);
+    }
   }
 
   private sensorEvent(condition: string, detail: string, value?: number, delta?: number): Event {

@@ -24,7 +24,12 @@ export interface SourceStatus {
 export interface Source {
   readonly name: string;
   start(emit: (e: Event) => void): Promise<void>;
-  /** Stops reading and persists any cursor, so a restart resumes with no loss and no duplicate. */
+  /** Stops reading; events still open are emitted. The daemon then judges them and calls commit(true). */
   stop(): Promise<void>;
+  /**
+   * Called by the daemon when its queue is empty, i.e. every event this source emitted so far
+   * has been judged and recorded: only then may a cursor move past them.
+   */
+  commit?(force: boolean): void;
   status(): SourceStatus;
 }

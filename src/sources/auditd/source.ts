@@ -74,13 +74,15 @@ export class AuditdSource implements Source {
       onLines: (lines) => this.onLines(lines),
     });
     this.tailer.start();
+    // A cursor from the first moment: a crash before the first commit must not restart at the end.
+    this.noteSafePoint();
+    this.commit(true);
     this.state = "running";
     this.detail = cursor ? `resumed at inode ${cursor.inode} offset ${cursor.offset}` : "started at the end of the log";
     if (this.tailer.stats.cursorLost > 0) log.warn("saved cursor's file is gone (rotated past num_logs); read the current log from its start");
     const tick = setInterval(() => {
       for (const e of this.asm.tick(Date.now())) this.emit(e);
       this.noteSafePoint();
-      this.persist(false);
       if (this.tailer?.lastError) {
         this.state = "degraded";
         this.detail = this.tailer.lastError;
@@ -102,7 +104,6 @@ export class AuditdSource implements Source {
     this.tailer?.stop();
     for (const e of this.asm.end()) this.emit(e);
     this.noteSafePoint();
-    this.persist(true);
     this.state = "stopped";
     return Promise.resolve();
   }
@@ -136,10 +137,10 @@ export class AuditdSource implements Source {
     if (this.asm.openCount === 0) this.safe = this.tailer?.position();
   }
 
-  private persist(force: boolean): void {
+  commit(force: boolean): void {
     if (!this.safe) return;
     const now = Date.now();
-    if (!force && now - this.savedAt < 1000) return;
+    if (!force && now - this.savedAt < 200) return;
     try {
       saveCursor(this.d.cursorFile, this.safe);
       this.savedAt = now;
