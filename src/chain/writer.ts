@@ -38,6 +38,8 @@ export class AuditChain {
   private lastAlertEvent: { ts: number; serial?: number; source?: string } | undefined;
   readonly report: OpenReport;
   private closed = false;
+  /** Told of every checkpoint, so that the alert channels can carry it (silence must be noticed). */
+  onCheckpoint: ((cp: Checkpoint) => void) | undefined;
 
   private constructor(
     private readonly o: ChainOptions,
@@ -103,6 +105,7 @@ export class AuditChain {
     closeSync(cfd);
     this.checkpoint = cp;
     this.sinceCheckpoint = 0;
+    this.onCheckpoint?.(cp);
     return cp;
   }
 

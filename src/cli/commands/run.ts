@@ -4,6 +4,9 @@ import { createLogger } from "../../log/index.js";
 import type { Alert, Event } from "../../events/index.js";
 import { configFrom } from "../load-config.js";
 import { UserError } from "../../errors/index.js";
+import { applyAlertSettings } from "../../alerts/index.js";
+import { withDotEnv } from "../../config/env.js";
+import { join } from "node:path";
 
 interface RunOpts {
   config?: string;
@@ -16,6 +19,11 @@ interface RunOpts {
   policyVersion?: string;
   apiPort?: string;
   apiBind?: string;
+  alertEnabled?: boolean;
+  alertWebhookUrl?: string;
+  alertMinSeverity?: string;
+  alertDedupeWindow?: string;
+  alertRateLimit?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -32,6 +40,11 @@ export function registerRun(program: Command): void {
     .option("--policy-version <tag>", "policy version tag carried by alerts")
     .option("--api-bind <addr>", "API address (overrides api.bind; not loopback → token required everywhere)")
     .option("--api-port <port>", "API port (overrides api.port; 0 picks a free one)")
+    .option("--alert-enabled", "send alerts to the configured channels (off by default)")
+    .option("--alert-webhook-url <url>", "generic JSON webhook for alerts (or CLAWAV_ALERT_WEBHOOK_URL)")
+    .option("--alert-min-severity <level>", "info, warning or critical (default warning)")
+    .option("--alert-dedupe-window <seconds>", "one alert per executable and severity in this window (default 60)")
+    .option("--alert-rate-limit <n>", "at most this many alerts a minute (default 60)")
     .addHelpText("after", "\nSIGTERM or Ctrl-C: stop, save the cursor, exit 0. SIGHUP: reload policies.")
     .action(async (opts: RunOpts) => {
       process.exitCode = await run(opts);
@@ -54,7 +67,10 @@ async function run(opts: RunOpts): Promise<number> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--api-port: "${opts.apiPort}" is not a port number`);
     config.api.port = port;
   }
+  const { env, warnings } = withDotEnv(process.env, join(process.cwd(), ".env"));
+  applyAlertSettings(config, opts, env);
   const log = createLogger(config.general.log_level);
+  for (const w of warnings) log.warn(w);
   const console = !opts.headless && process.stdout.isTTY;
   const out = (s: string): void => {
     process.stdout.write(s + "\n");
