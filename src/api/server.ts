@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { isIP } from "node:net";
 import { CATEGORIES, SEVERITIES, parseSeverity, severityRank, type Alert, type Severity } from "../events/index.js";
 import { Ring } from "./ring.js";
+import { UserError } from "../errors/index.js";
 import { tokenMatches } from "./token.js";
 
 /** What the daemon shows through the API. */
@@ -73,7 +74,9 @@ export class ApiServer {
     });
     const server = this.server;
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
+      server.once("error", (e: NodeJS.ErrnoException) =>
+        reject(e.code === "EADDRINUSE" || e.code === "EACCES" || e.code === "EADDRNOTAVAIL" ? new UserError(`api: cannot listen on ${this.o.bind}:${this.o.port} (${e.code}): is another clawav running? Set api.port or --api-port`) : e),
+      );
       server.listen(this.o.port, this.o.bind, () => resolve());
     });
     return server.address() as AddressInfo;

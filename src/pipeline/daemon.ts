@@ -17,6 +17,8 @@ import { AuditChain, chainOptionsFor } from "../chain/index.js";
 import { createDetector, formatPolicyError, type Detector } from "../detect/index.js";
 import { ApiServer, loadOrCreateToken } from "../api/index.js";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
+import { Enforcer, selfAndAncestors } from "../enforce/index.js";
+import type { Mitigator } from "./pipeline.js";
 import { ensureStateDir } from "./state-dir.js";
 import type { Engine } from "./types.js";
 
@@ -48,6 +50,7 @@ export interface DaemonStatus {
   chain: { entries: number; head: string; checkpoint?: { seq: number; head: string; ts: number }; skipped_after_restart: number } | undefined;
   policies: number;
   alerts: Record<string, number | string> | undefined;
+  enforce: Enforcer["stats"];
   process_table: { entries: number; evictions: number; proc_lookups: number };
 }
 
@@ -62,6 +65,7 @@ export function buildPipeline(opts: {
   deliver: (a: Alert) => void;
   gate?: Aggregator;
   record?: (a: Alert) => void;
+  mitigator?: Mitigator;
 }): { pipeline: Pipeline; table: ProcessTable } {
   const { config } = opts;
   const table = new ProcessTable({
@@ -80,6 +84,7 @@ export function buildPipeline(opts: {
     deliver: opts.deliver,
     ...(opts.gate ? { gate: opts.gate } : {}),
     ...(opts.record ? { recorder: { record: opts.record } } : {}),
+    ...(opts.mitigator ? { mitigator: opts.mitigator } : {}),
     sensorAlerts: sensorAlerts(opts.nodeId, config.general.policy_version),
   });
   return { pipeline, table };
@@ -107,6 +112,7 @@ export class Daemon {
   private api: ApiServer | undefined;
   private readonly dispatcher: Dispatcher | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly enforcer: Enforcer;
   apiAddress: { address: string; port: number } | undefined;
   private readonly started = Date.now();
   private draining = false;
@@ -120,6 +126,8 @@ export class Daemon {
     this.queue = new BoundedQueue<Event>(o.queueCapacity ?? 65_536);
     this.detector = o.detector ?? createDetector({ config });
     this.dispatcher = createDispatcher(config, o.log);
+    const watched = this.watched;
+    this.enforcer = new Enforcer(config.mode, { protectedPids: selfAndAncestors(), watched: (uid) => watched.has(uid) });
     const built = buildPipeline({
       config,
       nodeId: this.nodeId,
@@ -134,6 +142,7 @@ export class Daemon {
       },
       gate: this.aggregator,
       record: (a) => this.chain?.append({ ts: a.ts, type: "alert", event_id: a.event_id, alert: a }),
+      mitigator: this.enforcer,
     });
     this.pipeline = built.pipeline;
     this.table = built.table;
@@ -230,6 +239,7 @@ export class Daemon {
         : undefined,
       policies: this.detector.policyCount,
       alerts: this.dispatcher?.status(),
+      enforce: this.enforcer.stats,
       process_table: { entries: this.table.size, evictions: this.table.evictions, proc_lookups: this.table.lookups },
     };
   }

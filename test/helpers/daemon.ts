@@ -2,6 +2,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll } from "vitest";
 import { CLI, waitFor } from "./system.js";
 import type { Alert, Event } from "../../src/events/index.js";
 
@@ -10,6 +11,13 @@ interface Line {
   event?: Event;
   alert?: Alert;
 }
+
+/** Daemons still running when a test file ends (a failed test never stopped it) are killed, so they cannot act on the next file's processes. */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const c of running) c.kill("SIGKILL");
+  running.clear();
+});
 
 /** A real `clawav run --headless --events` child, with its stdout parsed as it comes. */
 export class DaemonUnderTest {
@@ -39,9 +47,15 @@ export class DaemonUnderTest {
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [CLI, "run", "--headless", "--events", "--state-dir", this.stateDir, ...this.extraArgs], { ...this.spawnOpts, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, "run", "--headless", "--events", "--api-port", "0", "--state-dir", this.stateDir, ...this.extraArgs], { ...this.spawnOpts, stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
-    this.exit = new Promise((r) => child.on("exit", (code, signal) => r({ code, signal })));
+    running.add(child);
+    this.exit = new Promise((r) =>
+      child.on("exit", (code, signal) => {
+        running.delete(child);
+        r({ code, signal });
+      }),
+    );
     child.stdout.on("data", (b: Buffer) => this.onStdout(b.toString("utf8")));
     child.stderr.on("data", (b: Buffer) => {
       this.stderr += b.toString("utf8");

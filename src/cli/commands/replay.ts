@@ -8,6 +8,7 @@ import { createDetector } from "../../detect/index.js";
 import { buildPipeline } from "../../pipeline/daemon.js";
 import { Aggregator } from "../../pipeline/aggregator.js";
 import { forEachLine } from "../line-reader.js";
+import { Enforcer } from "../../enforce/index.js";
 import { StdoutBuffer } from "../output.js";
 import { configFrom } from "../load-config.js";
 
@@ -46,6 +47,8 @@ async function replay(file: string, opts: { config?: string; all?: boolean }): P
     engines: () => [detector],
     deliver: opts.all ? () => {} : emit,
     gate: new Aggregator(),
+    // Replay never touches this machine's processes: kill rules are judged as in monitor mode.
+    mitigator: new Enforcer("monitor", { protectedPids: new Set(), watched: () => false }),
     record: (a) => {
       recorded++;
       if (opts.all) emit(a);
