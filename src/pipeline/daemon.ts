@@ -17,7 +17,7 @@ import { AuditChain, chainOptionsFor } from "../chain/index.js";
 import { createDetector, formatPolicyError, type Detector } from "../detect/index.js";
 import { ApiServer, loadOrCreateToken } from "../api/index.js";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
-import { Enforcer, selfAndAncestors } from "../enforce/index.js";
+import { Enforcer, QuarantineStore, TrustScores, selfAndAncestors } from "../enforce/index.js";
 import type { Mitigator } from "./pipeline.js";
 import { ensureStateDir } from "./state-dir.js";
 import type { Engine } from "./types.js";
@@ -127,7 +127,13 @@ export class Daemon {
     this.detector = o.detector ?? createDetector({ config });
     this.dispatcher = createDispatcher(config, o.log);
     const watched = this.watched;
-    this.enforcer = new Enforcer(config.mode, { protectedPids: selfAndAncestors(), watched: (uid) => watched.has(uid) });
+    const t = config.trust;
+    this.enforcer = new Enforcer(config.mode, { protectedPids: selfAndAncestors(), watched: (uid) => watched.has(uid) }, undefined, undefined, {
+      trust: new TrustScores({ initial: t.initial, threshold: t.threshold, recoveryPerHour: t.recovery_per_hour, penalty: { info: 0, warning: t.penalty_warning, critical: t.penalty_critical } }),
+      store: new QuarantineStore(join(config.general.state_dir, "quarantine.json")),
+      auto: config.enforce.auto_quarantine,
+      record: (type, data) => this.chain?.append({ ts: NOW(), type, data }),
+    });
     const built = buildPipeline({
       config,
       nodeId: this.nodeId,
@@ -177,6 +183,20 @@ export class Daemon {
     if (config.api.enabled) {
       const token = loadOrCreateToken(config.api.token_file ?? join(stateDir, "api-token"));
       this.api = new ApiServer({ bind: config.api.bind, port: config.api.port, token, state: { status: () => ({ ...this.status(), source_details: this.sourceDetails() }) } });
+      this.api.addRoute({
+        method: "POST",
+        path: "/api/agents/",
+        requireToken: true,
+        handle: (_req, _url, rest) => {
+          const m = /^([^/]+)\/release$/.exec(rest);
+          if (!m) return { status: 404, body: { error: "want POST /api/agents/NAME/release" } };
+          const agent = decodeURIComponent(m[1]!);
+          const q = this.enforcer.release(agent, "api");
+          if (!q) return { status: 404, body: { error: `agent ${agent} is not quarantined` } };
+          log.warn("agent released", { agent, method: q.method, pids: q.pids.length });
+          return { status: 200, body: { released: agent, method: q.method, pids: q.pids } };
+        },
+      });
       const addr = await this.api.listen();
       this.apiAddress = { address: addr.address, port: addr.port };
       log.info("api listening", { address: addr.address, port: addr.port, token_required: config.api.bind === "127.0.0.1" || config.api.bind === "::1" ? "for state-changing endpoints" : "for every endpoint" });
@@ -270,6 +290,7 @@ export class Daemon {
         this.skipUpTo = undefined;
       }
       this.pipeline.handle(e);
+      if (e.kind === "exec" && e.process) this.enforcer.onExec(e.process.agent, e.process.pid);
       this.o.onEvent?.(e);
     }
     if (this.queue.dropped > this.reportedDrops) {

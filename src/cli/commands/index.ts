@@ -6,6 +6,7 @@ import { registerRules } from "./rules.js";
 import { registerRun } from "./run.js";
 import { registerVerifyAudit } from "./verify-audit.js";
 import { registerReplay } from "./replay.js";
+import { registerRelease } from "./release.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerRun(program);
   registerVerifyAudit(program);
   registerReplay(program);
+  registerRelease(program);
 }
