@@ -39,7 +39,7 @@ async function daemon(args: string[]): Promise<{ child: ChildProcess; apiPort: n
   const child = spawn(process.execPath, [CLI, "run", "--headless", "--state-dir", join(dir, `state-${Date.now()}`), "--api-port", "0", "--config", join(dir, "c.toml"), ...args], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   return new Promise((resolve, reject) => {
-    child.stderr!.on("data", (b: Buffer) => {
+    child.stderr.on("data", (b: Buffer) => {
       err += b.toString();
       const m = /"msg":"api listening".*?"port":(\d+)/.exec(err);
       if (m && err.includes('"clawav running"')) resolve({ child, apiPort: Number(m[1]) });
