@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
-import { mkdirSync, writeFileSync, chownSync, rmSync, readFileSync } from "node:fs";
+import { mkdirSync, writeFileSync, chownSync, rmSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { auditdUsable, commandExists, runAsUser, runCli, sleep, TEST_USER, userIds, waitFor } from "../helpers/system.js";
 import { DaemonUnderTest } from "../helpers/daemon.js";
@@ -141,6 +141,19 @@ describe.skipIf(!live)("detection end to end (real auditd; daemon as root; the a
     const loud = d.alerts.filter((a) => (a.event.process?.cwd ?? "").startsWith(dir) && RANK[a.severity] > RANK.info);
     expect(loud.map((a) => `${a.severity} ${a.rule}: ${a.summary}`)).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("replay of the same audit records gives the alerts the live daemon gave", async () => {
+    const logs = ["/var/log/audit/audit.log.2", "/var/log/audit/audit.log.1", "/var/log/audit/audit.log"].filter((f) => existsSync(f));
+    const input = Buffer.concat(logs.map((f) => readFileSync(f)));
+    const r = await runCli(["replay", "--all", "-"], { input });
+    const replayed = new Set(r.stdout.trim().split("\n").filter(Boolean).map((l) => {
+      const a = JSON.parse(l) as Alert;
+      return `${a.rule}@${a.event.serial}`;
+    }));
+    const live = d.alerts.filter((a) => a.event.source === "auditd" && a.engine !== "enforce").map((a) => `${a.rule}@${a.event.serial}`);
+    expect(live.length).toBeGreaterThan(5);
+    expect(live.filter((k) => !replayed.has(k))).toEqual([]);
   });
 
   it("shows the alerts through the API, newest first, filtered by severity", async () => {
