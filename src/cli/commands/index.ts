@@ -7,6 +7,7 @@ import { registerRun } from "./run.js";
 import { registerVerifyAudit } from "./verify-audit.js";
 import { registerReplay } from "./replay.js";
 import { registerRelease } from "./release.js";
+import { registerSeccomp } from "./seccomp.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerVerifyAudit(program);
   registerReplay(program);
   registerRelease(program);
+  registerSeccomp(program);
 }

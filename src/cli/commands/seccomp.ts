@@ -1,0 +1,88 @@
+import type { Command } from "commander";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { constants, tmpdir } from "node:os";
+import { join } from "node:path";
+import { UserError } from "../../errors/index.js";
+import { compile, decode, disasm, encode, launcherPath, loadWhitelist, SYSCALL_NUMBERS, type Arch } from "../../seccomp/index.js";
+
+const known = (arch: Arch) => new Set(Object.keys(SYSCALL_NUMBERS[arch]));
+
+function hostArch(): Arch {
+  if (process.arch === "x64") return "x86_64";
+  if (process.arch === "arm64") return "aarch64";
+  throw new UserError(`seccomp filters are compiled for x86_64 and aarch64; this machine is ${process.arch}`);
+}
+
+function archOf(opt: string | undefined): Arch {
+  if (opt === undefined) return hostArch();
+  if (opt === "x86_64" || opt === "aarch64") return opt;
+  throw new UserError(`--arch: "${opt}" is not supported (x86_64 or aarch64)`);
+}
+
+export function registerSeccomp(program: Command): void {
+  const cmd = program.command("seccomp").description("syscall whitelists: validate, compile to seccomp-BPF, inspect, run a program under one");
+  cmd
+    .command("validate")
+    .description("check a whitelist against the schema and the syscall tables; errors cite the JSON path")
+    .argument("<file>")
+    .action((file: string) => {
+      const w = loadWhitelist(file, known);
+      process.stdout.write(`OK: ${file}: ${w.syscalls.length} syscalls, default ${JSON.stringify(w.default_action)}\n`);
+    });
+  cmd
+    .command("compile")
+    .description("compile a whitelist to a seccomp-BPF program (raw struct sock_filter array)")
+    .argument("<file>")
+    .requiredOption("-o, --output <file>", "where to write the filter")
+    .option("--arch <arch>", "x86_64 or aarch64 (default: this machine's)")
+    .action((file: string, opts: { output: string; arch?: string }) => {
+      const arch = archOf(opts.arch);
+      const w = loadWhitelist(file, () => known(arch));
+      const prog = compile(w, arch);
+      writeFileSync(opts.output, encode(prog), { mode: 0o644 });
+      process.stdout.write(`${opts.output}: ${prog.length} instructions for ${arch}\n`);
+    });
+  cmd
+    .command("disasm")
+    .description("print a compiled filter as readable instructions")
+    .argument("<filter>")
+    .action((file: string) => {
+      let b: Buffer;
+      try {
+        b = readFileSync(file);
+      } catch (e) {
+        throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      }
+      let prog;
+      try {
+        prog = decode(b);
+      } catch (e) {
+        throw new UserError(`${file}: ${(e as Error).message}`);
+      }
+      process.stdout.write(disasm(prog) + "\n");
+    });
+  cmd
+    .command("exec")
+    .description("compile a whitelist and run a command under it (no_new_privs, then the filter, then exec)")
+    .requiredOption("--whitelist <file>", "the whitelist")
+    .argument("<command...>", "the command and its arguments (after --)")
+    .action(async (command: string[], opts: { whitelist: string }) => {
+      const arch = hostArch();
+      const w = loadWhitelist(opts.whitelist, () => known(arch));
+      if (w.ports && (w.ports.connect_tcp?.length || w.ports.bind_tcp?.length)) {
+        throw new UserError(`${opts.whitelist}: $.ports: port rules need Landlock network rules, which this launcher does not apply yet; remove "ports" or run without them (seccomp cannot see ports)`);
+      }
+      const launcher = launcherPath();
+      const dir = mkdtempSync(join(tmpdir(), "clawav-seccomp-"));
+      const filter = join(dir, "filter.bpf");
+      writeFileSync(filter, encode(compile(w, arch)), { mode: 0o600 });
+      const child = spawn(launcher, [filter, "--", ...command], { stdio: "inherit" });
+      const code = await new Promise<number>((resolve) =>
+        // Like a shell: a command killed by a signal exits 128 + the signal's number (SIGSYS: 159).
+        child.on("exit", (c, sig) => resolve(c ?? 128 + (sig ? constants.signals[sig] : 0))),
+      );
+      rmSync(dir, { recursive: true, force: true });
+      process.exitCode = code;
+    });
+}
