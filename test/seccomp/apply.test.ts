@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commandExists, runCli } from "../helpers/system.js";
+import { createServer, type Server } from "node:net";
 import { PACKAGE_ROOT } from "../../src/version.js";
 
 const launcher = join(PACKAGE_ROOT, "native", "seccomp-run", "build", "seccomp-run");
@@ -85,11 +86,25 @@ describe("real programs under real seccomp filters", () => {
     expect(ok.stdout).toMatch(/^OK: .*35 syscalls/);
   });
 
-  it("refuses port rules rather than pretend seccomp can see ports", async () => {
-    const f = join(dir, "ports.json");
-    writeFileSync(f, JSON.stringify({ version: "1.0.0", default_action: "ALLOW", syscalls: [], ports: { connect_tcp: [5432] } }));
-    const r = await runCli(["seccomp", "exec", "--whitelist", f, "--", "/bin/true"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/\$\.ports: port rules need Landlock/);
+  it("enforces port rules with Landlock: the allowed port connects, another is refused", async () => {
+    const servers = await Promise.all([0, 1].map(() => new Promise<Server>((r) => { const s = createServer((c) => c.end()); s.listen(0, "127.0.0.1", () => r(s)); })));
+    const [okPort, badPort] = servers.map((s) => (s.address() as { port: number }).port);
+    try {
+      const f = join(dir, "ports.json");
+      writeFileSync(f, JSON.stringify({ version: "1.0.0", default_action: "ALLOW", syscalls: [], ports: { connect_tcp: [okPort] } }));
+      const connect = (port: number) => runCli(["seccomp", "exec", "--whitelist", f, "--", "bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port} && echo connected`]);
+      const ok = await connect(okPort!);
+      expect(ok.stdout).toBe("connected\n");
+      expect(ok.code).toBe(0);
+      const bad = await connect(badPort!);
+      expect(bad.stdout).toBe("");
+      expect(bad.stderr).toMatch(/Permission denied/);
+      expect(bad.code).not.toBe(0);
+      // without the rule both connect: the refusal was Landlock's
+      const free = spawnSync("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${badPort} && echo connected`], { encoding: "utf8" });
+      expect(free.stdout).toBe("connected\n");
+    } finally {
+      for (const s of servers) s.close();
+    }
   });
 });

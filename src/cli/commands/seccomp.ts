@@ -70,14 +70,19 @@ export function registerSeccomp(program: Command): void {
     .action(async (command: string[], opts: { whitelist: string }) => {
       const arch = hostArch();
       const w = loadWhitelist(opts.whitelist, () => known(arch));
-      if (w.ports && (w.ports.connect_tcp?.length || w.ports.bind_tcp?.length)) {
-        throw new UserError(`${opts.whitelist}: $.ports: port rules need Landlock network rules, which this launcher does not apply yet; remove "ports" or run without them (seccomp cannot see ports)`);
+      // seccomp cannot see ports (they are behind a pointer): the launcher applies them with Landlock,
+      // and refuses to run where the kernel has no Landlock network rules.
+      const portArgs: string[] = [];
+      for (const [flag, ports] of [["--connect-tcp", w.ports?.connect_tcp], ["--bind-tcp", w.ports?.bind_tcp]] as const) {
+        if (ports === undefined) continue;
+        if (ports.length === 0) portArgs.push(flag, "none");
+        for (const p of ports) portArgs.push(flag, String(p));
       }
       const launcher = launcherPath();
       const dir = mkdtempSync(join(tmpdir(), "clawav-seccomp-"));
       const filter = join(dir, "filter.bpf");
       writeFileSync(filter, encode(compile(w, arch)), { mode: 0o600 });
-      const child = spawn(launcher, [filter, "--", ...command], { stdio: "inherit" });
+      const child = spawn(launcher, [filter, ...portArgs, "--", ...command], { stdio: "inherit" });
       const code = await new Promise<number>((resolve) =>
         // Like a shell: a command killed by a signal exits 128 + the signal's number (SIGSYS: 159).
         child.on("exit", (c, sig) => resolve(c ?? 128 + (sig ? constants.signals[sig] : 0))),
