@@ -5,6 +5,7 @@ import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../../errors/index.js";
 import { compile, decode, disasm, encode, launcherPath, loadWhitelist, SYSCALL_NUMBERS, type Arch } from "../../seccomp/index.js";
+import { diffWhitelists, learn } from "../../seccomp/learn.js";
 
 const known = (arch: Arch) => new Set(Object.keys(SYSCALL_NUMBERS[arch]));
 
@@ -61,6 +62,30 @@ export function registerSeccomp(program: Command): void {
         throw new UserError(`${file}: ${(e as Error).message}`);
       }
       process.stdout.write(disasm(prog) + "\n");
+    });
+  cmd
+    .command("learn")
+    .description("run a command under strace -f and write a whitelist of the syscalls it used")
+    .requiredOption("-o, --output <file>", "where to write the whitelist")
+    .argument("<command...>", "the command and its arguments (after --)")
+    .action(async (command: string[], opts: { output: string }) => {
+      const arch = hostArch();
+      const r = await learn(command, arch);
+      writeFileSync(opts.output, JSON.stringify(r.whitelist, null, 2) + "\n", { mode: 0o644 });
+      process.stderr.write(`learn: ${r.whitelist.syscalls.length} syscalls → ${opts.output} (the command exited ${r.exitCode})\n`);
+      if (r.unknown.length > 0) process.stderr.write(`learn: not in ${arch}'s table, left out: ${r.unknown.join(", ")}\n`);
+    });
+  cmd
+    .command("diff")
+    .description("what differs between two whitelists")
+    .argument("<a>")
+    .argument("<b>")
+    .action((a: string, b: string) => {
+      const d = diffWhitelists(loadWhitelist(a), loadWhitelist(b));
+      for (const n of d.onlyA) process.stdout.write(`- ${n}\n`);
+      for (const n of d.onlyB) process.stdout.write(`+ ${n}\n`);
+      for (const c of d.changed) process.stdout.write(`~ ${c.name}: ${c.a} → ${c.b}\n`);
+      if (d.onlyA.length + d.onlyB.length + d.changed.length > 0) process.exitCode = 1;
     });
   cmd
     .command("exec")
