@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { UserError } from "../../errors/index.js";
 import { compile, decode, disasm, encode, launcherPath, loadWhitelist, SYSCALL_NUMBERS, type Arch } from "../../seccomp/index.js";
 import { diffWhitelists, learn } from "../../seccomp/learn.js";
+import { generateKeys, keyId, signWhitelist, signatureProblem } from "../../seccomp/sign.js";
+import { configFrom } from "../load-config.js";
+import { createPublicKey } from "node:crypto";
 
 const known = (arch: Arch) => new Set(Object.keys(SYSCALL_NUMBERS[arch]));
 
@@ -88,13 +91,53 @@ export function registerSeccomp(program: Command): void {
       if (d.onlyA.length + d.onlyB.length + d.changed.length > 0) process.exitCode = 1;
     });
   cmd
+    .command("keygen")
+    .description("make an Ed25519 key pair for signing whitelists: PREFIX.key (0600) and PREFIX.pub")
+    .argument("<prefix>")
+    .action((prefix: string) => {
+      const k = generateKeys();
+      writeFileSync(`${prefix}.key`, k.privatePem, { mode: 0o600, flag: "wx" });
+      writeFileSync(`${prefix}.pub`, k.publicPem, { mode: 0o644, flag: "wx" });
+      process.stdout.write(`${prefix}.key, ${prefix}.pub (key id ${keyId(createPublicKey(k.publicPem))})\n`);
+    });
+  cmd
+    .command("sign")
+    .description("sign a whitelist with an Ed25519 private key (the signature covers everything else in it)")
+    .argument("<file>")
+    .requiredOption("--key <file>", "Ed25519 private key (PEM)")
+    .option("-o, --output <file>", "where to write the signed whitelist (default: in place)")
+    .action((file: string, opts: { key: string; output?: string }) => {
+      const signed = signWhitelist(loadWhitelist(file), opts.key);
+      writeFileSync(opts.output ?? file, JSON.stringify(signed, null, 2) + "\n", { mode: 0o644 });
+      process.stdout.write(`signed ${opts.output ?? file} with key ${signed.signature!.key_id}\n`);
+    });
+  cmd
+    .command("verify")
+    .description("check a whitelist's Ed25519 signature")
+    .argument("<file>")
+    .requiredOption("--pub <file>", "Ed25519 public key (PEM)")
+    .action((file: string, opts: { pub: string }) => {
+      const problem = signatureProblem(loadWhitelist(file), opts.pub);
+      if (problem) {
+        process.stdout.write(`FAIL: ${file}: ${problem}\n`);
+        process.exitCode = 1;
+      } else process.stdout.write(`OK: ${file}: signed by ${opts.pub}\n`);
+    });
+  cmd
     .command("exec")
     .description("compile a whitelist and run a command under it (no_new_privs, then the filter, then exec)")
     .requiredOption("--whitelist <file>", "the whitelist")
+    .option("-c, --config <file>", "config file; with seccomp.public_key set, unsigned whitelists are refused")
+    .option("--pub <file>", "require a good signature by this Ed25519 public key")
     .argument("<command...>", "the command and its arguments (after --)")
-    .action(async (command: string[], opts: { whitelist: string }) => {
+    .action(async (command: string[], opts: { whitelist: string; config?: string; pub?: string }) => {
       const arch = hostArch();
       const w = loadWhitelist(opts.whitelist, () => known(arch));
+      const pub = opts.pub ?? configFrom(opts.config).seccomp.public_key;
+      if (pub !== undefined) {
+        const problem = signatureProblem(w, pub);
+        if (problem) throw new UserError(`${opts.whitelist}: refused: ${problem} (seccomp.public_key is ${pub})`, 1);
+      }
       // seccomp cannot see ports (they are behind a pointer): the launcher applies them with Landlock,
       // and refuses to run where the kernel has no Landlock network rules.
       const portArgs: string[] = [];
