@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { UserError } from "../../errors/index.js";
 import { compile, decode, disasm, encode, launcherPath, loadWhitelist, SYSCALL_NUMBERS, type Arch } from "../../seccomp/index.js";
 import { diffWhitelists, learn } from "../../seccomp/learn.js";
+import { toOci } from "../../seccomp/oci.js";
 import { generateKeys, keyId, signWhitelist, signatureProblem } from "../../seccomp/sign.js";
 import { configFrom } from "../load-config.js";
 import { createPublicKey } from "node:crypto";
@@ -89,6 +90,16 @@ export function registerSeccomp(program: Command): void {
       for (const n of d.onlyB) process.stdout.write(`+ ${n}\n`);
       for (const c of d.changed) process.stdout.write(`~ ${c.name}: ${c.a} → ${c.b}\n`);
       if (d.onlyA.length + d.onlyB.length + d.changed.length > 0) process.exitCode = 1;
+    });
+  cmd
+    .command("export-oci")
+    .description("print the whitelist as an OCI seccomp profile (docker run --security-opt seccomp=FILE)")
+    .argument("<file>")
+    .option("-o, --output <file>", "write it here instead of stdout")
+    .action((file: string, opts: { output?: string }) => {
+      const text = toOci(loadWhitelist(file)) + "\n";
+      if (opts.output) writeFileSync(opts.output, text, { mode: 0o644 });
+      else process.stdout.write(text);
     });
   cmd
     .command("keygen")
