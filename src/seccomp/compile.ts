@@ -53,12 +53,27 @@ export function compile(w: Whitelist, arch: Arch): Insn[] {
   at(search);
 
   const bodies: { l: Label; e: (typeof entries)[number]["e"] }[] = [];
+  // Entries that end in the same plain return share one `ret` (300 ALLOWs need one, not 300).
+  const shared = new Map<number, Label>();
+  const bodyOf = (e: (typeof entries)[number]["e"]): Label => {
+    if (e.permission === "CONDITIONAL") {
+      const l = label();
+      bodies.push({ l, e });
+      return l;
+    }
+    const k = e.permission === "ALLOW" ? RET.ALLOW : actionValue(e.action ?? { errno: 1 });
+    let l = shared.get(k);
+    if (l === undefined) {
+      l = label();
+      shared.set(k, l);
+    }
+    return l;
+  };
   const tree = (lo: number, hi: number): void => {
     // A short run is a chain of jeq; a long one is split at its middle number.
     if (hi - lo <= 3) {
       for (let i = lo; i <= hi; i++) {
-        const body = label();
-        bodies.push({ l: body, e: entries[i]!.e });
+        const body = bodyOf(entries[i]!.e);
         const nextL = label();
         code.push({ t: "j", code: OP.JEQ_K, k: entries[i]!.nr, yes: body, no: i === hi ? dflt : nextL });
         if (i < hi) at(nextL);
@@ -77,18 +92,18 @@ export function compile(w: Whitelist, arch: Arch): Insn[] {
   if (entries.length > 0) tree(0, entries.length - 1);
   else code.push({ t: "ja", to: dflt });
 
+  for (const [k, l] of shared) {
+    at(l);
+    code.push({ t: "ret", k });
+  }
   for (const { l, e } of bodies) {
     at(l);
-    if (e.permission === "ALLOW") code.push({ t: "ret", k: RET.ALLOW });
-    else if (e.permission === "DENY") code.push({ t: "ret", k: actionValue(e.action ?? { errno: 1 }) });
-    else {
-      for (const c of e.conditions ?? []) {
-        const pass = label();
-        condition(code, c, pass, dflt, label);
-        at(pass);
-      }
-      code.push({ t: "ret", k: RET.ALLOW });
+    for (const c of e.conditions ?? []) {
+      const pass = label();
+      condition(code, c, pass, dflt, label);
+      at(pass);
     }
+    code.push({ t: "ret", k: RET.ALLOW });
   }
   at(dflt);
   code.push({ t: "ret", k: actionValue(w.default_action) });
