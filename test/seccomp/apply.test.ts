@@ -86,6 +86,14 @@ describe("real programs under real seccomp filters", () => {
     expect(ok.stdout).toMatch(/^OK: .*35 syscalls/);
   });
 
+  it("refuses a USER_NOTIF whitelist it has no supervisor for", async () => {
+    const f = join(dir, "notif.json");
+    writeFileSync(f, JSON.stringify({ version: "1.0.0", default_action: "ALLOW", syscalls: [{ name: "mkdir", permission: "DENY", action: "USER_NOTIF" }] }));
+    const r = await runCli(["seccomp", "exec", "--whitelist", f, "--", "/bin/true"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/USER_NOTIF needs a supervisor/);
+  });
+
   it("enforces port rules with Landlock: the allowed port connects, another is refused", async () => {
     const servers = await Promise.all([0, 1].map(() => new Promise<Server>((r) => { const s = createServer((c) => c.end()); s.listen(0, "127.0.0.1", () => r(s)); })));
     const [okPort, badPort] = servers.map((s) => (s.address() as { port: number }).port);

@@ -144,6 +144,10 @@ export function registerSeccomp(program: Command): void {
     .action(async (command: string[], opts: { whitelist: string; config?: string; pub?: string }) => {
       const arch = hostArch();
       const w = loadWhitelist(opts.whitelist, () => known(arch));
+      // USER_NOTIF hands the call to a supervisor; with none listening the kernel fails the call.
+      if (w.default_action === "USER_NOTIF" || w.syscalls.some((e) => e.action === "USER_NOTIF")) {
+        throw new UserError(`${opts.whitelist}: USER_NOTIF needs a supervisor listening on the filter's notification fd, which this launcher does not provide; use compile and disasm for such a filter, or another action`);
+      }
       const pub = opts.pub ?? configFrom(opts.config).seccomp.public_key;
       if (pub !== undefined) {
         const problem = signatureProblem(w, pub);
