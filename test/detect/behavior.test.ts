@@ -121,6 +121,11 @@ describe("evasions", () => {
 });
 
 describe("files", () => {
+  it("a path with .. on the command line is judged where it leads: cat /tmp/../etc/shadow", () => {
+    has(exec("cat /tmp/../etc/shadow"), "deny-shadow-read", "critical");
+    has(exec(`cat ${HOME}/./.ssh/../.ssh/id_rsa`), "file.read.ssh-private-key");
+  });
+
   it("/etc/shadow read is critical (behaviour and policy); sudo reading it is excused by the policy", () => {
     has(open("/usr/bin/cat", "/etc/shadow"), "file.read.shadow", "critical");
     has(open("/usr/bin/cat", "/etc/shadow"), "deny-shadow-read", "critical");

@@ -88,7 +88,9 @@ export function pathArgs(args: readonly string[], cwd: string | undefined): stri
     if (a.startsWith("-") || a.includes("://") || a.length > 4096) continue;
     const v = a.startsWith("@") ? a.slice(1) : a;
     if (!(v.includes("/") || v.startsWith(".env") || v === ".netrc" || v === ".npmrc")) continue;
-    if (v.startsWith("/") || v.startsWith("~") || v.startsWith("$HOME") || v.startsWith("${HOME}")) out.push(v);
+    // `..` and `.` are folded even in absolute paths: /tmp/../etc/shadow is /etc/shadow.
+    if (v.startsWith("/")) out.push(v.includes("/.") || v.includes("//") ? posix.normalize(v) : v);
+    else if (v.startsWith("~") || v.startsWith("$HOME") || v.startsWith("${HOME}")) out.push(v.includes("/.") ? posix.normalize(v) : v);
     else if (cwd?.startsWith("/")) out.push(posix.resolve(cwd, v));
     else out.push(v);
   }

@@ -214,7 +214,13 @@ function fileInfo(paths: AuditRecord[], cwd: string | undefined, kind: EventKind
   return { path: main?.name ?? "", items };
 }
 
+/**
+ * The kernel logs a path as the process passed it. Fold `.` and `..` (lexically: the PATH
+ * record's inode is the ground truth for symlinks), so /tmp/../etc/shadow is judged as
+ * /etc/shadow, and make relative names absolute against the event's cwd.
+ */
 function absolute(name: string, cwd: string | undefined): string {
-  if (name === "" || name.startsWith("/") || cwd === undefined || !cwd.startsWith("/")) return name;
+  if (name.startsWith("/")) return name.includes("/.") || name.includes("//") ? posix.normalize(name) : name;
+  if (name === "" || cwd === undefined || !cwd.startsWith("/")) return name;
   return posix.resolve(cwd, name);
 }

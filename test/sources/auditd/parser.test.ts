@@ -81,6 +81,17 @@ describe("assembler", () => {
     expect(events[1]!.record_types).toEqual(["SYSCALL", "EXECVE", "EOE"]);
   });
 
+  it("folds .. and . in PATH names, absolute ones included, so /tmp/../etc/shadow is /etc/shadow", () => {
+    const { events } = parseLines([
+      `type=SYSCALL msg=audit(1.0:9): arch=c000003e syscall=257 success=no exit=-13 pid=5 ppid=1 uid=1000 auid=1000 euid=1000 comm="cat" exe="/usr/bin/cat"`,
+      `type=CWD msg=audit(1.0:9): cwd="/home/u"`,
+      `type=PATH msg=audit(1.0:9): item=0 name="/tmp/../etc/./shadow" inode=5 nametype=NORMAL`,
+      `type=PATH msg=audit(1.0:9): item=1 name="../u/.ssh/id_rsa" inode=6 nametype=NORMAL`,
+      `type=PROCTITLE msg=audit(1.0:9): proctitle=636174`,
+    ]);
+    expect(events[0]!.file!.items.map((i) => i.name)).toEqual(["/etc/shadow", "/home/u/.ssh/id_rsa"]);
+  });
+
   it("names syscalls from the event's own arch (x86_64, aarch64, i386)", () => {
     const sc = (arch: string, nr: number) =>
       parseLines([`type=SYSCALL msg=audit(1.0:${nr}): arch=${arch} syscall=${nr} success=yes exit=0 pid=1 ppid=0 uid=0 auid=0 euid=0 comm="x" exe="/x"`]).events[0]!.syscall!.name;
