@@ -72,6 +72,8 @@ export interface ProcessInfo {
 
 export interface PathItem {
   name: string;
+  /** The name the process used, when it differs from the watched file it reached (a symlink). */
+  named?: string;
   nametype: string;
   inode?: number;
   dev?: string;

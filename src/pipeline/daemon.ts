@@ -2,7 +2,9 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config/index.js";
 import { EventIdGenerator, type Alert, type Event } from "../events/index.js";
-import { ProcessTable, createWatchedUsers, type WatchedUsers } from "../enrich/index.js";
+import { ProcessTable, WatchedFiles, createWatchedUsers, type WatchedUsers } from "../enrich/index.js";
+import { clawavRules, watchedPaths } from "../sources/auditd/rules.js";
+import { ruleContextFor } from "../sources/auditd/rule-context.js";
 import { systemUserNames, type UserNames } from "../enrich/users.js";
 import type { Logger } from "../log/index.js";
 import { AuditdSource, auditdUnavailable, cursorFileIn } from "../sources/auditd/index.js";
@@ -112,6 +114,8 @@ export class Daemon {
   private api: ApiServer | undefined;
   private readonly dispatcher: Dispatcher | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private watchedFiles: WatchedFiles | undefined;
+  private filesTimer: NodeJS.Timeout | undefined;
   private readonly enforcer: Enforcer;
   apiAddress: { address: string; port: number } | undefined;
   private readonly started = Date.now();
@@ -201,6 +205,9 @@ export class Daemon {
       this.apiAddress = { address: addr.address, port: addr.port };
       log.info("api listening", { address: addr.address, port: addr.port, token_required: config.api.bind === "127.0.0.1" || config.api.bind === "::1" ? "for state-changing endpoints" : "for every endpoint" });
     }
+    this.watchedFiles = new WatchedFiles(watchedPaths(clawavRules(ruleContextFor(config))));
+    this.filesTimer = setInterval(() => this.watchedFiles?.refresh(), 30_000);
+    this.filesTimer.unref();
     for (const s of this.sources) await s.start((e) => this.enqueue(e));
     if (this.dispatcher) {
       // A heartbeat lets the human tell a killed watchdog from a quiet day.
@@ -223,6 +230,7 @@ export class Daemon {
     this.drain(Infinity);
     for (const s of this.sources) s.commit?.(true);
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.filesTimer) clearInterval(this.filesTimer);
     this.chain?.close();
     await this.dispatcher?.close();
     await this.api?.close();
@@ -289,6 +297,7 @@ export class Daemon {
         }
         this.skipUpTo = undefined;
       }
+      this.watchedFiles?.resolve(e);
       this.pipeline.handle(e);
       if (e.kind === "exec" && e.process) this.enforcer.onExec(e.process.agent, e.process.pid);
       this.o.onEvent?.(e);

@@ -160,3 +160,8 @@ export function readPasswd(): string {
 export function kernelArches(): ("b64" | "b32")[] {
   return process.arch === "x64" || process.arch === "arm64" ? ["b64", "b32"] : ["b64"];
 }
+
+/** The paths the rules watch (-w), for mapping inodes back to names. */
+export function watchedPaths(rules: readonly AuditRule[]): string[] {
+  return rules.filter((r) => r[0] === "-w").map((r) => r[1]!);
+}
