@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { auditdUsable, sleep, TEST_USER, userIds, waitFor } from "../helpers/system.js";
+import { auditdUsable, sleep, TEST_USER, userIds } from "../helpers/system.js";
 import { DaemonUnderTest } from "../helpers/daemon.js";
 
 function policyDir(): string {
@@ -23,34 +23,44 @@ describe.skipIf(!auditdUsable())("enforce mode (real auditd, the agent an unpriv
   it("kills a long-running process that matches a kill rule, and says how fast", async () => {
     const d = DaemonUnderTest.withTempState(["--mode", "enforce"], `[policy]\ndirs = ["${policyDir()}"]\n`);
     await d.start();
-    const { exit } = asUser(["-c", "sleep 30; echo clawav-kill-me"]);
-    expect(await exit).toBe("SIGKILL");
-    const a = await d.waitAlert("the kill alert", (x) => x.rule === "kill-marked" && x.mitigation !== undefined);
-    expect(a.severity).toBe("critical");
-    expect(a.mitigation).toMatchObject({ action: "kill", ok: true });
-    expect(a.mitigation!.latency_ms).toBeGreaterThanOrEqual(0);
-    // A process already gone when clawav acts: a critical "mitigation failed".
-    const u = userIds(TEST_USER);
-    spawn("/bin/true", ["clawav-kill-me-fast"], { uid: u.uid, gid: u.gid, stdio: "ignore" });
-    const f = await d.waitAlert("mitigation failed", (x) => x.rule === "mitigation-failed").catch((e: Error) => {
-      throw new Error(`${e.message}; alerts: ${JSON.stringify(d.alerts.map((x) => [x.rule, x.event.process?.argv, x.mitigation]))}`);
-    });
-    expect(f.severity).toBe("critical");
-    expect(f.summary).toMatch(/already gone|reused/);
-    expect((await d.stop()).code).toBe(0);
+    try {
+      const { exit } = asUser(["-c", "sleep 30; echo clawav-kill-me"]);
+      expect(await exit).toBe("SIGKILL");
+      const a = await d.waitAlert("the kill alert", (x) => x.rule === "kill-marked" && x.mitigation !== undefined);
+      expect(a.severity).toBe("critical");
+      expect(a.mitigation).toMatchObject({ action: "kill", ok: true });
+      expect(a.mitigation!.latency_ms).toBeGreaterThanOrEqual(0);
+      // A process already gone when clawav acts: a critical "mitigation failed". clawav is faster
+      // than /bin/true exits, so it is paused while the process runs, exits and is reaped.
+      const u = userIds(TEST_USER);
+      d.signal("SIGSTOP");
+      const fast = spawn("/bin/true", ["clawav-kill-me-fast"], { uid: u.uid, gid: u.gid, stdio: "ignore" });
+      await new Promise((r) => fast.on("exit", r));
+      d.signal("SIGCONT");
+      const f = await d.waitAlert("mitigation failed", (x) => x.rule === "mitigation-failed").catch((e: Error) => {
+        throw new Error(`${e.message}; alerts: ${JSON.stringify(d.alerts.map((x) => [x.rule, x.event.process?.argv, x.mitigation]))}`);
+      });
+      expect(f.severity).toBe("critical");
+      expect(f.summary).toMatch(/already gone|reused/);
+    } finally {
+      expect((await d.stop()).code).toBe(0);
+    }
   });
 
   it("in monitor mode kills nothing and reports the denial as a warning", async () => {
     const d = DaemonUnderTest.withTempState(["--mode", "monitor"], `[policy]\ndirs = ["${policyDir()}"]\n`);
     await d.start();
-    const { child, exit } = asUser(["-c", "sleep 3; echo clawav-kill-me"]);
-    const a = await d.waitAlert("the monitor-mode alert", (x) => x.rule === "kill-marked");
-    expect(a.severity).toBe("warning");
-    expect(a.mitigation).toBeUndefined();
-    await sleep(200);
-    expect(child.exitCode).toBeNull();
-    child.kill("SIGTERM");
-    expect(await exit).toBe("SIGTERM");
-    await waitFor("stop", async () => ((await d.stop()).code === 0 ? true : undefined));
+    try {
+      const { child, exit } = asUser(["-c", "sleep 3; echo clawav-kill-me"]);
+      const a = await d.waitAlert("the monitor-mode alert", (x) => x.rule === "kill-marked");
+      expect(a.severity).toBe("warning");
+      expect(a.mitigation).toBeUndefined();
+      await sleep(200);
+      expect(child.exitCode).toBeNull();
+      child.kill("SIGTERM");
+      expect(await exit).toBe("SIGTERM");
+    } finally {
+      expect((await d.stop()).code).toBe(0);
+    }
   });
 });
