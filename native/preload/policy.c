@@ -1,0 +1,411 @@
+/*
+ * The preload policy: a strict parser for exactly the JSON shape clawav writes, and the matchers.
+ * No allocation: strings live in the policy's arena. Any deviation (unknown key, wrong type,
+ * too many rules) makes the policy invalid, and an invalid policy fails closed (see clawguard.c).
+ */
+#define _GNU_SOURCE
+#include "guard.h"
+
+#include <arpa/inet.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct parser {
+    const char *start, *s, *end;
+    struct cg_policy *p;
+    const char *home;
+    int failed;
+};
+
+static void fail(struct parser *ps, const char *fmt, ...) {
+    if (ps->failed) return;
+    ps->failed = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[200];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(ps->p->error, sizeof ps->p->error, "%s (at byte %ld)", msg, (long)(ps->s - ps->start));
+}
+
+static void ws(struct parser *ps) {
+    while (ps->s < ps->end && (*ps->s == ' ' || *ps->s == '\t' || *ps->s == '\n' || *ps->s == '\r')) ps->s++;
+}
+
+static int peek(struct parser *ps) {
+    ws(ps);
+    return ps->s < ps->end ? (unsigned char)*ps->s : -1;
+}
+
+static int expect(struct parser *ps, char c) {
+    if (peek(ps) != c) {
+        fail(ps, "expected '%c'", c);
+        return 0;
+    }
+    ps->s++;
+    return 1;
+}
+
+static char *arena_put(struct parser *ps, const char *a, size_t n) {
+    struct cg_policy *p = ps->p;
+    if (p->used + n + 1 > CG_ARENA) {
+        fail(ps, "policy too large (over %d bytes of strings)", CG_ARENA);
+        return NULL;
+    }
+    char *out = p->arena + p->used;
+    memcpy(out, a, n);
+    out[n] = 0;
+    p->used += n + 1;
+    return out;
+}
+
+static void put_utf8(char *buf, size_t *n, unsigned cp) {
+    if (cp < 0x80) buf[(*n)++] = (char)cp;
+    else if (cp < 0x800) { buf[(*n)++] = (char)(0xC0 | (cp >> 6)); buf[(*n)++] = (char)(0x80 | (cp & 0x3F)); }
+    else if (cp < 0x10000) { buf[(*n)++] = (char)(0xE0 | (cp >> 12)); buf[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3F)); buf[(*n)++] = (char)(0x80 | (cp & 0x3F)); }
+    else { buf[(*n)++] = (char)(0xF0 | (cp >> 18)); buf[(*n)++] = (char)(0x80 | ((cp >> 12) & 0x3F)); buf[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3F)); buf[(*n)++] = (char)(0x80 | (cp & 0x3F)); }
+}
+
+static int hex4(const char *s, unsigned *out) {
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* A JSON string into the arena. */
+static const char *string(struct parser *ps) {
+    if (!expect(ps, '"')) return NULL;
+    char buf[PATH_MAX * 2];
+    size_t n = 0;
+    while (ps->s < ps->end && *ps->s != '"') {
+        if (n + 4 >= sizeof buf) { fail(ps, "string longer than %zu bytes", sizeof buf - 5); return NULL; }
+        unsigned char c = (unsigned char)*ps->s++;
+        if (c < 0x20) { fail(ps, "control character in a string"); return NULL; }
+        if (c != '\\') { buf[n++] = (char)c; continue; }
+        if (ps->s >= ps->end) break;
+        char e = *ps->s++;
+        switch (e) {
+        case '"': case '\\': case '/': buf[n++] = e; break;
+        case 'b': buf[n++] = '\b'; break;
+        case 'f': buf[n++] = '\f'; break;
+        case 'n': buf[n++] = '\n'; break;
+        case 'r': buf[n++] = '\r'; break;
+        case 't': buf[n++] = '\t'; break;
+        case 'u': {
+            unsigned cp;
+            if (ps->end - ps->s < 4 || !hex4(ps->s, &cp)) { fail(ps, "bad \\u escape"); return NULL; }
+            ps->s += 4;
+            if (cp >= 0xD800 && cp < 0xDC00) {
+                unsigned lo;
+                if (ps->end - ps->s < 6 || ps->s[0] != '\\' || ps->s[1] != 'u' || !hex4(ps->s + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) { fail(ps, "unpaired surrogate"); return NULL; }
+                ps->s += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            if (cp == 0) { fail(ps, "NUL in a string"); return NULL; }
+            put_utf8(buf, &n, cp);
+            break;
+        }
+        default: fail(ps, "bad escape \\%c", e); return NULL;
+        }
+    }
+    if (ps->s >= ps->end) { fail(ps, "unterminated string"); return NULL; }
+    ps->s++;
+    return arena_put(ps, buf, n);
+}
+
+static long integer(struct parser *ps) {
+    ws(ps);
+    long v = 0;
+    int digits = 0;
+    while (ps->s < ps->end && *ps->s >= '0' && *ps->s <= '9' && digits < 9) { v = v * 10 + (*ps->s++ - '0'); digits++; }
+    if (!digits || (ps->s < ps->end && (*ps->s == '.' || *ps->s == 'e' || *ps->s == 'E' || (*ps->s >= '0' && *ps->s <= '9')))) { fail(ps, "expected a whole number"); return -1; }
+    return v;
+}
+
+static int literal(struct parser *ps, const char *word) {
+    ws(ps);
+    size_t n = strlen(word);
+    if ((size_t)(ps->end - ps->s) >= n && memcmp(ps->s, word, n) == 0) { ps->s += n; return 1; }
+    return 0;
+}
+
+static int boolean(struct parser *ps) {
+    if (literal(ps, "true")) return 1;
+    if (literal(ps, "false")) return 0;
+    fail(ps, "expected true or false");
+    return 0;
+}
+
+/* Iterates an array: call with *first = 1; returns 1 while there is another element. */
+static int array_next(struct parser *ps, int *first) {
+    if (ps->failed) return 0;
+    if (*first) {
+        if (!expect(ps, '[')) return 0;
+        *first = 0;
+        if (peek(ps) == ']') { ps->s++; return 0; }
+        return 1;
+    }
+    int c = peek(ps);
+    if (c == ',') { ps->s++; return 1; }
+    if (c == ']') { ps->s++; return 0; }
+    fail(ps, "expected ',' or ']'");
+    return 0;
+}
+
+/* Iterates an object's keys the same way. */
+static const char *object_next(struct parser *ps, int *first) {
+    if (ps->failed) return NULL;
+    if (*first) {
+        if (!expect(ps, '{')) return NULL;
+        *first = 0;
+        if (peek(ps) == '}') { ps->s++; return NULL; }
+    } else {
+        int c = peek(ps);
+        if (c == '}') { ps->s++; return NULL; }
+        if (c != ',') { fail(ps, "expected ',' or '}'"); return NULL; }
+        ps->s++;
+    }
+    const char *k = string(ps);
+    if (!k || !expect(ps, ':')) return NULL;
+    return k;
+}
+
+static int has_glob(const char *s) {
+    return strpbrk(s, "*?[") != NULL;
+}
+
+static void path_rule(struct parser *ps, struct cg_path_rule *rules, int *n, const char *key) {
+    const char *raw = string(ps);
+    if (!raw) return;
+    if (*n >= CG_MAX_RULES) { fail(ps, "%s: more than %d rules", key, CG_MAX_RULES); return; }
+    char buf[PATH_MAX];
+    if (raw[0] == '~' && (raw[1] == '/' || raw[1] == 0)) {
+        if (!ps->home) { fail(ps, "%s: \"%s\" uses ~ but the user has no home directory", key, raw); return; }
+        snprintf(buf, sizeof buf, "%s%s", ps->home, raw + 1);
+    } else {
+        snprintf(buf, sizeof buf, "%s", raw);
+    }
+    if (buf[0] != '/') { fail(ps, "%s: \"%s\" is not an absolute path (or ~/...)", key, raw); return; }
+    size_t len = strlen(buf);
+    int dir = len > 1 && buf[len - 1] == '/';
+    while (len > 1 && buf[len - 1] == '/') buf[--len] = 0;
+    struct cg_path_rule *r = &rules[(*n)++];
+    r->glob = has_glob(buf);
+    r->dir = dir;
+    r->pattern = arena_put(ps, buf, len);
+}
+
+/* "bash -c" (seed 000's form) or {"exe": "bash", "argv": ["-c"]}. */
+static void exec_rule(struct parser *ps) {
+    struct cg_policy *p = ps->p;
+    if (p->nexec >= CG_MAX_RULES) { fail(ps, "deny_exec: more than %d rules", CG_MAX_RULES); return; }
+    struct cg_exec_rule *r = &p->exec[p->nexec];
+    memset(r, 0, sizeof *r);
+    if (peek(ps) == '"') {
+        const char *s = string(ps);
+        if (!s) return;
+        /* Split on spaces inside the arena copy: words are patterns. */
+        char *w = (char *)s;
+        while (*w == ' ') w++;
+        r->exe = w;
+        while (*w && *w != ' ') w++;
+        while (*w) {
+            *w++ = 0;
+            while (*w == ' ') w++;
+            if (!*w) break;
+            if (r->nargv >= CG_MAX_ARGV_PATTERNS) { fail(ps, "deny_exec: \"%s\" has more than %d argument patterns", r->exe, CG_MAX_ARGV_PATTERNS); return; }
+            r->argv[r->nargv++] = w;
+            while (*w && *w != ' ') w++;
+        }
+    } else {
+        int first = 1;
+        const char *k;
+        while ((k = object_next(ps, &first)) != NULL) {
+            if (strcmp(k, "exe") == 0) r->exe = string(ps);
+            else if (strcmp(k, "argv") == 0) {
+                int f = 1;
+                while (array_next(ps, &f)) {
+                    if (r->nargv >= CG_MAX_ARGV_PATTERNS) { fail(ps, "deny_exec: more than %d argument patterns", CG_MAX_ARGV_PATTERNS); return; }
+                    r->argv[r->nargv++] = string(ps);
+                }
+            } else { fail(ps, "deny_exec: unknown key \"%s\" (want exe, argv)", k); return; }
+        }
+    }
+    if (ps->failed) return;
+    if (!r->exe || !*r->exe) { fail(ps, "deny_exec[%d]: no exe", p->nexec); return; }
+    p->nexec++;
+}
+
+static int parse_addr(const char *text, struct cg_net_rule *r) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", text);
+    char *slash = strchr(buf, '/');
+    int prefix = -1;
+    if (slash) {
+        *slash = 0;
+        char *end;
+        long v = strtol(slash + 1, &end, 10);
+        if (*end || slash[1] == 0) return 0;
+        prefix = (int)v;
+    }
+    if (inet_pton(AF_INET, buf, r->addr) == 1) {
+        r->family = AF_INET;
+        if (prefix < 0) prefix = 32;
+        if (prefix > 32) return 0;
+    } else if (inet_pton(AF_INET6, buf, r->addr) == 1) {
+        r->family = AF_INET6;
+        if (prefix < 0) prefix = 128;
+        if (prefix > 128) return 0;
+    } else return 0;
+    r->prefix = prefix;
+    return 1;
+}
+
+static void net_rule(struct parser *ps) {
+    struct cg_policy *p = ps->p;
+    if (p->nnet >= CG_MAX_RULES) { fail(ps, "deny_connect: more than %d rules", CG_MAX_RULES); return; }
+    struct cg_net_rule *r = &p->net[p->nnet];
+    memset(r, 0, sizeof *r);
+    r->prefix = -1;
+    int first = 1, any = 0;
+    const char *k;
+    while ((k = object_next(ps, &first)) != NULL) {
+        if (strcmp(k, "cidr") == 0 || strcmp(k, "address") == 0) {
+            const char *a = string(ps);
+            if (!a) return;
+            if (!parse_addr(a, r)) { fail(ps, "deny_connect[%d]: \"%s\" is not an IPv4/IPv6 address or CIDR", p->nnet, a); return; }
+            r->text = a;
+            any = 1;
+        } else if (strcmp(k, "port") == 0) {
+            long v = integer(ps);
+            if (ps->failed) return;
+            if (v < 1 || v > 65535) { fail(ps, "deny_connect[%d]: port %ld is not 1-65535", p->nnet, v); return; }
+            r->port = (int)v;
+            any = 1;
+        } else { fail(ps, "deny_connect: unknown key \"%s\" (want cidr, address, port)", k); return; }
+    }
+    if (ps->failed) return;
+    if (!any) { fail(ps, "deny_connect[%d]: needs a cidr/address or a port", p->nnet); return; }
+    p->nnet++;
+}
+
+void cg_policy_parse(struct cg_policy *p, const char *text, size_t len, const char *home) {
+    struct parser ps = { text, text, text + len, p, home, 0 };
+    int first = 1, version = 0;
+    const char *k;
+    while ((k = object_next(&ps, &first)) != NULL) {
+        int f = 1;
+        if (strcmp(k, "version") == 0) version = (int)integer(&ps);
+        else if (strcmp(k, "log") == 0) p->log = string(&ps);
+        else if (strcmp(k, "quiet") == 0) p->quiet = boolean(&ps);
+        else if (strcmp(k, "deny_exec") == 0) { while (array_next(&ps, &f)) exec_rule(&ps); }
+        else if (strcmp(k, "deny_paths_read") == 0) { while (array_next(&ps, &f)) path_rule(&ps, p->read, &p->nread, k); }
+        else if (strcmp(k, "deny_paths_write") == 0) { while (array_next(&ps, &f)) path_rule(&ps, p->write, &p->nwrite, k); }
+        else if (strcmp(k, "deny_connect") == 0) { while (array_next(&ps, &f)) net_rule(&ps); }
+        else fail(&ps, "unknown key \"%s\"", k);
+    }
+    if (!ps.failed && peek(&ps) != -1) fail(&ps, "trailing data after the policy object");
+    if (!ps.failed && version != 1) fail(&ps, "\"version\" must be 1");
+    p->state = ps.failed ? CG_INVALID : CG_OK;
+}
+
+static int prefix_of(const char *dir, const char *path) {
+    size_t n = strlen(dir);
+    if (n == 1 && dir[0] == '/') return 1;
+    return strncmp(dir, path, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+/* Returns the index of the first rule matching path, or -1. */
+int cg_match_path(const struct cg_path_rule *rules, int n, const char *path) {
+    for (int i = 0; i < n; i++) {
+        const struct cg_path_rule *r = &rules[i];
+        if (r->glob) {
+            if (fnmatch(r->pattern, path, 0) == 0) return i;
+            if (r->dir) {
+                /* "dir*"/ as a directory glob: anything beneath a matching directory. */
+                char buf[PATH_MAX];
+                snprintf(buf, sizeof buf, "%s/*", r->pattern);
+                if (fnmatch(buf, path, 0) == 0) return i;
+            }
+        } else if (prefix_of(r->pattern, path)) return i;
+    }
+    return -1;
+}
+
+static const char *base(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static int exe_matches(const char *pattern, const char *path) {
+    if (!path) return 0;
+    if (strchr(pattern, '/')) return fnmatch(pattern, path, 0) == 0;
+    return fnmatch(pattern, base(path), 0) == 0;
+}
+
+int cg_match_exec(const struct cg_policy *p, const char *given, const char *resolved, char *const argv[]) {
+    for (int i = 0; i < p->nexec; i++) {
+        const struct cg_exec_rule *r = &p->exec[i];
+        if (!exe_matches(r->exe, given) && !exe_matches(r->exe, resolved)) continue;
+        int all = 1;
+        for (int j = 0; j < r->nargv && all; j++) {
+            int found = 0;
+            for (int a = 1; argv && argv[a] && !found; a++) found = fnmatch(r->argv[j], argv[a], 0) == 0;
+            all = found;
+        }
+        if (all) return i;
+    }
+    return -1;
+}
+
+static int in_prefix(const unsigned char *a, const unsigned char *net, int prefix) {
+    int bytes = prefix / 8, bits = prefix % 8;
+    if (memcmp(a, net, (size_t)bytes) != 0) return 0;
+    if (!bits) return 1;
+    unsigned char mask = (unsigned char)(0xFF << (8 - bits));
+    return (a[bytes] & mask) == (net[bytes] & mask);
+}
+
+int cg_match_net(const struct cg_policy *p, const struct sockaddr *sa, socklen_t len, char *addr_out, size_t addr_sz, int *port_out) {
+    unsigned char a[16];
+    int family, port;
+    if (!sa) return -1;
+    if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        memcpy(a, &in->sin_addr, 4);
+        family = AF_INET;
+        port = ntohs(in->sin_port);
+    } else if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        port = ntohs(in6->sin6_port);
+        static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF };
+        if (memcmp(in6->sin6_addr.s6_addr, mapped, 12) == 0) {
+            /* ::ffff:a.b.c.d is an IPv4 connect in disguise; judge it as one. */
+            memcpy(a, in6->sin6_addr.s6_addr + 12, 4);
+            family = AF_INET;
+        } else {
+            memcpy(a, in6->sin6_addr.s6_addr, 16);
+            family = AF_INET6;
+        }
+    } else return -1;
+    inet_ntop(family, a, addr_out, (socklen_t)addr_sz);
+    *port_out = port;
+    for (int i = 0; i < p->nnet; i++) {
+        const struct cg_net_rule *r = &p->net[i];
+        if (r->port && r->port != port) continue;
+        if (r->prefix >= 0 && (r->family != family || !in_prefix(a, r->addr, r->prefix))) continue;
+        return i;
+    }
+    return -1;
+}
