@@ -27,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -46,10 +48,7 @@ static __thread int busy;
 static char preload_entry[PATH_MAX + 16];   /* "LD_PRELOAD=/abs/libclawguard.so" */
 static const char *self_path = "";
 static char policy_entry[PATH_MAX + 32];    /* "CLAWAV_PRELOAD_POLICY=..." when the policy came from there */
-/* Inodes of literal deny paths: a hard link elsewhere still names the same file. */
-static struct { dev_t dev; ino_t ino; int write; int index; } inodes[CG_MAX_RULES * 2];
-static int ninodes;
-
+static unsigned long long hash_seed;         /* keys the fast path's directory cache */
 #define REAL(ret, name, args) static ret(*real_##name) args
 REAL(int, execve, (const char *, char *const[], char *const[]));
 REAL(int, execvpe, (const char *, char *const[], char *const[]));
@@ -72,6 +71,15 @@ REAL(FILE *, fopen64, (const char *, const char *));
 REAL(int, creat, (const char *, mode_t));
 REAL(int, creat64, (const char *, mode_t));
 REAL(int, connect, (int, const struct sockaddr *, socklen_t));
+REAL(int, chdir, (const char *));
+REAL(int, fchdir, (int));
+REAL(int, link, (const char *, const char *));
+REAL(int, linkat, (int, const char *, int, const char *, int));
+REAL(int, rename, (const char *, const char *));
+REAL(int, renameat, (int, const char *, int, const char *));
+REAL(int, renameat2, (int, const char *, int, const char *, unsigned int));
+REAL(int, unlink, (const char *));
+REAL(int, unlinkat, (int, const char *, int));
 
 #define RESOLVE(name) do { if (!real_##name) *(void **)&real_##name = dlsym(RTLD_NEXT, #name); } while (0)
 
@@ -81,6 +89,8 @@ static void resolve_reals(void) {
     RESOLVE(open); RESOLVE(open64); RESOLVE(openat); RESOLVE(openat64);
     RESOLVE(__open_2); RESOLVE(__open64_2); RESOLVE(__openat_2); RESOLVE(__openat64_2);
     RESOLVE(fopen); RESOLVE(fopen64); RESOLVE(creat); RESOLVE(creat64); RESOLVE(connect);
+    RESOLVE(chdir); RESOLVE(fchdir); RESOLVE(link); RESOLVE(linkat); RESOLVE(rename); RESOLVE(renameat);
+    RESOLVE(renameat2); RESOLVE(unlink); RESOLVE(unlinkat);
 }
 
 /* Reads a policy file if it is a root-owned regular file nobody else can write; else says why. */
@@ -107,21 +117,11 @@ static int read_policy(const char *path, char *buf, size_t cap, size_t *len, cha
     return 0;
 }
 
-static void note_inodes(const struct cg_path_rule *rules, int n, int write) {
-    for (int i = 0; i < n && ninodes < (int)(sizeof inodes / sizeof inodes[0]); i++) {
-        struct stat st;
-        if (rules[i].glob || rules[i].dir || stat(rules[i].pattern, &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        inodes[ninodes].dev = st.st_dev;
-        inodes[ninodes].ino = st.st_ino;
-        inodes[ninodes].write = write;
-        inodes[ninodes].index = i;
-        ninodes++;
-    }
-}
-
 static void init(void) {
     busy = 1;
     resolve_reals();
+    const unsigned char *rnd = (const unsigned char *)getauxval(AT_RANDOM);
+    if (rnd) memcpy(&hash_seed, rnd, sizeof hash_seed);
     Dl_info info;
     static char selfbuf[PATH_MAX];
     if (dladdr((void *)&init, &info) && info.dli_fname) {
@@ -159,10 +159,6 @@ static void init(void) {
     }
     if (rejected[0]) cg_log_notice(&policy, "policy_rejected", rejected);
     if (policy.state == CG_INVALID) cg_log_notice(&policy, "policy_invalid", policy.error);
-    else {
-        note_inodes(policy.read, policy.nread, 0);
-        note_inodes(policy.write, policy.nwrite, 1);
-    }
     busy = 0;
 }
 
@@ -179,15 +175,14 @@ static void deny_log(const char *call, const char *op, const char *path, const c
     cg_log_denial(&policy, &d);
 }
 
-/* 0 to allow; -1 with errno EACCES (and a log line) to deny. */
-static int judge_open(const char *call, int dirfd, const char *path, int flags) {
-    if (!path || !ready()) return 0;
-    int acc = flags & O_ACCMODE;
-    int rd = !(flags & O_PATH) && (acc == O_RDONLY || acc == O_RDWR);
-    int wr = !(flags & O_PATH) && (acc == O_WRONLY || acc == O_RDWR || (flags & (O_CREAT | O_TRUNC)));
+/*
+ * The slow, exact judgement of a path: made absolute against cwd or dirfd, `.`/`..` folded, and
+ * symlinks resolved (the longest existing prefix, for a file about to be created). Both the name
+ * as written and the resolved one are judged. 0 to allow; -1 with errno EACCES and a log line.
+ */
+static int judge_path(const char *call, int dirfd, const char *path, int rd, int wr) {
     int invalid = policy.state == CG_INVALID;
     if (!(wr && (invalid || policy.nwrite)) && !(rd && policy.nread)) return 0;
-    busy = 1;
     int verdict = 0;
     char abs[PATH_MAX], lex[PATH_MAX], res[PATH_MAX];
     if (cg_absolute(dirfd, path, abs, sizeof abs) != 0) {
@@ -208,39 +203,138 @@ static int judge_open(const char *call, int dirfd, const char *path, int flags) 
     if (rd && ((i = cg_match_path(policy.read, policy.nread, lex)) >= 0 || (i = cg_match_path(policy.read, policy.nread, res)) >= 0)) {
         deny_log(call, "read", path, res, NULL, "deny_paths_read", i);
         verdict = -1;
-        goto out;
-    }
-    if (wr && ((i = cg_match_path(policy.write, policy.nwrite, lex)) >= 0 || (i = cg_match_path(policy.write, policy.nwrite, res)) >= 0)) {
+    } else if (wr && ((i = cg_match_path(policy.write, policy.nwrite, lex)) >= 0 || (i = cg_match_path(policy.write, policy.nwrite, res)) >= 0)) {
         deny_log(call, "write", path, res, NULL, "deny_paths_write", i);
         verdict = -1;
-        goto out;
     }
-    if (ninodes) {
-        struct stat st;
-        if (stat(res, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) {
-            for (int k = 0; k < ninodes; k++) {
-                if (inodes[k].dev != st.st_dev || inodes[k].ino != st.st_ino || (inodes[k].write ? !wr : !rd)) continue;
-                deny_log(call, inodes[k].write ? "write" : "read", path, res, NULL, inodes[k].write ? "deny_paths_write" : "deny_paths_read", inodes[k].index);
-                verdict = -1;
+out:
+    if (verdict) errno = EACCES;
+    return verdict;
+}
+
+/*
+ * The fast path's memory, per thread so it needs no lock: directories recently found to contain
+ * no symlink (their realpath is themselves), and the cwd. A cwd change through chdir/fchdir bumps
+ * a global generation; an entry lives one second, so a directory later swapped for a symlink is
+ * caught again soon (a race inside that second is an honest limit: see the README).
+ */
+#define DIRCACHE 64
+static __thread struct { unsigned long long h; long t; } dircache[DIRCACHE];
+static __thread char cwd_cache[PATH_MAX];
+static __thread unsigned cwd_cache_gen;
+static unsigned cwd_gen = 1;
+
+static unsigned long long dir_hash(const char *s, size_t n) {
+    unsigned long long h = 1469598103934665603ULL ^ hash_seed;
+    for (size_t i = 0; i < n; i++) { h ^= (unsigned char)s[i]; h *= 1099511628211ULL; }
+    return h ^ (h >> 29);
+}
+
+static long now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return (long)t.tv_sec;
+}
+
+static int dir_is_real(const char *abs, size_t dirlen) {
+    if (dirlen == 0) return 1; /* the root */
+    unsigned long long h = dir_hash(abs, dirlen);
+    unsigned slot = (unsigned)(h % DIRCACHE);
+    long t = now_s();
+    if (dircache[slot].h == h && t - dircache[slot].t < 1) return 1;
+    char dir[PATH_MAX], real[PATH_MAX];
+    memcpy(dir, abs, dirlen);
+    dir[dirlen] = 0;
+    if (!realpath(dir, real) || strcmp(real, dir) != 0) return 0;
+    dircache[slot].h = h;
+    dircache[slot].t = t;
+    return 1;
+}
+
+static int has_dotdot(const char *p) {
+    for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2)
+        if ((s == p || s[-1] == '/') && (s[2] == 0 || s[2] == '/')) return 1;
+    return 0;
+}
+
+#define GUARD_PROCEED (-2)
+
+/*
+ * Judges an open. Returns -1 (denied, errno EACCES), GUARD_PROCEED (the caller makes the real
+ * call), or an fd it opened itself on the fast path.
+ *
+ * Fast path, for reads of a name without `..` in a directory known to hold no symlink: the name
+ * as written is judged, then opened with O_NOFOLLOW. If that succeeds, the final component was
+ * no symlink either, so what was judged is what was opened: no syscall beyond the open itself.
+ * ELOOP (a symlink at the end) falls back to the exact, slow judgement.
+ */
+static int guard_open(const char *call, int dirfd, const char *path, int flags, mode_t mode) {
+    if (!path || !ready()) return GUARD_PROCEED;
+    int acc = flags & O_ACCMODE;
+    int rd = !(flags & O_PATH) && (acc == O_RDONLY || acc == O_RDWR);
+    int wr = !(flags & O_PATH) && (acc == O_WRONLY || acc == O_RDWR || (flags & (O_CREAT | O_TRUNC)));
+    if (!(wr && (policy.state == CG_INVALID || policy.nwrite)) && !(rd && policy.nread)) return GUARD_PROCEED;
+    busy = 1;
+    int r = GUARD_PROCEED;
+    if (!wr && !(flags & O_NOFOLLOW) && (path[0] == '/' || dirfd == AT_FDCWD) && !has_dotdot(path)) {
+        char abs[PATH_MAX];
+        int ok = 1;
+        if (path[0] == '/') ok = strlen(path) < sizeof abs && (strcpy(abs, path), 1);
+        else {
+            unsigned g = __atomic_load_n(&cwd_gen, __ATOMIC_ACQUIRE);
+            if (cwd_cache_gen != g) {
+                if (getcwd(cwd_cache, sizeof cwd_cache)) cwd_cache_gen = g;
+                else ok = 0;
+            }
+            ok = ok && snprintf(abs, sizeof abs, "%s/%s", strcmp(cwd_cache, "/") == 0 ? "" : cwd_cache, path) < (int)sizeof abs;
+        }
+        if (ok) {
+            cg_normalize(abs);
+            int i = cg_match_path(policy.read, policy.nread, abs);
+            if (i >= 0) {
+                deny_log(call, "read", path, abs, NULL, "deny_paths_read", i);
+                errno = EACCES;
+                r = -1;
                 goto out;
+            }
+            const char *slash = strrchr(abs, '/');
+            if (dir_is_real(abs, (size_t)(slash - abs))) {
+                RESOLVE(openat);
+                int fd = real_openat(dirfd, path, flags | O_NOFOLLOW, mode);
+                if (fd >= 0 || errno != ELOOP) {
+                    r = fd;
+                    goto out;
+                }
             }
         }
     }
+    if (judge_path(call, dirfd, path, rd, wr)) r = -1;
 out:
     busy = 0;
-    if (verdict) errno = EACCES;
-    return verdict;
+    return r;
 }
 
 static int fopen_flags(const char *mode) {
     if (!mode) return O_RDONLY;
     int plus = strchr(mode, '+') != NULL;
+    int extra = (strchr(mode, 'e') ? O_CLOEXEC : 0) | (strchr(mode, 'x') ? O_EXCL : 0);
     switch (mode[0]) {
-    case 'r': return plus ? O_RDWR : O_RDONLY;
-    case 'w': return (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC;
-    case 'a': return (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND;
+    case 'r': return (plus ? O_RDWR : O_RDONLY) | extra;
+    case 'w': return (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC | extra;
+    case 'a': return (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND | extra;
     default: return O_RDONLY;
     }
+}
+
+/* fopen on the fast path: the guard already holds the descriptor (fopen is open + fdopen). */
+static FILE *fd_file(int fd, const char *mode) {
+    FILE *f = fdopen(fd, mode);
+    if (!f) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
 }
 
 /*
@@ -467,7 +561,8 @@ HOOK int open(const char *path, int flags, ...) {
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
     va_end(ap);
-    if (judge_open("open", AT_FDCWD, path, flags)) return -1;
+    int r = guard_open("open", AT_FDCWD, path, flags, mode);
+    if (r != GUARD_PROCEED) return r;
     RESOLVE(open);
     return real_open(path, flags, mode);
 }
@@ -477,7 +572,8 @@ HOOK int open64(const char *path, int flags, ...) {
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
     va_end(ap);
-    if (judge_open("open64", AT_FDCWD, path, flags)) return -1;
+    int r = guard_open("open64", AT_FDCWD, path, flags, mode);
+    if (r != GUARD_PROCEED) return r;
     RESOLVE(open64);
     return real_open64(path, flags, mode);
 }
@@ -487,7 +583,8 @@ HOOK int openat(int dirfd, const char *path, int flags, ...) {
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
     va_end(ap);
-    if (judge_open("openat", dirfd, path, flags)) return -1;
+    int r = guard_open("openat", dirfd, path, flags, mode);
+    if (r != GUARD_PROCEED) return r;
     RESOLVE(openat);
     return real_openat(dirfd, path, flags, mode);
 }
@@ -497,56 +594,65 @@ HOOK int openat64(int dirfd, const char *path, int flags, ...) {
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
     va_end(ap);
-    if (judge_open("openat64", dirfd, path, flags)) return -1;
+    int r = guard_open("openat64", dirfd, path, flags, mode);
+    if (r != GUARD_PROCEED) return r;
     RESOLVE(openat64);
     return real_openat64(dirfd, path, flags, mode);
 }
 
 /* The _FORTIFY_SOURCE entry points programs compiled with it call instead of open/openat. */
 HOOK int __open_2(const char *path, int flags) {
-    if (judge_open("open", AT_FDCWD, path, flags)) return -1;
+    int r = guard_open("open", AT_FDCWD, path, flags, 0);
+    if (r != GUARD_PROCEED) return r;
     RESOLVE(__open_2);
     return real___open_2(path, flags);
 }
 
 HOOK int __open64_2(const char *path, int flags) {
-    if (judge_open("open64", AT_FDCWD, path, flags)) return -1;
+    int r = guard_open("open64", AT_FDCWD, path, flags, 0);
+    if (r != GUARD_PROCEED) return r;
     RESOLVE(__open64_2);
     return real___open64_2(path, flags);
 }
 
 HOOK int __openat_2(int dirfd, const char *path, int flags) {
-    if (judge_open("openat", dirfd, path, flags)) return -1;
+    int r = guard_open("openat", dirfd, path, flags, 0);
+    if (r != GUARD_PROCEED) return r;
     RESOLVE(__openat_2);
     return real___openat_2(dirfd, path, flags);
 }
 
 HOOK int __openat64_2(int dirfd, const char *path, int flags) {
-    if (judge_open("openat64", dirfd, path, flags)) return -1;
+    int r = guard_open("openat64", dirfd, path, flags, 0);
+    if (r != GUARD_PROCEED) return r;
     RESOLVE(__openat64_2);
     return real___openat64_2(dirfd, path, flags);
 }
 
 HOOK FILE *fopen(const char *path, const char *mode) {
-    if (judge_open("fopen", AT_FDCWD, path, fopen_flags(mode))) return NULL;
+    int r = guard_open("fopen", AT_FDCWD, path, fopen_flags(mode), 0666);
+    if (r == -1) return NULL;
+    if (r >= 0) return fd_file(r, mode);
     RESOLVE(fopen);
     return real_fopen(path, mode);
 }
 
 HOOK FILE *fopen64(const char *path, const char *mode) {
-    if (judge_open("fopen64", AT_FDCWD, path, fopen_flags(mode))) return NULL;
+    int r = guard_open("fopen64", AT_FDCWD, path, fopen_flags(mode), 0666);
+    if (r == -1) return NULL;
+    if (r >= 0) return fd_file(r, mode);
     RESOLVE(fopen64);
     return real_fopen64(path, mode);
 }
 
 HOOK int creat(const char *path, mode_t mode) {
-    if (judge_open("creat", AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC)) return -1;
+    if (guard_open("creat", AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, mode) == -1) return -1;
     RESOLVE(creat);
     return real_creat(path, mode);
 }
 
 HOOK int creat64(const char *path, mode_t mode) {
-    if (judge_open("creat64", AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC)) return -1;
+    if (guard_open("creat64", AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, mode) == -1) return -1;
     RESOLVE(creat64);
     return real_creat64(path, mode);
 }
@@ -570,4 +676,81 @@ HOOK int connect(int fd, const struct sockaddr *addr, socklen_t len) {
         return -1;
     }
     return real_connect(fd, addr, len);
+}
+
+/* The fast path caches the cwd; a change through libc tells every thread to read it again. */
+HOOK int chdir(const char *path) {
+    RESOLVE(chdir);
+    int r = real_chdir(path);
+    __atomic_add_fetch(&cwd_gen, 1, __ATOMIC_RELEASE);
+    return r;
+}
+
+HOOK int fchdir(int fd) {
+    RESOLVE(fchdir);
+    int r = real_fchdir(fd);
+    __atomic_add_fetch(&cwd_gen, 1, __ATOMIC_RELEASE);
+    return r;
+}
+
+/*
+ * A denied file must not get a second name (a hard link, or moved elsewhere) under which it could
+ * be read; and linking, moving or removing inside a write-denied place is a write there.
+ */
+static int judge_two(const char *call, int olddir, const char *old, int old_wr, int newdir, const char *new_) {
+    if (!old || !ready()) return 0;
+    busy = 1;
+    int r = judge_path(call, olddir, old, 1, old_wr) || (new_ && judge_path(call, newdir, new_, 0, 1)) ? -1 : 0;
+    busy = 0;
+    return r;
+}
+
+HOOK int link(const char *old, const char *new_) {
+    if (judge_two("link", AT_FDCWD, old, 0, AT_FDCWD, new_)) return -1;
+    RESOLVE(link);
+    return real_link(old, new_);
+}
+
+HOOK int linkat(int od, const char *old, int nd, const char *new_, int flags) {
+    if (judge_two("linkat", od, old, 0, nd, new_)) return -1;
+    RESOLVE(linkat);
+    return real_linkat(od, old, nd, new_, flags);
+}
+
+HOOK int rename(const char *old, const char *new_) {
+    if (judge_two("rename", AT_FDCWD, old, 1, AT_FDCWD, new_)) return -1;
+    RESOLVE(rename);
+    return real_rename(old, new_);
+}
+
+HOOK int renameat(int od, const char *old, int nd, const char *new_) {
+    if (judge_two("renameat", od, old, 1, nd, new_)) return -1;
+    RESOLVE(renameat);
+    return real_renameat(od, old, nd, new_);
+}
+
+HOOK int renameat2(int od, const char *old, int nd, const char *new_, unsigned int flags) {
+    if (judge_two("renameat2", od, old, 1, nd, new_)) return -1;
+    RESOLVE(renameat2);
+    return real_renameat2(od, old, nd, new_, flags);
+}
+
+static int judge_unlink(const char *call, int dirfd, const char *path) {
+    if (!path || !ready()) return 0;
+    busy = 1;
+    int r = judge_path(call, dirfd, path, 0, 1);
+    busy = 0;
+    return r;
+}
+
+HOOK int unlink(const char *path) {
+    if (judge_unlink("unlink", AT_FDCWD, path)) return -1;
+    RESOLVE(unlink);
+    return real_unlink(path);
+}
+
+HOOK int unlinkat(int dirfd, const char *path, int flags) {
+    if (judge_unlink("unlinkat", dirfd, path)) return -1;
+    RESOLVE(unlinkat);
+    return real_unlinkat(dirfd, path, flags);
 }

@@ -174,6 +174,17 @@ describe.skipIf(!usable)("libclawguard.so on real programs", () => {
     expect(logLines()).toHaveLength(1600);
   });
 
+  it("does not let a denied file get a second name, by hard link or by moving it", async () => {
+    const key = join(secretDir, "key");
+    const ln = await guarded(["-f", key, join(dir, "hardlink")], { exe: "/usr/bin/ln" });
+    expect(ln.code).not.toBe(0);
+    expect(existsSync(join(dir, "hardlink"))).toBe(false);
+    const mv = await guarded([key, join(dir, "moved")], { exe: "/usr/bin/mv" });
+    expect(mv.code).not.toBe(0);
+    expect(existsSync(key)).toBe(true);
+    expect(logLines().map((l) => l.call)).toEqual(expect.arrayContaining(["linkat", "renameat2"]));
+  });
+
   it("puts LD_PRELOAD back when a child is started without it", async () => {
     const r = await guarded(["/usr/bin/env", "-u", "LD_PRELOAD", bin, "read", join(secretDir, "key")], { exe: "/usr/bin/env" });
     expect(r.stdout).toBe("errno=13\n");
