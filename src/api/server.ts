@@ -157,3 +157,20 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>clawav</ti
 <li><a href="/api/status"><code>/api/status</code></a>: sources, queue, chain, counters</li>
 <li><a href="/api/alerts"><code>/api/alerts</code></a>: newest first; <code>?limit=</code>, <code>?severity=</code>, <code>?since=</code></li>
 <li><a href="/api/security"><code>/api/security</code></a>: counts by severity, category and source</li></ul></body></html>`;
+
+/** A request's JSON body, at most maxBytes; a malformed or oversized body is a 400 with the reason. */
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > maxBytes) throw new HttpError(413, `request body over ${maxBytes} bytes`);
+    chunks.push(c);
+  }
+  if (size === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+  } catch (e) {
+    throw new HttpError(400, `body is not JSON: ${(e as Error).message}`);
+  }
+}

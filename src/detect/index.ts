@@ -9,7 +9,7 @@ import { createExeIdentity, type ExeIdentityFn } from "../enrich/index.js";
 import type { Engine } from "../pipeline/types.js";
 import { PACKAGE_ROOT } from "../version.js";
 import { BehaviorEngine, factsOf, hostMatches, type Facts, type HostCheck } from "./behavior/index.js";
-import { addressSet, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";
+import { addressSet, isClawsudoPolicyFile, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";
 
 export type { ExeIdentityFn } from "../enrich/index.js";
 export { PolicyLoadError, formatPolicyError, type PolicyRule, type PolicyError, type MatchSpec, type MatchSubject } from "./policy/index.js";
@@ -41,6 +41,11 @@ export interface Detector extends Engine {
 export function loadPolicies(dirs: string[]): { rules: PolicyRule[]; errors: PolicyError[] } {
   const r = loadPolicyFiles(dirs);
   return { rules: r.rules, errors: r.errors };
+}
+
+/** clawsudo's rules: the clawsudo*.yaml files of the given folders, and only those. */
+export function loadClawsudoPolicies(dirs: readonly string[]): { rules: PolicyRule[]; errors: PolicyError[]; files: string[] } {
+  return loadPolicyFiles(dirs, isClawsudoPolicyFile);
 }
 
 export function policyDirsOf(config: Config): string[] {
@@ -134,7 +139,8 @@ export function createDetector(opts: DetectorOptions): Detector {
   const policyIndex = indexPolicies(rules);
 
   const evaluate = (e: Event): Alert[] => {
-    if (!e.process) return [];
+    // A gate's event describes a request, not something that ran: the gate engine judges it.
+    if (!e.process || e.kind === "gate") return [];
     const f = factsOf(e, cachedIdentity(e), hostCheck);
     const alerts: Alert[] = [];
     const findings = behavior.judge(f);

@@ -68,6 +68,8 @@ export interface ProcessInfo {
   lineage?: LineageEntry[];
   /** The watched agent this process belongs to; filled in by enrich/. */
   agent?: string;
+  /** Set by the live daemon when a process of an agent run under `clawav exec` lacks the preload guard. */
+  guard?: { preload: "missing"; reason: string };
 }
 
 export interface PathItem {
@@ -116,6 +118,24 @@ export interface SensorInfo {
   delta?: number;
 }
 
+/** What a gate in front of the agent decided (clawsudo, the preload guard). */
+export interface GateInfo {
+  gate: "clawsudo" | "preload";
+  /** clawsudo: allow, deny, ask, approved, rejected, timeout, used, result; preload: deny, notice. */
+  decision: "allow" | "deny" | "ask" | "approved" | "rejected" | "timeout" | "used" | "result" | "notice";
+  reason: string;
+  rule?: string;
+  request_id?: string;
+  /** sha256 of the canonical command (exe, args, cwd, uid) an approval is bound to. */
+  argv_hash?: string;
+  /** preload: exec, read, write, connect, or the notice's name. */
+  op?: string;
+  /** preload: the command a denied exec would have run. */
+  target_argv?: string[];
+  exit?: number;
+  by?: string;
+}
+
 export interface RawRecord {
   type: string;
   text: string;
@@ -136,6 +156,7 @@ export interface Event {
   file?: FileInfo;
   net?: NetInfo;
   sensor?: SensorInfo;
+  gate?: GateInfo;
   /** Audit record types of the event; with `--raw`, the records themselves. */
   record_types?: string[];
   raw?: RawRecord[];

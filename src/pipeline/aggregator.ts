@@ -57,7 +57,8 @@ export class Aggregator implements AlertGate {
       this.stats.pending_suppressed++;
       return undefined;
     }
-    if (alert.severity !== "critical") {
+    // A pending clawsudo request is useless to a person who never sees its id.
+    if (alert.severity !== "critical" && alert.action !== "ask") {
       const source = String(alert.event.source);
       let times = this.recent.get(source);
       if (!times) this.recent.set(source, (times = []));
@@ -96,7 +97,8 @@ export function dedupeKey(a: Alert): string {
   const p = e.process;
   const who = p ? (p.agent ?? `${p.uid}`) + "|" + p.exe : e.source;
   let target: string;
-  if (e.net) target = `net:${e.net.address ?? e.net.path ?? ""}:${e.net.port ?? ""}`;
+  if (e.gate?.request_id !== undefined) target = `gate:${e.gate.request_id}:${e.gate.decision}`;
+  else if (e.net) target = `net:${e.net.address ?? e.net.path ?? ""}:${e.net.port ?? ""}`;
   else if (e.kind === "file" && e.file) target = `file:${e.file.path}`;
   else if (p) target = `cmd:${createHash("sha1").update(p.argv.join("\0")).digest("hex")}`;
   else target = `sensor:${e.sensor?.condition ?? ""}`;

@@ -1,3 +1,4 @@
+import { renameSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config/index.js";
@@ -23,6 +24,12 @@ import { Enforcer, QuarantineStore, TrustScores, selfAndAncestors } from "../enf
 import type { Mitigator } from "./pipeline.js";
 import { ensureStateDir } from "./state-dir.js";
 import type { Engine } from "./types.js";
+import { ApprovalRegistry, clawsudoRoutes, createGateEngine, preloadState, type GateInfo } from "../gate/index.js";
+import { PreloadSource } from "../sources/preload/index.js";
+import { readJsonBody } from "../api/index.js";
+import { z } from "zod";
+
+const agentRegistration = z.strictObject({ pid: z.number().int().min(2), name: z.string().regex(/^[\w.@:+-]{1,64}$/), uid: z.number().int().min(0) });
 
 export interface DaemonOptions {
   config: Config;
@@ -54,6 +61,7 @@ export interface DaemonStatus {
   alerts: Record<string, number | string> | undefined;
   enforce: Enforcer["stats"];
   process_table: { entries: number; evictions: number; proc_lookups: number };
+  gates: { clawsudo_pending: number; clawsudo_refused_full: number; guarded_agents: string[]; preload_checks: { checked: number; missing: number; unknown: number } };
 }
 
 /** Shared by the daemon and replay: the enrich → detect → decide part, built from config. */
@@ -68,6 +76,7 @@ export function buildPipeline(opts: {
   gate?: Aggregator;
   record?: (a: Alert) => void;
   mitigator?: Mitigator;
+  annotate?: (e: Event) => void;
 }): { pipeline: Pipeline; table: ProcessTable } {
   const { config } = opts;
   const table = new ProcessTable({
@@ -87,6 +96,7 @@ export function buildPipeline(opts: {
     ...(opts.gate ? { gate: opts.gate } : {}),
     ...(opts.record ? { recorder: { record: opts.record } } : {}),
     ...(opts.mitigator ? { mitigator: opts.mitigator } : {}),
+    ...(opts.annotate ? { annotate: opts.annotate } : {}),
     sensorAlerts: sensorAlerts(opts.nodeId, config.general.policy_version),
   });
   return { pipeline, table };
@@ -122,6 +132,12 @@ export class Daemon {
   private draining = false;
   private reportedDrops = 0;
   private stopped = false;
+  private readonly approvals = new ApprovalRegistry();
+  private readonly gateEngine: Engine;
+  /** Agents started by `clawav exec`: their processes must carry the preload guard. */
+  private readonly guarded = new Map<string, { uid: number }>();
+  private readonly guardStats = { checked: 0, missing: 0, unknown: 0 };
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: DaemonOptions) {
     const { config } = o;
@@ -138,13 +154,15 @@ export class Daemon {
       auto: config.enforce.auto_quarantine,
       record: (type, data) => this.chain?.append({ ts: NOW(), type, data }),
     });
+    this.gateEngine = createGateEngine(config.general.policy_version);
     const built = buildPipeline({
       config,
       nodeId: this.nodeId,
       users: this.users,
       watched: this.watched,
       live: true,
-      engines: () => [this.detector],
+      engines: () => [this.detector, this.gateEngine],
+      annotate: (e) => this.checkGuard(e),
       deliver: (a) => {
         this.api?.record(a);
         this.dispatcher?.accept(a);
@@ -184,6 +202,9 @@ export class Daemon {
     if (config.procfs.enabled === true && !this.sources.some((s) => s.name === "procfs")) {
       this.sources.push(new ProcfsSource({ nodeId: this.nodeId, ids: this.ids, users: this.users, intervalMs: config.procfs.interval_ms, reason: "enabled in config" }));
     }
+    if (config.preload.enabled) {
+      this.sources.push(new PreloadSource({ path: config.preload.log_path, nodeId: this.nodeId, ids: this.ids, create: isRoot }));
+    }
     if (config.api.enabled) {
       const token = loadOrCreateToken(config.api.token_file ?? join(stateDir, "api-token"));
       this.api = new ApiServer({ bind: config.api.bind, port: config.api.port, token, state: { status: () => ({ ...this.status(), source_details: this.sourceDetails() }) } });
@@ -201,8 +222,31 @@ export class Daemon {
           return { status: 200, body: { released: agent, method: q.method, pids: q.pids } };
         },
       });
+      for (const r of clawsudoRoutes({ registry: this.approvals, askTimeoutMs: (config.clawsudo.ask_timeout + 10) * 1000, record: (info, who) => this.enqueue(this.gateEvent(info, who)) })) this.api.addRoute(r);
+      this.api.addRoute({
+        method: "POST",
+        path: "/api/gate/agents",
+        requireToken: true,
+        handle: async (req) => {
+          const r = agentRegistration.safeParse(await readJsonBody(req, 4096));
+          if (!r.success) return { status: 400, body: { error: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") } };
+          this.table.registerRoot(r.data.pid, r.data.name);
+          this.guarded.set(r.data.name, { uid: r.data.uid });
+          this.chain?.append({ ts: NOW(), type: "agent_registered", data: r.data });
+          log.info("agent registered", r.data);
+          return { status: 200, body: { registered: r.data.name, pid: r.data.pid } };
+        },
+      });
       const addr = await this.api.listen();
       this.apiAddress = { address: addr.address, port: addr.port };
+      // Where clawsudo and `clawav approve` find the daemon (root-only, like the token).
+      const tmp = join(stateDir, `.api.json.${process.pid}`);
+      writeFileSync(tmp, JSON.stringify({ address: addr.address, port: addr.port, pid: process.pid }) + "\n", { mode: 0o600 });
+      renameSync(tmp, join(stateDir, "api.json"));
+      this.sweepTimer = setInterval(() => {
+        for (const r of this.approvals.sweep()) this.enqueue(this.gateEvent({ gate: "clawsudo", decision: "timeout", reason: "no answer in time (clawsudo gone)", request_id: r.id, argv_hash: r.hash }, r));
+      }, 2000);
+      this.sweepTimer.unref();
       log.info("api listening", { address: addr.address, port: addr.port, token_required: config.api.bind === "127.0.0.1" || config.api.bind === "::1" ? "for state-changing endpoints" : "for every endpoint" });
     }
     this.watchedFiles = new WatchedFiles(watchedPaths(clawavRules(ruleContextFor(config))));
@@ -231,6 +275,7 @@ export class Daemon {
     for (const s of this.sources) s.commit?.(true);
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.filesTimer) clearInterval(this.filesTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.chain?.close();
     await this.dispatcher?.close();
     await this.api?.close();
@@ -269,6 +314,7 @@ export class Daemon {
       alerts: this.dispatcher?.status(),
       enforce: this.enforcer.stats,
       process_table: { entries: this.table.size, evictions: this.table.evictions, proc_lookups: this.table.lookups },
+      gates: { clawsudo_pending: this.approvals.list().length, clawsudo_refused_full: this.approvals.refused_full, guarded_agents: [...this.guarded.keys()], preload_checks: { ...this.guardStats } },
     };
   }
 
@@ -312,6 +358,29 @@ export class Daemon {
       this.draining = false;
       if (!this.stopped) for (const s of this.sources) s.commit?.(false);
     }
+  }
+
+  /** A process of an agent under `clawav exec` that runs without the guard is flagged (EVASION). */
+  private checkGuard(e: Event): void {
+    const p = e.process;
+    if (e.kind !== "exec" || !p?.agent) return;
+    const g = this.guarded.get(p.agent);
+    // Set-id programs run without LD_PRELOAD by the loader's design; clawsudo and auditd cover them.
+    if (!g || p.uid !== g.uid || p.euid !== p.uid) return;
+    this.guardStats.checked++;
+    const st = preloadState(p.pid, p.exe);
+    if (st.state === "missing") {
+      this.guardStats.missing++;
+      p.guard = { preload: "missing", reason: st.reason };
+    } else if (st.state === "unknown") this.guardStats.unknown++;
+  }
+
+  private gateEvent(info: GateInfo, who: { user: string; uid: number; pid: number; cwd: string; exe: string; argv: string[] }): Event {
+    return {
+      id: this.ids.take(), ts: Date.now(), source: "clawsudo", kind: "gate", node_id: this.nodeId, fidelity: "userspace",
+      process: { pid: who.pid, ppid: 0, uid: who.uid, euid: 0, auid: null, user: who.user, exe: who.exe, comm: "clawsudo", argv: who.argv, cwd: who.cwd },
+      gate: info,
+    };
   }
 
   private sensorEvent(condition: string, detail: string, value?: number, delta?: number): Event {

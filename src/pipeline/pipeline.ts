@@ -26,6 +26,8 @@ export interface PipelineStages {
   gate?: AlertGate;
   /** Where admitted alerts go (API ring, dispatcher, stdout). Must not block. */
   deliver: (alert: Alert) => void;
+  /** Live-only facts read after enrichment, before judging (e.g. whether the preload guard is loaded). */
+  annotate?: (event: Event) => void;
   /** Alerts the pipeline itself raises from sensor events (a blinded watchdog says so). */
   sensorAlerts?: (event: Event) => Alert[];
 }
@@ -60,6 +62,7 @@ export class Pipeline {
     this.stats.events++;
     this.stats.by_kind[event.kind] = (this.stats.by_kind[event.kind] ?? 0) + 1;
     if (event.process) this.s.table.enrich(event);
+    this.s.annotate?.(event);
     let raised: Alert[];
     if (event.kind === "sensor") {
       raised = this.s.sensorAlerts?.(event) ?? [];
@@ -100,6 +103,8 @@ export class Pipeline {
   private isWatched(event: Event): boolean {
     const p = event.process;
     if (!p) return true;
+    // A gate's decision is always judged: it is about a request made through the gate itself.
+    if (event.kind === "gate") return true;
     return p.agent !== undefined || this.s.watched.has(p.uid) || this.s.watched.has(p.euid) || this.s.watched.has(p.auid);
   }
 }

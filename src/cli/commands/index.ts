@@ -8,6 +8,9 @@ import { registerVerifyAudit } from "./verify-audit.js";
 import { registerReplay } from "./replay.js";
 import { registerRelease } from "./release.js";
 import { registerSeccomp } from "./seccomp.js";
+import { registerApprove } from "./approve.js";
+import { registerExec } from "./exec.js";
+import { registerSudoers } from "./sudoers.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -20,4 +23,7 @@ export function registerCommands(program: Command): void {
   registerReplay(program);
   registerRelease(program);
   registerSeccomp(program);
+  registerApprove(program);
+  registerExec(program);
+  registerSudoers(program);
 }

@@ -1,23 +1,16 @@
 import type { Command } from "commander";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { constants, tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { constants } from "node:os";
 import { UserError } from "../../errors/index.js";
-import { compile, decode, disasm, encode, launcherPath, loadWhitelist, SYSCALL_NUMBERS, type Arch } from "../../seccomp/index.js";
+import { compile, decode, disasm, encode, hostArch, knownSyscalls, loadWhitelist, prepareSeccompLaunch, type Arch } from "../../seccomp/index.js";
 import { diffWhitelists, learn } from "../../seccomp/learn.js";
 import { toOci } from "../../seccomp/oci.js";
 import { generateKeys, keyId, signWhitelist, signatureProblem } from "../../seccomp/sign.js";
 import { configFrom } from "../load-config.js";
 import { createPublicKey } from "node:crypto";
 
-const known = (arch: Arch) => new Set(Object.keys(SYSCALL_NUMBERS[arch]));
-
-function hostArch(): Arch {
-  if (process.arch === "x64") return "x86_64";
-  if (process.arch === "arm64") return "aarch64";
-  throw new UserError(`seccomp filters are compiled for x86_64 and aarch64; this machine is ${process.arch}`);
-}
+const known = knownSyscalls;
 
 function archOf(opt: string | undefined): Arch {
   if (opt === undefined) return hostArch();
@@ -142,35 +135,14 @@ export function registerSeccomp(program: Command): void {
     .option("--pub <file>", "require a good signature by this Ed25519 public key")
     .argument("<command...>", "the command and its arguments (after --)")
     .action(async (command: string[], opts: { whitelist: string; config?: string; pub?: string }) => {
-      const arch = hostArch();
-      const w = loadWhitelist(opts.whitelist, () => known(arch));
-      // USER_NOTIF hands the call to a supervisor; with none listening the kernel fails the call.
-      if (w.default_action === "USER_NOTIF" || w.syscalls.some((e) => e.action === "USER_NOTIF")) {
-        throw new UserError(`${opts.whitelist}: USER_NOTIF needs a supervisor listening on the filter's notification fd, which this launcher does not provide; use compile and disasm for such a filter, or another action`);
-      }
-      const pub = opts.pub ?? configFrom(opts.config).seccomp.public_key;
-      if (pub !== undefined) {
-        const problem = signatureProblem(w, pub);
-        if (problem) throw new UserError(`${opts.whitelist}: refused: ${problem} (seccomp.public_key is ${pub})`, 1);
-      }
-      // seccomp cannot see ports (they are behind a pointer): the launcher applies them with Landlock,
-      // and refuses to run where the kernel has no Landlock network rules.
-      const portArgs: string[] = [];
-      for (const [flag, ports] of [["--connect-tcp", w.ports?.connect_tcp], ["--bind-tcp", w.ports?.bind_tcp]] as const) {
-        if (ports === undefined) continue;
-        if (ports.length === 0) portArgs.push(flag, "none");
-        for (const p of ports) portArgs.push(flag, String(p));
-      }
-      const launcher = launcherPath();
-      const dir = mkdtempSync(join(tmpdir(), "clawav-seccomp-"));
-      const filter = join(dir, "filter.bpf");
-      writeFileSync(filter, encode(compile(w, arch)), { mode: 0o600 });
-      const child = spawn(launcher, [filter, ...portArgs, "--", ...command], { stdio: "inherit" });
+      const launch = prepareSeccompLaunch(opts.whitelist, opts.pub ?? configFrom(opts.config).seccomp.public_key);
+      const [launcher, ...launchArgs] = launch.prefix as [string, ...string[]];
+      const child = spawn(launcher, [...launchArgs, ...command], { stdio: "inherit" });
       const code = await new Promise<number>((resolve) =>
         // Like a shell: a command killed by a signal exits 128 + the signal's number (SIGSYS: 159).
         child.on("exit", (c, sig) => resolve(c ?? 128 + (sig ? constants.signals[sig] : 0))),
       );
-      rmSync(dir, { recursive: true, force: true });
+      launch.cleanup();
       process.exitCode = code;
     });
 }

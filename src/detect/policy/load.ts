@@ -50,7 +50,10 @@ export class PolicyLoadError extends UserError {
 }
 
 /** The *.yaml / *.yml files of each folder in order (sorted by name); a missing folder is skipped. */
-export function policyFiles(dirs: readonly string[]): string[] {
+/** clawsudo's rules live beside the detection policies but are only clawsudo's to read. */
+export const isClawsudoPolicyFile = (name: string): boolean => /^clawsudo[^/]*\.ya?ml$/.test(name);
+
+export function policyFiles(dirs: readonly string[], want: (name: string) => boolean = (n) => !isClawsudoPolicyFile(n)): string[] {
   const files: string[] = [];
   for (const d of dirs) {
     let st;
@@ -63,15 +66,15 @@ export function policyFiles(dirs: readonly string[]): string[] {
       files.push(d);
       continue;
     }
-    for (const f of readdirSync(d).sort()) if (/\.ya?ml$/.test(f)) files.push(join(d, f));
+    for (const f of readdirSync(d).sort()) if (/\.ya?ml$/.test(f) && want(f)) files.push(join(d, f));
   }
   return files;
 }
 
-export function loadPolicies(dirs: readonly string[]): { rules: PolicyRule[]; errors: PolicyError[]; files: string[] } {
+export function loadPolicies(dirs: readonly string[], want?: (name: string) => boolean): { rules: PolicyRule[]; errors: PolicyError[]; files: string[] } {
   const rules: PolicyRule[] = [];
   const errors: PolicyError[] = [];
-  const files = policyFiles(dirs);
+  const files = policyFiles(dirs, want);
   for (const f of files) {
     let text: string;
     try {
