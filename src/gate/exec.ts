@@ -43,10 +43,10 @@ export function guardPolicy(config: Config, given: string | undefined): string {
 }
 
 /**
- * The launch wrapper: a shell that waits on fd 3 until the daemon knows the agent's pid, then
- * execs the agent with the guard. The shell itself runs unguarded, so a policy denying `sh -c`
- * cannot block the launch; everything after its exec is guarded.
+ * The launch wrapper: a shell, already under the guard, that waits on fd 3 until the daemon knows
+ * the agent's pid, then execs the agent (the guard judges that exec like any other). The pid stays
+ * the same through the exec, so nothing the agent does happens before it is registered.
  */
 export function launchArgv(command: readonly string[]): string[] {
-  return ["/bin/sh", "-c", 'read -r _ <&3; exec 3<&-; LD_PRELOAD="$CLAWAV_GUARD_LIB"; export LD_PRELOAD; unset CLAWAV_GUARD_LIB; exec "$@"', "clawav-exec", ...command];
+  return ["/bin/sh", "-c", 'read -r _ <&3; exec 3<&-; exec "$@"', "clawav-exec", ...command];
 }

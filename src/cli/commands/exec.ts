@@ -58,7 +58,7 @@ export function registerExec(program: Command): void {
         Object.assign(env, { HOME: pw.home, USER: opts.user, LOGNAME: opts.user, SHELL: pw.shell });
         prefix = ["setpriv", `--reuid=${pw.uid}`, `--regid=${pw.gid}`, "--init-groups", "--"];
       }
-      env.CLAWAV_GUARD_LIB = lib;
+      env.LD_PRELOAD = lib;
       env.CLAWAV_PRELOAD_POLICY = policy;
       let seccomp: SeccompLaunch | undefined;
       if (opts.seccomp !== undefined) seccomp = prepareSeccompLaunch(opts.seccomp, opts.pub ?? config.seccomp.public_key);
