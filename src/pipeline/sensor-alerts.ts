@@ -10,6 +10,7 @@ const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: str
   source_down: { severity: "critical", rule: "sensor-source-down", what: "an event source went down" },
   queue_drop: { severity: "warning", rule: "sensor-queue-drop", what: "clawav dropped events under load" },
   chain_tampered: { severity: "critical", rule: "audit-chain-tampered", what: "the audit chain was changed while clawav was not running" },
+  preload_log_truncated: { severity: "critical", rule: "preload-log-truncated", what: "the preload guard's log was truncated (denials it held may be gone)" },
   policy_reload_failed: { severity: "warning", rule: "policy-reload-failed", what: "a policy failed to load; the previous policies stay in force" },
 };
 

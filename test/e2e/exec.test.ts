@@ -2,7 +2,7 @@
 // with a real daemon; its denials reach the daemon as alerts, and its processes that shed the guard
 // (a static binary, a raw execve without LD_PRELOAD) are flagged as EVASION from what auditd saw.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,6 +91,15 @@ describe.skipIf(!usable)("clawav exec", () => {
       const ex = await daemon.waitAlert("the preload exec denial", (a) => a.rule === "preload-deny-exec");
       expect(ex.summary).toContain("/usr/bin/false");
       expect(daemon.logs.some((l) => l.msg === "agent registered" && l.name === "testagent")).toBe(true);
+    });
+
+    it("raises a critical alert when the preload log is truncated (agents can append to it, so they can also cut it)", async () => {
+      const log = join(dir, "preload.log");
+      expect(statSync(log).size).toBeGreaterThan(0);
+      const r = await runAsUser("/usr/bin/truncate", ["-s", "0", log]);
+      expect(r.code).toBe(0);
+      const a = await daemon.waitAlert("the truncation alert", (x) => x.rule === "preload-log-truncated");
+      expect(a).toMatchObject({ severity: "critical", category: "SEC_TAMPER" });
     });
 
     it("flags a process of the agent that runs without the guard: a static binary, and a raw execve", async () => {
