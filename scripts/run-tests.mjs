@@ -14,8 +14,9 @@ try {
   passed = r.numPassedTests;
   failed = r.numFailedTests;
   skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  // A file that failed to load has no tests to count; it is still a failure.
-  for (const f of r.testResults ?? []) if (f.status === "failed" && (f.assertionResults ?? []).length === 0) failed++;
+  // A file that failed to load, or whose set-up failed (its tests then show as skipped), has no
+  // failed test to count; it is still a failure.
+  for (const f of r.testResults ?? []) if (f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed")) failed++;
 } catch (e) {
   console.error(`run-tests: no results from vitest (${e.message})`);
   failed = Math.max(failed, 1);

@@ -6,12 +6,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PACKAGE_ROOT } from "../../src/version.js";
+import { trustedInstall } from "../helpers/install.js";
 import type { Alert } from "../../src/events/index.js";
 import { DaemonUnderTest } from "../helpers/daemon.js";
-import { CLI, IS_ROOT, TEST_USER, commandExists, runAsUser, runCli, userIds, waitFor } from "../helpers/system.js";
+import { CLI, IS_ROOT, TEST_USER, commandExists, run, runAsUser, runCli, userIds, waitFor } from "../helpers/system.js";
 
-const CLAWSUDO = join(PACKAGE_ROOT, "dist", "cli", "clawsudo.js");
+let install: { root: string; cleanup(): void };
+let CLAWSUDO: string;
 const SUDOERS = "/etc/sudoers.d/clawav-test";
 const usable = IS_ROOT && commandExists("sudo") && commandExists("visudo");
 
@@ -51,6 +52,8 @@ function waitChainAlert(what: string, pred: (a: Alert) => boolean): Promise<Aler
 
 describe.skipIf(!usable)("clawsudo through real sudo", () => {
   beforeAll(async () => {
+    install = trustedInstall();
+    CLAWSUDO = join(install.root, "dist", "cli", "clawsudo.js");
     dir = mkdtempSync(join(tmpdir(), "clawsudo-e2e-"));
     // The config is not secret (the agent may read it); the state dir inside stays root's alone.
     chmodSync(dir, 0o755);
@@ -84,7 +87,7 @@ describe.skipIf(!usable)("clawsudo through real sudo", () => {
     chmodSync(cfg, 0o644);
     daemon = new DaemonUnderTest(join(dir, "state"), ["--config", cfg]);
     await daemon.start();
-    const s = await runCli(["sudoers", "--agent", TEST_USER, "--config", cfg, "--output", SUDOERS]);
+    const s = await run(process.execPath, [join(install.root, "dist", "cli", "clawav.js"), "sudoers", "--agent", TEST_USER, "--config", cfg, "--output", SUDOERS]);
     expect(s.stderr).toBe("");
     expect(s.code).toBe(0);
   }, 60_000);
@@ -92,6 +95,7 @@ describe.skipIf(!usable)("clawsudo through real sudo", () => {
   afterAll(async () => {
     rmSync(SUDOERS, { force: true });
     await daemon?.stop();
+    install?.cleanup();
   });
 
   it("installs a sudoers entry that visudo accepts and that allows clawsudo and nothing else", () => {
@@ -163,7 +167,7 @@ describe.skipIf(!usable)("clawsudo through real sudo", () => {
     expect(r.code).toBe(77);
     expect(r.stderr).toContain("protect-clawav");
     expect(r.stdout).toBe("");
-    const cli = await clawsudo([CLI, "approve", "--list"]);
+    const cli = await clawsudo([join(install.root, "dist", "cli", "clawav.js"), "approve", "--list"]);
     expect(cli.code).toBe(77);
   });
 
