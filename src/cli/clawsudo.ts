@@ -141,7 +141,7 @@ async function awaitAnswer(ep: DaemonEndpoint, id: string, deadline: number): Pr
   return "timeout";
 }
 
-async function rootSide(config: Config, name: string, args: string[]): Promise<number> {
+async function rootSide(config: Config, configPath: string | undefined, name: string, args: string[]): Promise<number> {
   const caller = callerOf();
   const cwd = process.cwd();
   const res = resolveExecutable(name, cwd);
@@ -152,6 +152,11 @@ async function rootSide(config: Config, name: string, args: string[]): Promise<n
   const cmd: SudoCommand = { name, exe: res.exe, args, cwd, uid: caller.uid, user: caller.user };
   const hash = commandHash(cmd);
   const policy = loadClawsudoPolicy(clawsudoPolicyDirs(config));
+  // A policy or config a non-root user could edit would let the agent write its own allow rule.
+  for (const f of [...(configPath !== undefined ? [configPath] : []), ...policy.files]) {
+    const why = untrustedReason(f);
+    if (why) policy.errors.push({ file: f, message: `not trusted: ${why}` });
+  }
   const untrusted = untrustedReason(cmd.exe);
   const verdict: Verdict = untrusted
     ? { decision: "deny", rule: "untrusted-path", reason: `${cmd.exe} could be swapped by a non-root user: ${untrusted}` }
@@ -244,7 +249,7 @@ export async function clawsudoMain(argv: string[]): Promise<number> {
     say(`denied: the config cannot be read: ${e instanceof UserError ? e.message : String(e)}`);
     return EXIT_DENIED;
   }
-  return rootSide(config, cmd[0]!, cmd.slice(1));
+  return rootSide(config, configPath, cmd[0]!, cmd.slice(1));
 }
 
 clawsudoMain(process.argv.slice(2)).then(

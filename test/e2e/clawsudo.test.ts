@@ -210,6 +210,19 @@ describe.skipIf(!usable)("clawsudo through real sudo", () => {
     expect(late.stderr).toContain("expired");
   }, 60_000);
 
+  it("denies everything while a policy file is one a non-root user could edit", async () => {
+    const f = join(dir, "policies", "clawsudo-test.yaml");
+    chmodSync(f, 0o666);
+    try {
+      const r = await clawsudo(["id", "-u"]);
+      expect(r.code).toBe(77);
+      expect(r.stderr).toContain(`${f}: not trusted: ${f} is writable by everyone`);
+    } finally {
+      chmodSync(f, 0o644);
+    }
+    expect((await clawsudo(["id", "-u"])).code).toBe(0);
+  });
+
   it("fails closed with 77 when the daemon is gone, and the chain of decisions verifies", async () => {
     await daemon.stop();
     const r = await clawsudo(["id", "-u"]);

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, chmodSync, symlinkSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -17,7 +17,7 @@ describe("clawsudo command resolution", () => {
     expect(resolveExecutable(join(dir, "link"), "/")).toEqual({ ok: true, exe: "/usr/bin/id" });
   });
 
-  it("calls an executable untrusted when it or a directory above it can be changed by non-root", () => {
+  it("calls a file untrusted when it or a directory above it can be changed by non-root", () => {
     expect(untrustedReason("/usr/bin/id")).toBeUndefined();
     const dir = mkdtempSync(join(tmpdir(), "clawsudo-cmd-"));
     const f = join(dir, "tool");
@@ -25,8 +25,15 @@ describe("clawsudo command resolution", () => {
     chmodSync(f, 0o757);
     expect(untrustedReason(f)).toContain("writable by everyone");
     chmodSync(f, 0o755);
-    // /tmp itself is world-writable (sticky or not, a rename inside it is the agent's to make).
-    expect(untrustedReason(f)).toMatch(/\/tmp is writable by everyone/);
+    // Root's directory inside the sticky /tmp: nobody else can rename or remove it.
+    expect(untrustedReason(f)).toBeUndefined();
+    chmodSync(dir, 0o777);
+    expect(untrustedReason(f)).toBe(`${dir} is writable by everyone (mode 777)`);
+    // Sticky protects root's entries only.
+    chmodSync(dir, 0o1777);
+    expect(untrustedReason(f)).toBeUndefined();
+    chownSync(f, 1001, 1001);
+    expect(untrustedReason(f)).toBe(`${f} is owned by uid 1001, not root`);
   });
 
   it("hashes commands so that no two different commands share an approval", () => {

@@ -37,11 +37,14 @@ export function resolveExecutable(name: string, cwd: string): Resolution {
 }
 
 /**
- * Why an executable cannot be trusted to still be the one judged when it runs: it, or a directory
- * above it, is owned by someone other than root or writable by group or others. undefined if none.
+ * Why a file cannot be trusted to still be what was judged when it is used: it, or a directory
+ * above it, is owned by someone other than root or writable by group or others. A sticky
+ * directory (/tmp) is fine above a root-owned entry: nobody else can rename or remove that entry.
+ * undefined if none.
  */
-export function untrustedReason(exe: string): string | undefined {
-  let p = exe;
+export function untrustedReason(path: string): string | undefined {
+  let p = path;
+  let childOwnedByRoot = false;
   for (;;) {
     let st;
     try {
@@ -50,8 +53,11 @@ export function untrustedReason(exe: string): string | undefined {
       return `${p}: ${(e as NodeJS.ErrnoException).code ?? "cannot stat"}`;
     }
     if (st.uid !== 0) return `${p} is owned by uid ${st.uid}, not root`;
-    if ((st.mode & 0o022) !== 0) return `${p} is writable by ${st.mode & 0o002 ? "everyone" : "its group"} (mode ${(st.mode & 0o7777).toString(8)})`;
+    const writable = (st.mode & 0o022) !== 0;
+    const stickyDirAboveRootEntry = p !== path && st.isDirectory() && (st.mode & 0o1000) !== 0 && childOwnedByRoot;
+    if (writable && !stickyDirAboveRootEntry) return `${p} is writable by ${st.mode & 0o002 ? "everyone" : "its group"} (mode ${(st.mode & 0o7777).toString(8)})`;
     if (p === "/") return undefined;
+    childOwnedByRoot = true;
     p = dirname(p);
   }
 }
