@@ -52,6 +52,12 @@ describe("clawsudo decisions", () => {
     expect(decide(cmd("/usr/bin/find", "/var/lib/clawav"), policy, ["/var/lib/clawav"])).toMatchObject({ decision: "deny", rule: "protect-clawav" });
     expect(decide(cmd("/usr/bin/find", "--files0-from=/var/lib/clawav/api-token"), policy, ["/var/lib/clawav"])).toMatchObject({ decision: "deny", rule: "protect-clawav" });
     expect(decide(cmd(join(PACKAGE_ROOT, "dist", "cli", "clawav.js"), "approve", "--list"), policy, [])).toMatchObject({ decision: "deny", rule: "protect-clawav" });
+    expect(decide(cmd("/usr/bin/curl", "-d@/var/lib/clawav/api-token", "http://127.0.0.1:1/"), policy, ["/var/lib/clawav"])).toMatchObject({ decision: "deny", rule: "protect-clawav" });
+    expect(decide(cmd("/usr/bin/find", "clawav/api-token"), { ...policy }, ["/var/lib/clawav"])).toMatchObject({ decision: "allow" });
+    expect(decide({ ...cmd("/usr/bin/find", "clawav/api-token"), cwd: "/var/lib" }, policy, ["/var/lib/clawav"])).toMatchObject({ decision: "deny", rule: "protect-clawav" });
+    // A folder above the state: allowed by a rule, still asked.
+    expect(decide(cmd("/usr/bin/find", "/var/lib", "-name", "x"), policy, ["/var/lib/clawav"])).toMatchObject({ decision: "ask", rule: "protect-clawav", reason: expect.stringContaining("rule allow-find would allow it") });
+    expect(decide(cmd("/usr/bin/find", "/srv", "-name", "x"), policy, ["/var/lib/clawav"])).toMatchObject({ decision: "allow" });
   });
 
   it("the shipped clawsudo.yaml loads and says what it means", () => {

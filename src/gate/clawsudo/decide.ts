@@ -1,4 +1,4 @@
-import { basename, isAbsolute, resolve, sep } from "node:path";
+import { basename, isAbsolute, normalize, resolve, sep } from "node:path";
 import { realpathSync } from "node:fs";
 import type { Config } from "../../config/index.js";
 import { loadClawsudoPolicies, type MatchSubject, type PolicyError, type PolicyRule } from "../../detect/index.js";
@@ -55,24 +55,35 @@ export function decide(cmd: SudoCommand, policy: ClawsudoPolicy, protectedList: 
   if (policy.errors.length > 0) return { decision: "deny", rule: "policy-error", reason: `the clawsudo policy has errors; nothing runs until they are fixed (${policy.errors.length} error${policy.errors.length > 1 ? "s" : ""})` };
   if (policy.files.length === 0) return { decision: "deny", rule: "no-policy", reason: "no clawsudo policy is installed: everything is denied" };
   const self = selfReference(cmd, protectedList);
-  if (self) return { decision: "deny", rule: "protect-clawav", reason: self };
+  if (self?.inside) return { decision: "deny", rule: "protect-clawav", reason: self.reason };
   const escape = findEscape(cmd.exe, cmd.args);
   if (escape) return { decision: "deny", rule: `escape-${escape.class}`, reason: escape.reason };
   const subject: MatchSubject = { exe: cmd.exe, tool: basename(cmd.exe), argv: [cmd.exe, ...cmd.args], hosts: [], parents: [], uid: cmd.uid, user: cmd.user, paths: [] };
   const hits = policy.rules.filter((r) => r.match(subject) && !r.exceptions.some((x) => x(subject)));
   for (const want of ["deny", "allow", "ask"] as const) {
     const r = hits.find((h) => h.enforcement === want);
-    if (r) return { decision: want, rule: r.name, origin: r.origin, reason: r.description ?? `rule ${r.name}` };
+    if (!r) continue;
+    // A folder above clawav's state (tar /var/lib, cp -r /var) would carry its token along: a human looks first.
+    if (want === "allow" && self) return { decision: "ask", rule: "protect-clawav", reason: `${self.reason} (rule ${r.name} would allow it)` };
+    return { decision: want, rule: r.name, origin: r.origin, reason: r.description ?? `rule ${r.name}` };
   }
-  return { decision: "ask", rule: "no-match", reason: "no clawsudo rule matches this command: a human decides" };
+  return { decision: "ask", rule: "no-match", reason: self ? self.reason : "no clawsudo rule matches this command: a human decides" };
 }
 
-function selfReference(cmd: SudoCommand, protectedList: readonly string[]): string | undefined {
+/**
+ * Whether a command reaches what protects clawav: `inside` when it names something in it (denied),
+ * otherwise a folder above it (asked: a whole-tree copy would carry the token along).
+ */
+function selfReference(cmd: SudoCommand, protectedList: readonly string[]): { inside: boolean; reason: string } | undefined {
   const name = basename(cmd.exe);
-  if (within(cmd.exe, PACKAGE_ROOT) || name === "clawav" || name === "clawsudo" || /^clawav/.test(name)) return "clawav's own commands do not run through clawsudo (an agent could approve its own requests)";
+  if (within(cmd.exe, PACKAGE_ROOT) || name === "clawav" || name === "clawsudo" || /^clawav/.test(name)) return { inside: true, reason: "clawav's own commands do not run through clawsudo (an agent could approve its own requests)" };
+  let above: string | undefined;
   for (const raw of cmd.args) {
+    // Anywhere in the argument: -d@/var/lib/clawav/api-token, file:///etc/clawav/..., --in=/etc/sudoers.
+    const named = protectedList.find((p) => raw.includes(p));
+    if (named !== undefined) return { inside: true, reason: `${raw} names ${named}, which protects clawav or sudo` };
     for (const a of pathsIn(raw)) {
-      const abs = isAbsolute(a) ? a : resolve(cmd.cwd, a);
+      const abs = isAbsolute(a) ? normalize(a) : resolve(cmd.cwd, a);
       let real = abs;
       try {
         real = realpathSync(abs);
@@ -80,17 +91,20 @@ function selfReference(cmd: SudoCommand, protectedList: readonly string[]): stri
         // judged by its name alone
       }
       const hit = protectedList.find((p) => within(abs, p) || within(real, p));
-      if (hit !== undefined) return `${raw} reaches ${hit}, which protects clawav or sudo`;
+      if (hit !== undefined) return { inside: true, reason: `${raw} reaches ${hit}, which protects clawav or sudo` };
+      const under = protectedList.find((p) => within(p, real) || within(p, abs));
+      if (under !== undefined && above === undefined) above = `${raw} holds ${under}, which protects clawav or sudo`;
     }
   }
-  return undefined;
+  return above !== undefined ? { inside: false, reason: above } : undefined;
 }
 
-/** The path-like parts of an argument: itself, and the value of --opt=VALUE / if=VALUE forms. */
+/** The path-like parts of an argument: itself, @FILE, and the value of --opt=VALUE / if=VALUE forms. */
 function pathsIn(arg: string): string[] {
   const out = [arg];
   const eq = arg.indexOf("=");
   if (eq > 0) out.push(arg.slice(eq + 1));
+  if (arg.startsWith("@")) out.push(arg.slice(1));
   return out.filter((s) => s.length > 0 && !s.startsWith("-"));
 }
 
