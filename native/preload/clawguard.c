@@ -424,24 +424,24 @@ static char *const *guarded_env(char *const *envp, struct envbuf *b) {
     return out;
 }
 
+/* Frees what guarded_env allocated, keeping the exec's errno; returns the exec's result. */
+static int env_done(struct envbuf *b, int r) {
+    int saved = errno;
+    free(b->heap);
+    errno = saved;
+    return r;
+}
+
 static int exec_env(const char *path, char *const argv[], char *const envp[]) {
     RESOLVE(execve);
     struct envbuf b;
-    int r = real_execve(path, argv, (char *const *)guarded_env(envp, &b));
-    int saved = errno;
-    free(b.heap);
-    errno = saved;
-    return r;
+    return env_done(&b, real_execve(path, argv, (char *const *)guarded_env(envp, &b)));
 }
 
 static int execvpe_env(const char *file, char *const argv[], char *const envp[]) {
     RESOLVE(execvpe);
     struct envbuf b;
-    int r = real_execvpe(file, argv, (char *const *)guarded_env(envp, &b));
-    int saved = errno;
-    free(b.heap);
-    errno = saved;
-    return r;
+    return env_done(&b, real_execvpe(file, argv, (char *const *)guarded_env(envp, &b)));
 }
 
 HOOK int execve(const char *path, char *const argv[], char *const envp[]) {
@@ -469,22 +469,14 @@ HOOK int execveat(int dirfd, const char *path, char *const argv[], char *const e
     if (judge_exec("execveat", dirfd, path, 0, empty ? dirfd : -1, argv)) return -1;
     RESOLVE(execveat);
     struct envbuf b;
-    int r = real_execveat(dirfd, path, argv, (char *const *)guarded_env(envp, &b), flags);
-    int saved = errno;
-    free(b.heap);
-    errno = saved;
-    return r;
+    return env_done(&b, real_execveat(dirfd, path, argv, (char *const *)guarded_env(envp, &b), flags));
 }
 
 HOOK int fexecve(int fd, char *const argv[], char *const envp[]) {
     if (judge_exec("fexecve", AT_FDCWD, NULL, 0, fd, argv)) return -1;
     RESOLVE(fexecve);
     struct envbuf b;
-    int r = real_fexecve(fd, argv, (char *const *)guarded_env(envp, &b));
-    int saved = errno;
-    free(b.heap);
-    errno = saved;
-    return r;
+    return env_done(&b, real_fexecve(fd, argv, (char *const *)guarded_env(envp, &b)));
 }
 
 /* execl and friends: glibc builds them on its internal execve, which no preload sees. */
@@ -521,18 +513,14 @@ HOOK int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_action
     if (judge_exec("posix_spawn", AT_FDCWD, path, 0, -1, argv)) return EACCES;
     RESOLVE(posix_spawn);
     struct envbuf b;
-    int r = real_posix_spawn(pid, path, fa, attr, argv, (char *const *)guarded_env(envp, &b));
-    free(b.heap);
-    return r;
+    return env_done(&b, real_posix_spawn(pid, path, fa, attr, argv, (char *const *)guarded_env(envp, &b)));
 }
 
 HOOK int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
     if (judge_exec("posix_spawnp", AT_FDCWD, file, 1, -1, argv)) return EACCES;
     RESOLVE(posix_spawnp);
     struct envbuf b;
-    int r = real_posix_spawnp(pid, file, fa, attr, argv, (char *const *)guarded_env(envp, &b));
-    free(b.heap);
-    return r;
+    return env_done(&b, real_posix_spawnp(pid, file, fa, attr, argv, (char *const *)guarded_env(envp, &b)));
 }
 
 /* system() and popen() run /bin/sh -c CMD; the shell is guarded in turn, and the string is judged here as that argv. */

@@ -72,7 +72,7 @@ describe.skipIf(!usable)("clawsudo through real sudo", () => {
     enforcement: deny
   - name: allow-escapable
     description: "binaries that are fine until used to get a shell"
-    match: { command: [find, tar, awk, mawk, gawk, env, xargs, less, vi, vim, journalctl, systemctl, sed, cat] }
+    match: { command: [find, tar, awk, mawk, gawk, env, xargs, less, man, vi, vim, journalctl, systemctl, sed, cat] }
     enforcement: allow
 `,
     );
@@ -147,6 +147,7 @@ describe.skipIf(!usable)("clawsudo through real sudo", () => {
       ["sed", "-n", "1e id", "/etc/hostname"],
     ];
     if (commandExists("less")) escapes.push(["less", "/etc/hostname"]);
+    if (commandExists("man")) escapes.push(["man", "man"]);
     if (commandExists("vi")) escapes.push(["vi", "-c", "!sh", "/etc/hostname"]);
     if (commandExists("journalctl")) escapes.push(["journalctl", "-n", "1"]);
     if (commandExists("systemctl")) escapes.push(["systemctl", "status"]);
