@@ -117,6 +117,37 @@ static int read_policy(const char *path, char *buf, size_t cap, size_t *len, cha
     return 0;
 }
 
+/* The home directory of uid as /etc/passwd lists it: 0, or -1 when the file does not list it. */
+static int passwd_home(uid_t uid, char *out, size_t outsz) {
+    static char buf[65536];
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t n = 0;
+    for (ssize_t r; n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0;) n += (size_t)r;
+    close(fd);
+    buf[n] = 0;
+    for (char *line = buf; line && *line; ) {
+        char *next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        /* name:pw:uid:gid:gecos:home:shell */
+        char *f[7];
+        int k = 0;
+        for (char *p = line; k < 7; k++) {
+            f[k] = p;
+            char *c = strchr(p, ':');
+            if (!c) { k++; break; }
+            *c = 0;
+            p = c + 1;
+        }
+        if (k >= 6 && f[2][0] && strtoul(f[2], NULL, 10) == uid && f[5][0] == '/') {
+            snprintf(out, outsz, "%s", f[5]);
+            return 0;
+        }
+        line = next;
+    }
+    return -1;
+}
+
 static void init(void) {
     busy = 1;
     resolve_reals();
@@ -125,7 +156,8 @@ static void init(void) {
     Dl_info info;
     static char selfbuf[PATH_MAX];
     if (dladdr((void *)&init, &info) && info.dli_fname) {
-        if (!realpath(info.dli_fname, selfbuf)) snprintf(selfbuf, sizeof selfbuf, "%s", info.dli_fname);
+        /* clawav exec gives an absolute path; resolving it again in every process costs a syscall a component. */
+        if (info.dli_fname[0] == '/' || !realpath(info.dli_fname, selfbuf)) snprintf(selfbuf, sizeof selfbuf, "%s", info.dli_fname);
         self_path = selfbuf;
     }
     snprintf(preload_entry, sizeof preload_entry, "LD_PRELOAD=%s", self_path);
@@ -148,10 +180,15 @@ static void init(void) {
     }
     if (loaded == 0) {
         const char *home = NULL;
+        static char homebuf[PATH_MAX];
         char pwbuf[4096];
         struct passwd pw, *found = NULL;
-        /* The owner's home from the password database: $HOME is the agent's to change. */
-        if (memmem(text, len, "\"~", 2) && getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &found) == 0 && found) home = found->pw_dir;
+        /* The owner's home from the password database: $HOME is the agent's to change. /etc/passwd
+         * first (three syscalls); NSS (LDAP, ...) only for a user it does not list. */
+        if (memmem(text, len, "\"~", 2)) {
+            if (passwd_home(getuid(), homebuf, sizeof homebuf) == 0) home = homebuf;
+            else if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &found) == 0 && found) home = found->pw_dir;
+        }
         cg_policy_parse(&policy, text, len, home);
     } else {
         policy.state = CG_INVALID;
