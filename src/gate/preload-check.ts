@@ -11,22 +11,22 @@ export type PreloadState = { state: "present" } | { state: "missing"; reason: st
  */
 export function preloadState(pid: number, expectedExe?: string): PreloadState {
   let environ: string;
+  let maps: string;
   try {
     environ = readFileSync(`/proc/${pid}/environ`, "latin1");
+    maps = readFileSync(`/proc/${pid}/maps`, "latin1");
   } catch {
     return { state: "unknown", reason: "the process is gone" };
   }
   if (expectedExe !== undefined && !exeIs(pid, expectedExe)) return { state: "unknown", reason: "the process runs another program now" };
+  // An exiting process has given up its memory: no environment, no mappings, nothing to judge.
+  if (maps.length === 0) return { state: "unknown", reason: "the process is exiting" };
+  if (maps.includes(GUARD_LIBRARY)) return { state: "present" };
+  if (isStaticElf(`/proc/${pid}/exe`)) return { state: "missing", reason: "a static binary: no dynamic loader, so LD_PRELOAD is never read" };
   const preload = environ.split("\0").find((v) => v.startsWith("LD_PRELOAD="));
   if (!preload?.includes(GUARD_LIBRARY)) return { state: "missing", reason: "started without LD_PRELOAD naming the guard (a raw execve or a scrubbed environment)" };
-  if (isStaticElf(`/proc/${pid}/exe`)) return { state: "missing", reason: "a static binary: no dynamic loader, so LD_PRELOAD is never read" };
-  try {
-    const maps = readFileSync(`/proc/${pid}/maps`, "latin1");
-    if (maps.includes(GUARD_LIBRARY)) return { state: "present" };
-    return { state: "missing", reason: "LD_PRELOAD names the guard but it is not loaded" };
-  } catch {
-    return { state: "unknown", reason: "maps unreadable" };
-  }
+  // Named but not mapped: the loader may not have got to it yet. Not proof either way.
+  return { state: "unknown", reason: "LD_PRELOAD names the guard but it is not mapped yet" };
 }
 
 function exeIs(pid: number, exe: string): boolean {
