@@ -110,6 +110,17 @@ describe.skipIf(!usable)("clawsudo through real sudo", () => {
     expect(list).not.toMatch(/NOPASSWD: ALL\b|\(ALL\) ALL/);
   });
 
+  it("says what is wrong with a sudoers request, and with a bad report to the daemon", async () => {
+    const s = await runCli(["sudoers", "--agent", "no-such-user-here"]);
+    expect(s.code).not.toBe(0);
+    expect(s.stderr).toBe("clawav: --agent: no user no-such-user-here in /etc/passwd\n");
+    const api = JSON.parse(readFileSync(join(dir, "state", "api.json"), "utf8")) as { port: number };
+    const token = readFileSync(join(dir, "state", "api-token"), "utf8").trim();
+    const r = await fetch(`http://127.0.0.1:${api.port}/api/clawsudo/decisions`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ decision: "allow", reason: "x", rule: "r", user: "u", uid: -1 }) });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: string }).error).toMatch(/^uid: /);
+  });
+
   it("runs an allowed command as root and records the decision", async () => {
     const r = await clawsudo(["id", "-u"]);
     expect(r.stderr).toBe("");

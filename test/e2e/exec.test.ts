@@ -2,13 +2,13 @@
 // with a real daemon; its denials reach the daemon as alerts, and its processes that shed the guard
 // (a static binary, a raw execve without LD_PRELOAD) are flagged as EVASION from what auditd saw.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PACKAGE_ROOT } from "../../src/version.js";
 import { DaemonUnderTest } from "../helpers/daemon.js";
-import { CLI, IS_ROOT, TEST_USER, auditdUsable, run, runAsUser, runCli, userIds } from "../helpers/system.js";
+import { CLI, IS_ROOT, TEST_USER, auditdUsable, run, runAsUser, runCli, userIds, waitFor } from "../helpers/system.js";
 
 const LIB = join(PACKAGE_ROOT, "native", "preload", "build", "libclawguard.so");
 const usable = IS_ROOT && existsSync(LIB);
@@ -91,6 +91,18 @@ describe.skipIf(!usable)("clawav exec", () => {
       const ex = await daemon.waitAlert("the preload exec denial", (a) => a.rule === "preload-deny-exec");
       expect(ex.summary).toContain("/usr/bin/false");
       expect(daemon.logs.some((l) => l.msg === "agent registered" && l.name === "testagent")).toBe(true);
+    });
+
+    it("counts a line in the preload log it cannot read, and shows the count", async () => {
+      const r = await runAsUser("/bin/sh", ["-c", `echo 'not a guard line' >> ${join(dir, "preload.log")}`]);
+      expect(r.code).toBe(0);
+      const api = JSON.parse(readFileSync(join(dir, "state", "api.json"), "utf8")) as { port: number };
+      const src = await waitFor("the preload source to count the bad line", async () => {
+        const st = (await (await fetch(`http://127.0.0.1:${api.port}/api/status`)).json()) as { sources: { name: string; parse_errors: number; detail?: string }[] };
+        const p = st.sources.find((s) => s.name === "preload");
+        return p && p.parse_errors > 0 ? p : undefined;
+      });
+      expect(src.detail).toContain("not JSON");
     });
 
     it("raises a critical alert when the preload log is truncated (agents can append to it, so they can also cut it)", async () => {
