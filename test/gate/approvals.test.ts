@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ApprovalRegistry } from "../../src/gate/index.js";
+import { ApprovalRegistry, type SudoRequest } from "../../src/gate/index.js";
 
 const input = (hash = "a".repeat(64)) => ({ user: "agent", uid: 1001, pid: 42, cwd: "/home/agent", exe: "/usr/bin/touch", argv: ["/usr/bin/touch", "x"], hash, reason: "no rule" });
 
 describe("ApprovalRegistry", () => {
   it("an approval is used once, and only for the command it was given for", () => {
     const reg = new ApprovalRegistry(() => 1000);
-    const r = reg.open(input(), 60_000)!;
+    const r = reg.open(input(), 60_000) as SudoRequest;
     expect(r.state).toBe("pending");
     expect(reg.consume(r.id, "a".repeat(64))).toMatchObject({ ok: false, status: 409 });
     expect(reg.approve(r.id, "root").ok).toBe(true);
@@ -18,8 +18,8 @@ describe("ApprovalRegistry", () => {
   it("answers only pending requests, and times them out", () => {
     let now = 0;
     const reg = new ApprovalRegistry(() => now);
-    const a = reg.open(input(), 5000)!;
-    const b = reg.open(input(), 5000)!;
+    const a = reg.open(input(), 5000) as SudoRequest;
+    const b = reg.open(input(), 5000) as SudoRequest;
     expect(a.id).not.toBe(b.id);
     expect(reg.reject(a.id, "root").ok).toBe(true);
     expect(reg.approve(a.id, "root")).toMatchObject({ ok: false, error: expect.stringContaining("rejected") });
@@ -31,11 +31,19 @@ describe("ApprovalRegistry", () => {
 
   it("refuses new requests when full and counts them, keeping the old ones", () => {
     const reg = new ApprovalRegistry(() => 0, 2);
-    const a = reg.open(input(), 1000)!;
+    const a = reg.open(input(), 1000) as SudoRequest;
     reg.open(input(), 1000);
-    expect(reg.open(input(), 1000)).toBeUndefined();
+    expect(reg.open(input(), 1000)).toEqual({ refused: "too many pending clawsudo requests (2)" });
     expect(reg.refused_full).toBe(1);
     expect(reg.get(a.id)?.state).toBe("pending");
     expect(reg.list()).toHaveLength(2);
+  });
+
+  it("holds at most a few requests per caller, so an agent cannot flood people with asks", () => {
+    const reg = new ApprovalRegistry(() => 0, 1000, 2);
+    reg.open(input(), 1000);
+    reg.open(input(), 1000);
+    expect(reg.open(input(), 1000)).toEqual({ refused: "agent already has 2 requests waiting for a human" });
+    expect("id" in reg.open({ ...input(), uid: 1002, user: "other" }, 1000)).toBe(true);
   });
 });

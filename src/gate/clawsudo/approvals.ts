@@ -27,7 +27,9 @@ export type Outcome = { ok: true; request: SudoRequest } | { ok: false; status: 
 /**
  * Pending clawsudo requests, held by the daemon (root) and answered only through its token-guarded
  * API. An approval is single-use and bound to the hash of the exact command it was asked for.
- * Bounded: past `max` live requests a new one is refused (counted), never an old one dropped.
+ * Bounded: past `max` live requests, or `perUser` from one caller, a new one is refused (counted),
+ * never an old one dropped. The per-caller bound keeps an agent from flooding people with asks
+ * (an ask alert is never rate-limited, or its id would be lost).
  */
 export class ApprovalRegistry {
   private readonly requests = new Map<string, SudoRequest>();
@@ -36,13 +38,18 @@ export class ApprovalRegistry {
   constructor(
     private readonly now: () => number = Date.now,
     private readonly max = 1000,
+    private readonly perUser = 5,
   ) {}
 
-  open(input: SudoRequestInput, timeoutMs: number): SudoRequest | undefined {
+  open(input: SudoRequestInput, timeoutMs: number): SudoRequest | { refused: string } {
     this.sweep();
     if (this.live() >= this.max) {
       this.refused_full++;
-      return undefined;
+      return { refused: `too many pending clawsudo requests (${this.max})` };
+    }
+    if (this.live(input.uid) >= this.perUser) {
+      this.refused_full++;
+      return { refused: `${input.user} already has ${this.perUser} requests waiting for a human` };
     }
     let id: string;
     do id = randomBytes(4).toString("hex");
@@ -101,9 +108,9 @@ export class ApprovalRegistry {
     return expired;
   }
 
-  private live(): number {
+  private live(uid?: number): number {
     let n = 0;
-    for (const r of this.requests.values()) if (r.state === "pending" || r.state === "approved") n++;
+    for (const r of this.requests.values()) if ((r.state === "pending" || r.state === "approved") && (uid === undefined || r.uid === uid)) n++;
     return n;
   }
 

@@ -67,9 +67,9 @@ export function clawsudoRoutes(host: ClawsudoHost): Route[] {
           return { status: 200, body: { recorded: true } };
         }
         const r = reg.open({ ...who, hash: d.hash, reason: d.reason }, host.askTimeoutMs);
-        if (!r) {
-          host.record({ gate: "clawsudo", decision: "deny", reason: "too many pending clawsudo requests", rule: "queue-full", argv_hash: d.hash }, who);
-          return { status: 503, body: { error: `too many pending clawsudo requests (${reg.refused_full} refused so far)` } };
+        if ("refused" in r) {
+          host.record({ gate: "clawsudo", decision: "deny", reason: r.refused, rule: "queue-full", argv_hash: d.hash }, who);
+          return { status: 503, body: { error: `${r.refused}; denied` } };
         }
         host.record({ gate: "clawsudo", decision: "ask", reason: d.reason, rule: d.rule, request_id: r.id, argv_hash: d.hash }, who);
         return { status: 200, body: { recorded: true, id: r.id, expires: r.expires } };
