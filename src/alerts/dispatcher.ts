@@ -1,7 +1,7 @@
 import type { Alert, Severity } from "../events/index.js";
 import { severityRank } from "../events/index.js";
 import type { Logger } from "../log/index.js";
-import type { AlertSink } from "../pipeline/types.js";
+import type { AlertSink } from "../pipeline/index.js";
 import type { Channel } from "./channels.js";
 import type { OutMessage } from "./message.js";
 

@@ -10,9 +10,10 @@ import { configFrom } from "./load-config.js";
 import { UserError } from "../errors/index.js";
 import type { Config } from "../config/index.js";
 import { PACKAGE_ROOT } from "../version.js";
-import { callDaemon, daemonEndpoint, describeFailure, replyError, type DaemonEndpoint } from "../gate/daemon-client.js";
-import { commandHash, displayCommand, resolveExecutable, SECURE_PATH, untrustedReason, type SudoCommand } from "../gate/clawsudo/command.js";
-import { clawsudoPolicyDirs, decide, loadClawsudoPolicy, protectedPaths, type Verdict } from "../gate/clawsudo/decide.js";
+import {
+  callDaemon, clawsudoPolicyDirs, commandHash, daemonEndpoint, decide, describeFailure, displayCommand, loadClawsudoPolicy, protectedPaths, replyError, resolveExecutable, SECURE_PATH, untrustedReason,
+  type DaemonEndpoint, type SudoCommand, type Verdict,
+} from "../gate/index.js";
 
 export const EXIT_DENIED = 77;
 export const EXIT_TIMEOUT = 78;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Config } from "../config/index.js";
 import { SEVERITIES, type Alert, type AlertAction, type Event, type Severity } from "../events/index.js";
 import { createExeIdentity, type ExeIdentityFn } from "../enrich/index.js";
-import type { Engine } from "../pipeline/types.js";
+import type { Engine } from "../pipeline/index.js";
 import { PACKAGE_ROOT } from "../version.js";
 import { BehaviorEngine, factsOf, hostMatches, type Facts, type HostCheck } from "./behavior/index.js";
 import { addressSet, isClawsudoPolicyFile, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";

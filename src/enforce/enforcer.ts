@@ -1,6 +1,6 @@
 import type { Alert, Severity } from "../events/index.js";
 import { maxSeverity } from "../events/index.js";
-import type { Mitigator } from "../pipeline/pipeline.js";
+import type { Mitigator } from "../pipeline/index.js";
 import { killProcess, type KillGuard, type KillResult, type KillTarget } from "./kill.js";
 import { availableMethods, enforceOn, freeze, pidsOfUid, thaw, type FreezeMethod, type Quarantined, type QuarantineStore } from "./quarantine.js";
 import type { TrustScores } from "./trust.js";

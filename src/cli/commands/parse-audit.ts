@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { hostname } from "node:os";
 import { EventIdGenerator, type Event } from "../../events/index.js";
 import { createAuditAssembler } from "../../sources/auditd/index.js";
-import { systemUserNames } from "../../enrich/users.js";
+import { systemUserNames } from "../../enrich/index.js";
 import { forEachLine } from "../line-reader.js";
 import { StdoutBuffer } from "../output.js";
 

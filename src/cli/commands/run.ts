@@ -1,11 +1,11 @@
 import type { Command } from "commander";
-import { Daemon } from "../../pipeline/daemon.js";
+import { Daemon } from "../../pipeline/index.js";
 import { createLogger } from "../../log/index.js";
 import type { Alert, Event } from "../../events/index.js";
 import { configFrom } from "../load-config.js";
 import { UserError } from "../../errors/index.js";
 import { applyAlertSettings } from "../../alerts/index.js";
-import { withDotEnv } from "../../config/env.js";
+import { withDotEnv } from "../../config/index.js";
 import { join } from "node:path";
 
 interface RunOpts {

@@ -3,10 +3,9 @@ import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { UserError } from "../../errors/index.js";
-import { compile, decode, disasm, encode, hostArch, knownSyscalls, loadWhitelist, prepareSeccompLaunch, type Arch } from "../../seccomp/index.js";
-import { diffWhitelists, learn } from "../../seccomp/learn.js";
-import { toOci } from "../../seccomp/oci.js";
-import { generateKeys, keyId, signWhitelist, signatureProblem } from "../../seccomp/sign.js";
+import {
+  compile, decode, diffWhitelists, disasm, encode, generateKeys, hostArch, keyId, knownSyscalls, learn, loadWhitelist, prepareSeccompLaunch, signatureProblem, signWhitelist, toOci, type Arch,
+} from "../../seccomp/index.js";
 import { configFrom } from "../load-config.js";
 import { createPublicKey } from "node:crypto";
 

@@ -1,6 +1,6 @@
 import type { Event } from "../../events/index.js";
 import type { EventIdGenerator } from "../../events/index.js";
-import type { UserNames } from "../../enrich/users.js";
+import type { UserNames } from "../../enrich/index.js";
 import { parseRecord, isRecordError, type AuditRecord } from "./record.js";
 import { normalize } from "./normalize.js";
 

@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import type { Event, EventKind, FileInfo, NetInfo, PathItem, ProcessInfo, SyscallInfo } from "../../events/index.js";
-import type { UserNames } from "../../enrich/users.js";
+import type { UserNames } from "../../enrich/index.js";
 import type { AuditRecord } from "./record.js";
 import { decodeSockaddr } from "./sockaddr.js";
 import { splitProctitle } from "./values.js";

@@ -1,8 +1,7 @@
 import type { Config } from "../../config/index.js";
 import { PACKAGE_ROOT } from "../../version.js";
 import { homesOf, kernelArches, readPasswd, type RuleContext } from "./rules.js";
-import { createWatchedUsers } from "../../enrich/watched.js";
-import { systemUserNames } from "../../enrich/users.js";
+import { createWatchedUsers, systemUserNames } from "../../enrich/index.js";
 
 /** The rule context for this machine: watched users' homes, clawav's own files, the arches. */
 export function ruleContextFor(config: Config): RuleContext {

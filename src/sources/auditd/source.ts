@@ -2,7 +2,7 @@ import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../config/index.js";
 import type { Event, EventIdGenerator } from "../../events/index.js";
-import type { UserNames } from "../../enrich/users.js";
+import type { UserNames } from "../../enrich/index.js";
 import type { Logger } from "../../log/index.js";
 import type { Source, SourceStatus } from "../types.js";
 import { createAuditAssembler, type AuditAssembler } from "./assemble.js";

@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import type { Event, EventIdGenerator } from "../../events/index.js";
-import type { UserNames } from "../../enrich/users.js";
+import type { UserNames } from "../../enrich/index.js";
 import type { Source, SourceStatus } from "../types.js";
 import { readProc, type ProcSnapshot } from "./read.js";
 
