@@ -23,6 +23,8 @@ struct cg_exec_rule {
 
 struct cg_path_rule {
     const char *pattern;             /* expanded (~ replaced), absolute */
+    size_t len;                      /* strlen(pattern) */
+    size_t literal;                  /* bytes before the first wildcard: a cheap test before fnmatch */
     int dir;                         /* pattern names a directory prefix */
     int glob;                        /* pattern has wildcards: fnmatch */
 };

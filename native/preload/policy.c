@@ -203,6 +203,8 @@ static void path_rule(struct parser *ps, struct cg_path_rule *rules, int *n, con
     struct cg_path_rule *r = &rules[(*n)++];
     r->glob = has_glob(buf);
     r->dir = dir;
+    r->len = len;
+    r->literal = strcspn(buf, "*?[");
     r->pattern = arena_put(ps, buf, len);
 }
 
@@ -320,8 +322,7 @@ void cg_policy_parse(struct cg_policy *p, const char *text, size_t len, const ch
     p->state = ps.failed ? CG_INVALID : CG_OK;
 }
 
-static int prefix_of(const char *dir, const char *path) {
-    size_t n = strlen(dir);
+static int prefix_of(const char *dir, size_t n, const char *path) {
     if (n == 1 && dir[0] == '/') return 1;
     return strncmp(dir, path, n) == 0 && (path[n] == 0 || path[n] == '/');
 }
@@ -331,6 +332,8 @@ int cg_match_path(const struct cg_path_rule *rules, int n, const char *path) {
     for (int i = 0; i < n; i++) {
         const struct cg_path_rule *r = &rules[i];
         if (r->glob) {
+            /* Every open passes here: most paths fail on the literal part, before fnmatch. */
+            if (strncmp(r->pattern, path, r->literal) != 0) continue;
             if (fnmatch(r->pattern, path, 0) == 0) return i;
             if (r->dir) {
                 /* "dir*"/ as a directory glob: anything beneath a matching directory. */
@@ -338,7 +341,7 @@ int cg_match_path(const struct cg_path_rule *rules, int n, const char *path) {
                 snprintf(buf, sizeof buf, "%s/*", r->pattern);
                 if (fnmatch(buf, path, 0) == 0) return i;
             }
-        } else if (prefix_of(r->pattern, path)) return i;
+        } else if (prefix_of(r->pattern, r->len, path)) return i;
     }
     return -1;
 }
