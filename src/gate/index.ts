@@ -1,5 +1,6 @@
 export { ApprovalRegistry, type SudoRequest, type SudoRequestInput, type RequestState } from "./clawsudo/approvals.js";
 export { clawsudoRoutes, type ClawsudoHost } from "./clawsudo/routes.js";
+export { agentRoutes, agentRegistration, type AgentRegistration } from "./agent-routes.js";
 export { commandHash, displayCommand, resolveExecutable, untrustedReason, SECURE_PATH, type SudoCommand } from "./clawsudo/command.js";
 export { decide, loadClawsudoPolicy, clawsudoPolicyDirs, protectedPaths, type Verdict, type ClawsudoPolicy } from "./clawsudo/decide.js";
 export { createGateEngine } from "./engine.js";

@@ -22,12 +22,8 @@ import { Enforcer, QuarantineStore, TrustScores, selfAndAncestors } from "../enf
 import type { Mitigator } from "./pipeline.js";
 import { ensureStateDir } from "./state-dir.js";
 import type { Engine } from "./types.js";
-import { ApprovalRegistry, clawsudoRoutes, createGateEngine, preloadState, type GateInfo } from "../gate/index.js";
+import { ApprovalRegistry, agentRoutes, clawsudoRoutes, createGateEngine, preloadState, type GateInfo } from "../gate/index.js";
 import { PreloadSource } from "../sources/preload/index.js";
-import { readJsonBody } from "../api/index.js";
-import { z } from "zod";
-
-const agentRegistration = z.strictObject({ pid: z.number().int().min(2), name: z.string().regex(/^[\w.@:+-]{1,64}$/), uid: z.number().int().min(0) });
 
 export interface DaemonOptions {
   config: Config;
@@ -221,20 +217,14 @@ export class Daemon {
         },
       });
       for (const r of clawsudoRoutes({ registry: this.approvals, askTimeoutMs: (config.clawsudo.ask_timeout + 10) * 1000, record: (info, who) => this.enqueue(this.gateEvent(info, who)) })) this.api.addRoute(r);
-      this.api.addRoute({
-        method: "POST",
-        path: "/api/gate/agents",
-        requireToken: true,
-        handle: async (req) => {
-          const r = agentRegistration.safeParse(await readJsonBody(req, 4096));
-          if (!r.success) return { status: 400, body: { error: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") } };
-          this.table.registerRoot(r.data.pid, r.data.name);
-          this.guarded.set(r.data.name, { uid: r.data.uid });
-          this.chain?.append({ ts: NOW(), type: "agent_registered", data: r.data });
-          log.info("agent registered", r.data);
-          return { status: 200, body: { registered: r.data.name, pid: r.data.pid } };
+      for (const r of agentRoutes({
+        register: (a) => {
+          this.table.registerRoot(a.pid, a.name);
+          this.guarded.set(a.name, { uid: a.uid });
+          this.chain?.append({ ts: NOW(), type: "agent_registered", data: a });
+          log.info("agent registered", a);
         },
-      });
+      })) this.api.addRoute(r);
       const addr = await this.api.listen();
       this.apiAddress = { address: addr.address, port: addr.port };
       // Where clawsudo and `clawav approve` find the daemon (root-only, like the token).
@@ -242,7 +232,7 @@ export class Daemon {
       writeFileSync(tmp, JSON.stringify({ address: addr.address, port: addr.port, pid: process.pid }) + "\n", { mode: 0o600 });
       renameSync(tmp, join(stateDir, "api.json"));
       this.sweepTimer = setInterval(() => {
-        for (const r of this.approvals.sweep()) this.enqueue(this.gateEvent({ gate: "clawsudo", decision: "timeout", reason: "no answer in time (clawsudo gone)", request_id: r.id, argv_hash: r.hash }, r));
+        for (const r of this.approvals.takeExpired()) this.enqueue(this.gateEvent({ gate: "clawsudo", decision: "timeout", reason: "no answer in time (clawsudo gone)", request_id: r.id, argv_hash: r.hash }, r));
       }, 2000);
       this.sweepTimer.unref();
       log.info("api listening", { address: addr.address, port: addr.port, token_required: config.api.bind === "127.0.0.1" || config.api.bind === "::1" ? "for state-changing endpoints" : "for every endpoint" });

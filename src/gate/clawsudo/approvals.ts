@@ -33,6 +33,8 @@ export type Outcome = { ok: true; request: SudoRequest } | { ok: false; status: 
  */
 export class ApprovalRegistry {
   private readonly requests = new Map<string, SudoRequest>();
+  /** Requests that ran out of time and were not yet reported (whoever noticed it first). */
+  private readonly expiredUnreported: SudoRequest[] = [];
   refused_full = 0;
 
   constructor(
@@ -95,17 +97,21 @@ export class ApprovalRegistry {
     return { ok: true, request: r };
   }
 
+  /** The requests that timed out since the last call: each is returned once, to be recorded once. */
+  takeExpired(): SudoRequest[] {
+    this.sweep();
+    return this.expiredUnreported.splice(0);
+  }
+
   /** Requests whose time ran out become expired; finished ones are forgotten after a while. */
-  sweep(): SudoRequest[] {
+  private sweep(): void {
     const t = this.now();
-    const expired: SudoRequest[] = [];
     for (const [id, r] of this.requests) {
       if ((r.state === "pending" || r.state === "approved") && t >= r.expires) {
         r.state = "expired";
-        expired.push(r);
+        this.expiredUnreported.push(r);
       } else if (r.state !== "pending" && r.state !== "approved" && t - r.expires > 3_600_000) this.requests.delete(id);
     }
-    return expired;
   }
 
   private live(uid?: number): number {

@@ -116,6 +116,7 @@ export function clawsudoRoutes(host: ClawsudoHost): Route[] {
           return { status: 200, body: view(out.request) };
         }
         if (verb === "expire") {
+          // A request that already ran out of time is reported by the daemon's sweep, not here: once.
           const before = reg.get(id)?.state;
           const out = reg.expire(id);
           if (!out.ok) return { status: out.status, body: { error: out.error } };
