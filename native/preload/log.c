@@ -86,7 +86,7 @@ static void emit(const struct cg_policy *p, struct buf *b, const char *human) {
     }
     /* The agent is told why its call failed; without a log it is the only trace left here. */
     if (!p->quiet || w < 0) {
-        char line[PATH_MAX + 256];
+        char line[1024]; /* stack use stays small: the guard runs on threads with small stacks too */
         int n = snprintf(line, sizeof line, "clawguard: %s%s\n", human, w < 0 ? " (preload log unavailable)" : "");
         if (n > 0) { ssize_t ignored = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1); (void)ignored; }
     }
@@ -94,7 +94,7 @@ static void emit(const struct cg_policy *p, struct buf *b, const char *human) {
 }
 
 void cg_log_denial(const struct cg_policy *p, const struct cg_denial *d) {
-    char storage[16384];
+    char storage[8192];
     struct buf b = { storage, 0, sizeof storage - 8 };
     head(&b, "deny");
     puts_(&b, ",\"call\":");
@@ -117,7 +117,7 @@ void cg_log_denial(const struct cg_policy *p, const struct cg_denial *d) {
         }
         put(&b, "]", 1);
     }
-    char human[PATH_MAX + 128];
+    char human[768];
     if (d->addr) snprintf(human, sizeof human, "%s denied: connect to %s port %d (%s)", d->call, d->addr, d->port, d->rule);
     else snprintf(human, sizeof human, "%s denied: %s %s (%s)", d->call, d->op, d->resolved ? d->resolved : d->path ? d->path : "?", d->rule);
     emit(p, &b, human);

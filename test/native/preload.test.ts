@@ -174,6 +174,12 @@ describe.skipIf(!usable)("libclawguard.so on real programs", () => {
     expect(logLines()).toHaveLength(1600);
   });
 
+  it("fits on a thread with a 64 KiB stack, denials and their log lines included", async () => {
+    const r = await guarded(["smallstack", join(secretDir, "key"), "/usr/bin/false"]);
+    expect(r.stdout).toBe("open=13 exec=13\n");
+    expect(logLines().map((l) => l.op)).toEqual(["read", "exec"]);
+  });
+
   it("does not let a denied file get a second name, by hard link or by moving it", async () => {
     const key = join(secretDir, "key");
     const ln = await guarded(["-f", key, join(dir, "hardlink")], { exe: "/usr/bin/ln" });
