@@ -309,7 +309,10 @@ void cg_policy_parse(struct cg_policy *p, const char *text, size_t len, const ch
     while ((k = object_next(&ps, &first)) != NULL) {
         int f = 1;
         if (strcmp(k, "version") == 0) version = (int)integer(&ps);
-        else if (strcmp(k, "log") == 0) p->log = string(&ps);
+        else if (strcmp(k, "log") == 0) {
+            p->log = string(&ps);
+            if (p->log && p->log[0] != '/') fail(&ps, "\"log\" must be an absolute path");
+        }
         else if (strcmp(k, "quiet") == 0) p->quiet = boolean(&ps);
         else if (strcmp(k, "deny_exec") == 0) { while (array_next(&ps, &f)) exec_rule(&ps); }
         else if (strcmp(k, "deny_paths_read") == 0) { while (array_next(&ps, &f)) path_rule(&ps, p->read, &p->nread, k); }

@@ -11,6 +11,7 @@ import { registerSeccomp } from "./seccomp.js";
 import { registerApprove } from "./approve.js";
 import { registerExec } from "./exec.js";
 import { registerSudoers } from "./sudoers.js";
+import { registerPreload } from "./preload.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerApprove(program);
   registerExec(program);
   registerSudoers(program);
+  registerPreload(program);
 }
