@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", ".bench-build/**", "coverage/**", "node_modules/**", "native/**", "scripts/**", "eslint.config.js"] },
+  { ignores: [".dependency-cruiser.cjs", "dist/**", ".bench-build/**", "coverage/**", "node_modules/**", "native/**", "scripts/**", "eslint.config.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,15 +1,11 @@
-import type { Alert, Severity } from "../events/index.js";
-import { severityRank } from "../events/index.js";
+import type { AlertSink, Notice } from "../events/index.js";
 import type { Logger } from "../log/index.js";
-import type { AlertSink } from "../pipeline/index.js";
+
 import type { Channel } from "./channels.js";
 import type { OutMessage } from "./message.js";
 
 export interface DispatcherOptions {
   channels: Channel[];
-  minSeverity: Severity;
-  dedupeWindowMs: number;
-  ratePerMinute: number;
   queueSize: number;
   maxRetries: number;
   timeoutMs: number;
@@ -36,48 +32,33 @@ interface ChannelState {
 
 /**
  * Delivers alerts to the channels the agent does not hold, in the background: accept() never
- * waits and never throws. Each channel has its own bounded queue (the oldest entry goes when it
- * is full, counted) and one request in flight; an alert waiting to be retried does not hold up
- * the ones behind it. Every drop has a counter in /api/status.
+ * waits and never throws. What goes to which channel was decided by the aggregator (pipeline/);
+ * this only queues and delivers. Each channel has its own bounded queue (the oldest entry goes
+ * when it is full, counted) and one request in flight; an alert waiting to be retried does not
+ * hold up the ones behind it. Every drop has a counter in /api/status.
  */
 export class Dispatcher implements AlertSink {
   readonly name = "dispatcher";
   private readonly states: ChannelState[];
-  private readonly lastSent = new Map<string, number>();
-  private readonly minute: number[] = [];
+  private readonly byName = new Map<string, ChannelState[]>();
   private readonly now: () => number;
   private closed = false;
-  readonly counts = { accepted: 0, below_min_severity: 0, deduped: 0, dropped_rate_limit: 0 };
+  readonly counts = { accepted: 0 };
 
   constructor(private readonly o: DispatcherOptions) {
     this.now = o.now ?? Date.now;
     this.states = o.channels.map((ch) => ({ ch, queue: [], busy: false, timer: undefined, timerDue: 0, c: { sent: 0, retried: 0, failed: 0, dropped_queue_full: 0 } }));
+    for (const s of this.states) this.byName.set(s.ch.name, [...(this.byName.get(s.ch.name) ?? []), s]);
   }
 
-  accept(alert: Alert): void {
+  accept(n: Notice): void {
     if (this.closed) return;
-    if (severityRank(alert.severity) < severityRank(this.o.minSeverity)) {
-      this.counts.below_min_severity++;
-      return;
+    for (const p of n.push) {
+      for (const s of this.byName.get(p.channel) ?? []) {
+        this.counts.accepted++;
+        this.enqueueOn(s, { kind: "alert", alert: p.suppressed > 0 ? { ...n.alert, suppressed: p.suppressed } : n.alert });
+      }
     }
-    const now = this.now();
-    // Seed 003: the same executable at the same severity within the window is one alert.
-    const key = `${alert.event.process?.exe ?? alert.rule}|${alert.severity}`;
-    const last = this.lastSent.get(key);
-    if (last !== undefined && now - last < this.o.dedupeWindowMs) {
-      this.counts.deduped++;
-      return;
-    }
-    while (this.minute.length > 0 && now - this.minute[0]! >= 60_000) this.minute.shift();
-    if (this.minute.length >= this.o.ratePerMinute) {
-      this.counts.dropped_rate_limit++;
-      return;
-    }
-    this.minute.push(now);
-    this.lastSent.set(key, now);
-    if (this.lastSent.size > 10_000) this.lastSent.delete(this.lastSent.keys().next().value!);
-    this.counts.accepted++;
-    this.enqueue({ kind: "alert", alert });
   }
 
   /** Heartbeats and chain checkpoints skip dedupe and rate limits, but not the bounded queue. */
@@ -109,14 +90,16 @@ export class Dispatcher implements AlertSink {
   }
 
   private enqueue(m: OutMessage): void {
-    for (const s of this.states) {
-      if (s.queue.length >= this.o.queueSize) {
-        s.queue.shift();
-        s.c.dropped_queue_full++;
-      }
-      s.queue.push({ m, attempts: 0, due: 0 });
-      this.pump(s);
+    for (const s of this.states) this.enqueueOn(s, m);
+  }
+
+  private enqueueOn(s: ChannelState, m: OutMessage): void {
+    if (s.queue.length >= this.o.queueSize) {
+      s.queue.shift();
+      s.c.dropped_queue_full++;
     }
+    s.queue.push({ m, attempts: 0, due: 0 });
+    this.pump(s);
   }
 
   /** Sends the first due item; schedules itself for the next due time otherwise. */

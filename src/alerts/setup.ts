@@ -1,10 +1,11 @@
 import type { Config } from "../config/index.js";
 import { UserError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
+import type { ChannelRule } from "../events/index.js";
 import { discordChannel, slackChannel, telegramChannel, webhookChannel, type Channel } from "./channels.js";
 import { Dispatcher } from "./dispatcher.js";
 
-/** The alert flags of `clawav run` (seed 003's names). */
+/** The alert flags of `clawav run`. */
 export interface AlertFlags {
   alertEnabled?: boolean;
   alertWebhookUrl?: string;
@@ -70,11 +71,25 @@ export function channelsFrom(config: Config): Channel[] {
   return out;
 }
 
-/** The dispatcher, only when alerting is enabled (seed 003); an enabled one with no channel is an error. */
+/** The dispatcher, only when alerting is enabled; an enabled one with no channel is an error. */
 export function createDispatcher(config: Config, log: Logger): Dispatcher | undefined {
   if (!config.alerts.enabled) return undefined;
   const channels = channelsFrom(config);
   if (channels.length === 0) throw new UserError("alerts are enabled but no channel is configured: set --alert-webhook-url, CLAWAV_ALERT_WEBHOOK_URL, or [slack]/[alerts] URLs in config.toml");
   const a = config.alerts;
-  return new Dispatcher({ channels, minSeverity: a.min_severity, dedupeWindowMs: a.dedupe_window * 1000, ratePerMinute: a.rate_limit, queueSize: a.queue_size, maxRetries: a.max_retries, timeoutMs: a.timeout_ms, log });
+  return new Dispatcher({ channels, queueSize: a.queue_size, maxRetries: a.max_retries, timeoutMs: a.timeout_ms, log });
+}
+
+/**
+ * What each configured channel wants pushed: its minimum severity (`slack.min_slack_level` for
+ * Slack, else `alerts.min_severity`) and the rate limit `alerts.rate_limit`.
+ */
+export function channelRules(config: Config): ChannelRule[] {
+  if (!config.alerts.enabled) return [];
+  const a = config.alerts;
+  return channelsFrom(config).map((ch) => ({
+    name: ch.name,
+    minSeverity: ch.name === "slack" ? (config.slack.min_slack_level ?? a.min_severity) : a.min_severity,
+    ratePerMinute: a.rate_limit,
+  }));
 }

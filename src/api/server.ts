@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isIP } from "node:net";
-import { CATEGORIES, SEVERITIES, parseSeverity, severityRank, type Alert, type Severity } from "../events/index.js";
+import { CATEGORIES, SEVERITIES, parseSeverity, severityRank, type Alert, type AlertEntry, type AlertSink, type Notice, type Severity } from "../events/index.js";
 import { Ring } from "./ring.js";
 import { UserError } from "../errors/index.js";
 import { tokenMatches } from "./token.js";
@@ -33,19 +33,25 @@ class HttpError extends Error {
   }
 }
 
+/** An alert as /api/alerts lists it: the first of its entry, with how often it repeated. */
+export type ListedAlert = Alert & { count: number; first_ts: number; last_ts: number; last_event_id: string };
+
 /**
  * The JSON API. Loopback by default; bound anywhere else, every endpoint wants the bearer token,
- * and every endpoint that changes state always does. Alerts are kept in a ring buffer.
+ * and every endpoint that changes state always does. Every detection is listed: repeats of one
+ * fold into its entry (count, first and last time); the newest entries are kept in a ring whose
+ * evictions are counted.
  */
-export class ApiServer {
-  readonly alerts: Ring<Alert>;
+export class ApiServer implements AlertSink {
+  readonly name = "api";
+  readonly alerts: Ring<AlertEntry>;
   private readonly routes: Route[] = [];
   private server: Server | undefined;
   private readonly counts = { severity: new Map<string, number>(), category: new Map<string, number>(), source: new Map<string, number>() };
   private readonly loopbackOnly: boolean;
 
   constructor(private readonly o: ApiOptions) {
-    this.alerts = new Ring<Alert>(o.ringSize ?? 1000);
+    this.alerts = new Ring<AlertEntry>(o.ringSize ?? 1000);
     this.loopbackOnly = isLoopback(o.bind);
     this.routes.push(
       { method: "GET", path: "/", requireToken: false, handle: () => ({ status: 200, body: PAGE }) },
@@ -61,8 +67,9 @@ export class ApiServer {
     this.routes.push({ ...r, requireToken: r.requireToken || r.method !== "GET" });
   }
 
-  record(a: Alert): void {
-    this.alerts.push(a);
+  accept(n: Notice): void {
+    const a = n.alert;
+    if (n.fresh) this.alerts.push(n.entry);
     bump(this.counts.severity, a.severity);
     bump(this.counts.category, a.category);
     bump(this.counts.source, String(a.event.source));
@@ -110,7 +117,7 @@ export class ApiServer {
     }
   }
 
-  private queryAlerts(url: URL): { alerts: Alert[]; total: number } {
+  private queryAlerts(url: URL): { alerts: ListedAlert[]; total: number } {
     const limitText = url.searchParams.get("limit");
     const limit = limitText === null ? 100 : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, "limit: want a whole number from 1 to 1000");
@@ -126,8 +133,8 @@ export class ApiServer {
       since = /^\d+$/.test(sinceText) ? Number(sinceText) : Date.parse(sinceText);
       if (!Number.isFinite(since)) throw new HttpError(400, "since: want milliseconds since the epoch or an ISO 8601 time");
     }
-    const all = this.alerts.newest().filter((a) => (min === undefined || severityRank(a.severity) >= severityRank(min)) && (since === undefined || a.ts >= since));
-    return { alerts: all.slice(0, limit), total: all.length };
+    const all = this.alerts.newest().filter((x) => (min === undefined || severityRank(x.alert.severity) >= severityRank(min)) && (since === undefined || x.last_ts >= since));
+    return { alerts: all.slice(0, limit).map((x) => ({ ...x.alert, count: x.count, first_ts: x.first_ts, last_ts: x.last_ts, last_event_id: x.last_event_id })), total: all.length };
   }
 
   private security(): Record<string, unknown> {

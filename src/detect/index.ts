@@ -1,27 +1,24 @@
-// The detection stage's public face: the daemon and `clawav replay` build one Detector from the
-// config and call evaluate() for every watched event.
-import { readFileSync } from "node:fs";
+// The detection stage's public face: one Detector built from the config judges every watched
+// event. It does no I/O while judging: what it knows of the host comes on the event (enrich/).
 import { isIP } from "node:net";
 import { join } from "node:path";
 import type { Config } from "../config/index.js";
-import { SEVERITIES, type Alert, type AlertAction, type Event, type Severity } from "../events/index.js";
-import { createExeIdentity, type ExeIdentityFn } from "../enrich/index.js";
-import type { Engine } from "../pipeline/index.js";
+import { SEVERITIES, bySeverityDesc, type Alert, type AlertAction, type Engine, type Event, type Severity } from "../events/index.js";
+import { identityByName, resolveNothing, type ExeIdentityFn, type ResolveHostFn } from "../enrich/index.js";
 import { PACKAGE_ROOT } from "../version.js";
 import { BehaviorEngine, factsOf, hostMatches, type Facts, type HostCheck } from "./behavior/index.js";
 import { addressSet, isClawsudoPolicyFile, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";
 
-export type { ExeIdentityFn } from "../enrich/index.js";
+export type { ExeIdentityFn, ResolveHostFn } from "../enrich/index.js";
 export { PolicyLoadError, formatPolicyError, type PolicyRule, type PolicyError, type MatchSpec, type MatchSubject } from "./policy/index.js";
 export { compileMatch, compilePattern, compileGlob, MatchSyntaxError } from "./policy/index.js";
 export { BEHAVIOR_RULES, shellSplit, toolName, type BehaviorRule } from "./behavior/index.js";
 
-/** Host name → addresses, synchronously (the daemon resolves before building; tests pass a table). */
-export type ResolveHostFn = (host: string) => readonly string[];
-
 export interface DetectorOptions {
   config: Config;
+  /** For events no enricher gave an identity: default, the executable's name alone. */
   identity?: ExeIdentityFn;
+  /** Addresses of the allowed names, known ahead; default none (an enricher names resolved addresses). */
   resolveHost?: ResolveHostFn;
   policyVersion?: string;
   /** Policy folders; default: the package's policies/, then config policy.dirs and policy.dir. */
@@ -52,44 +49,6 @@ export function policyDirsOf(config: Config): string[] {
   return [join(PACKAGE_ROOT, "policies"), ...config.policy.dirs, ...(config.policy.dir !== undefined ? [config.policy.dir] : [])];
 }
 
-/** Addresses of names from /etc/hosts: the default resolver, with no DNS in the judging path. */
-export function etcHostsResolver(path = "/etc/hosts"): ResolveHostFn {
-  const table = new Map<string, string[]>();
-  try {
-    for (const line of readFileSync(path, "utf8").split("\n")) {
-      const [addr, ...names] = line.replace(/#.*/, "").trim().split(/\s+/);
-      if (!addr || isIP(addr) === 0) continue;
-      for (const n of names) table.set(n.toLowerCase(), [...(table.get(n.toLowerCase()) ?? []), addr]);
-    }
-  } catch {
-    // no /etc/hosts: nothing resolves, connects are judged by CIDRs alone
-  }
-  return (h) => table.get(h.toLowerCase()) ?? [];
-}
-
-/**
- * Resolves the allow-listed host names once (DNS, bounded by `timeoutMs` per name), for the daemon
- * to pass as `resolveHost` before building the Detector: evaluate() itself never waits on DNS.
- * Names that do not resolve keep only what /etc/hosts says. CDN-served names change addresses, so
- * a connect to an allowed name can still look unlisted; allow their ranges in network.allowed_cidrs.
- */
-export async function resolveAllowedHosts(config: Config, timeoutMs = 2000): Promise<ResolveHostFn> {
-  const { lookup } = await import("node:dns/promises");
-  const fallback = etcHostsResolver();
-  const table = new Map<string, string[]>();
-  await Promise.all(
-    config.network.allowed_hosts.map(async (h) => {
-      if (isIP(h) !== 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<[]>((r) => (timer = setTimeout(() => r([]), timeoutMs)));
-      const found = await Promise.race([lookup(h, { all: true }).then((a) => a.map((x) => x.address)).catch(() => [] as string[]), timeout]);
-      clearTimeout(timer);
-      table.set(h.toLowerCase(), [...found, ...fallback(h)]);
-    }),
-  );
-  return (h) => table.get(h.toLowerCase()) ?? fallback(h);
-}
-
 export function hostCheckOf(config: Config, resolve: ResolveHostFn): HostCheck {
   const names = config.network.allowed_hosts;
   const addrs = new Set<string>();
@@ -115,23 +74,13 @@ export function hostCheckOf(config: Config, resolve: ResolveHostFn): HostCheck {
   };
 }
 
-const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
-
-/** The highest severity among alerts (the verdict), or undefined when none fired. */
-export function highestSeverity(alerts: readonly Alert[]): Severity | undefined {
-  let best: Severity | undefined;
-  for (const a of alerts) if (best === undefined || RANK[a.severity] > RANK[best]) best = a.severity;
-  return best;
-}
-
 export function createDetector(opts: DetectorOptions): Detector {
   const config = opts.config;
   const dirs = opts.policyDirs ?? policyDirsOf(config);
   const loaded = config.policy.enabled ? loadPolicyFiles(dirs) : { rules: [], errors: [], files: [] };
   if (loaded.errors.length > 0) throw new PolicyLoadError(loaded.errors);
-  const identity = opts.identity ?? createExeIdentity();
-  const cachedIdentity = identityCache(identity);
-  const resolve = opts.resolveHost ?? etcHostsResolver();
+  const identity = opts.identity ?? identityByName;
+  const resolve = opts.resolveHost ?? resolveNothing;
   const hostCheck = hostCheckOf(config, resolve);
   const policyVersion = opts.policyVersion ?? config.general.policy_version;
   const behavior = new BehaviorEngine();
@@ -141,7 +90,7 @@ export function createDetector(opts: DetectorOptions): Detector {
   const evaluate = (e: Event): Alert[] => {
     // A gate's event describes a request, not something that ran: the gate engine judges it.
     if (!e.process || e.kind === "gate") return [];
-    const f = factsOf(e, cachedIdentity(e), hostCheck);
+    const f = factsOf(e, e.process.identity ?? (e.process.exe ? identity(e.process.exe) : undefined), hostCheck);
     const alerts: Alert[] = [];
     const findings = behavior.judge(f);
     for (const x of findings) alerts.push(alertOf(e, "behavior", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));
@@ -154,7 +103,7 @@ export function createDetector(opts: DetectorOptions): Detector {
         alerts.push(alertOf(e, "policy", r.name, r.category, r.severity, `${r.description ?? r.name}: ${commandLine(f)}`, action, policyVersion));
       }
     }
-    if (alerts.length > 1) alerts.sort((a, b) => RANK[b.severity] - RANK[a.severity]);
+    if (alerts.length > 1) alerts.sort(bySeverityDesc);
     return alerts;
   };
 
@@ -172,40 +121,6 @@ export function createDetector(opts: DetectorOptions): Detector {
         throw err;
       }
     },
-  };
-}
-
-/**
- * Keeps evaluate() free of file I/O on the hot path: an exec event's PATH record gives the
- * program's device and inode, so its identity is looked up once per (path, dev, inode); other
- * events of that program reuse the identity its exec established. The underlying identity
- * function (hashing, with its own mtime-checked cache) runs only on a miss.
- */
-function identityCache(identity: ExeIdentityFn, max = 8192): (e: Event) => ExeIdentityFn {
-  const byKey = new Map<string, ReturnType<ExeIdentityFn> | null>();
-  const byPath = new Map<string, ReturnType<ExeIdentityFn> | null>();
-  const remember = <K, V>(m: Map<K, V>, k: K, v: V) => {
-    if (m.size >= max) m.delete(m.keys().next().value!);
-    m.set(k, v);
-  };
-  return (e) => (exe) => {
-    const item = e.kind === "exec" ? e.file?.items[0] : undefined;
-    if (item && item.name === exe && item.inode !== undefined) {
-      const key = `${exe}\u0000${item.dev ?? ""}:${item.inode}`;
-      let v = byKey.get(key);
-      if (v === undefined) {
-        v = identity(exe) ?? null;
-        remember(byKey, key, v);
-        remember(byPath, exe, v);
-      }
-      return v ?? undefined;
-    }
-    let v = byPath.get(exe);
-    if (v === undefined) {
-      v = identity(exe) ?? null;
-      remember(byPath, exe, v);
-    }
-    return v ?? undefined;
   };
 }
 

@@ -34,14 +34,11 @@ export function availableMethods(m = cgroupMounts()): FreezeMethod[] {
   return out;
 }
 
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function waitUntil(check: () => boolean, ms = 2000): boolean {
+/** Polls without blocking the event loop: the daemon goes on judging while a group freezes. */
+async function waitUntil(check: () => boolean, ms = 2000): Promise<boolean> {
   for (let t = 0; t < ms; t += 10) {
     if (check()) return true;
-    sleepMs(10);
+    await new Promise((r) => setTimeout(r, 10));
   }
   return check();
 }
@@ -51,7 +48,7 @@ function waitUntil(check: () => boolean, ms = 2000): boolean {
  * v2 freeze, else the v1 freezer, else SIGSTOP of every process (parents first, so that none can
  * reap or spawn while the others stop). Returns what was done, to be persisted and undone.
  */
-export function freeze(agent: string, pids: number[], method: FreezeMethod, reason: string, m = cgroupMounts()): Quarantined {
+export async function freeze(agent: string, pids: number[], method: FreezeMethod, reason: string, m = cgroupMounts()): Promise<Quarantined> {
   const name = `clawav-quarantine-${agent.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
   const q: Quarantined = { agent, method, pids: [...pids], since: Date.now(), reason };
   if (method === "cgroup2") {
@@ -60,7 +57,7 @@ export function freeze(agent: string, pids: number[], method: FreezeMethod, reas
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "cgroup.freeze"), "1");
     for (const pid of pids) moveInto(join(dir, "cgroup.procs"), pid);
-    if (!waitUntil(() => /^frozen 1$/m.test(readFileSync(join(dir, "cgroup.events"), "utf8")))) throw new Error(`${dir} did not reach frozen`);
+    if (!(await waitUntil(() => /^frozen 1$/m.test(readFileSync(join(dir, "cgroup.events"), "utf8"))))) throw new Error(`${dir} did not reach frozen`);
     q.cgroup = dir;
   } else if (method === "cgroup1-freezer") {
     if (!m.v1freezer) throw new Error("no cgroup v1 freezer mount");
@@ -68,7 +65,7 @@ export function freeze(agent: string, pids: number[], method: FreezeMethod, reas
     mkdirSync(dir, { recursive: true });
     for (const pid of pids) moveInto(join(dir, "cgroup.procs"), pid);
     writeFileSync(join(dir, "freezer.state"), "FROZEN");
-    if (!waitUntil(() => readFileSync(join(dir, "freezer.state"), "utf8").trim() === "FROZEN")) throw new Error(`${dir} did not reach FROZEN`);
+    if (!(await waitUntil(() => readFileSync(join(dir, "freezer.state"), "utf8").trim() === "FROZEN"))) throw new Error(`${dir} did not reach FROZEN`);
     q.cgroup = dir;
   } else {
     for (const pid of pids) {

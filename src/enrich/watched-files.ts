@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { Event } from "../events/index.js";
+import type { Enricher, Event } from "../events/index.js";
 
 /** auditd writes a PATH record's dev as "MAJOR:MINOR" in hex. */
 export function auditDev(dev: number): string {
@@ -17,7 +17,8 @@ export function auditDev(dev: number): string {
  * with that other name but the watched file's inode: the inode gives the real path back, so path
  * rules judge what was opened, not what it was called.
  */
-export class WatchedFiles {
+export class WatchedFiles implements Enricher {
+  readonly name = "watched-files";
   private byInode = new Map<string, string>();
 
   constructor(private readonly roots: readonly string[]) {
@@ -26,6 +27,10 @@ export class WatchedFiles {
 
   get size(): number {
     return this.byInode.size;
+  }
+
+  status(): Record<string, number> {
+    return { files: this.byInode.size };
   }
 
   refresh(): void {
@@ -52,8 +57,9 @@ export class WatchedFiles {
   }
 
   /** Rewrites PATH items that are watched files under another name; the name used is kept. */
-  resolve(e: Event): void {
-    if (!e.file) return;
+  enrich(e: Event): void {
+    // An event that already names what it reached was resolved by the daemon that recorded it.
+    if (!e.file || e.file.items.some((i) => i.named !== undefined)) return;
     for (const item of e.file.items) {
       if (item.inode === undefined || item.dev === undefined) continue;
       const real = this.byInode.get(`${item.dev}/${item.inode}`);

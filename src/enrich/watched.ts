@@ -1,3 +1,4 @@
+import type { Event } from "../events/index.js";
 import type { Config } from "../config/index.js";
 import { UserError } from "../errors/index.js";
 
@@ -31,4 +32,15 @@ export function createWatchedUsers(config: Config, selfUid: number, uidOf: (name
     set.add(uid);
   }
   return { has: (uid) => uid !== null && uid !== undefined && set.has(uid), describe: () => `uids ${[...set].sort((a, b) => a - b).join(", ")}` };
+}
+
+/** An event is judged when any of its uids is watched or it belongs to a known agent. */
+export function watchedEvent(watched: WatchedUsers): (event: Event) => boolean {
+  return (event) => {
+    const p = event.process;
+    if (!p) return true;
+    // A gate's decision is always judged: it is about a request made through the gate itself.
+    if (event.kind === "gate") return true;
+    return p.agent !== undefined || watched.has(p.uid) || watched.has(p.euid) || watched.has(p.auid);
+  };
 }

@@ -1,5 +1,6 @@
 import { SEVERITIES, type Severity } from "./types.js";
 
+// The one ranking of severities: every comparison in clawav goes through it.
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 export function severityRank(s: Severity): number {
@@ -10,8 +11,9 @@ export function maxSeverity(a: Severity, b: Severity): Severity {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
-export function atLeast(s: Severity, min: Severity): boolean {
-  return RANK[s] >= RANK[min];
+/** For sorting: the most severe first. */
+export function bySeverityDesc(a: { severity: Severity }, b: { severity: Severity }): number {
+  return RANK[b.severity] - RANK[a.severity];
 }
 
 export function parseSeverity(text: string): Severity | undefined {

@@ -1,5 +1,5 @@
-// The contracts every stage builds on (ARCHITECTURE.md "Contracts others build on").
-// Sources produce Event; engines turn an Event into Alerts; sinks consume Alerts.
+// What flows through clawav: sources produce Events, engines turn an Event into Alerts,
+// sinks consume Alerts.
 
 export const SEVERITIES = ["info", "warning", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -70,6 +70,8 @@ export interface ProcessInfo {
   agent?: string;
   /** Set by the live daemon when a process of an agent run under `clawav exec` lacks the preload guard. */
   guard?: { preload: "missing"; reason: string };
+  /** What the executable really is, by content (enrich/): a copy of curl is curl whatever its name. */
+  identity?: { sha256?: string; tool?: string };
 }
 
 export interface PathItem {
@@ -98,6 +100,8 @@ export interface NetInfo {
   path?: string;
   /** Host name, when a source knows it (e.g. from argv); never used to excuse a connect by itself. */
   host?: string;
+  /** The allowed host name this address was resolved from (enrich/), when it was. */
+  resolved_host?: string;
 }
 
 export interface SyscallInfo {

@@ -1,5 +1,5 @@
 import type { Alert, AlertAction, Category, Event, Severity } from "../events/index.js";
-import type { Engine } from "../pipeline/index.js";
+import type { Engine } from "../events/index.js";
 import { displayCommand } from "./clawsudo/command.js";
 
 const PRELOAD_CATEGORY: Record<string, Category> = { exec: "EXECUTION", read: "CRED_ACCESS", write: "SEC_TAMPER", connect: "DATA_EXFIL" };

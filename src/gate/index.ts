@@ -10,3 +10,4 @@ export { loadPreloadPolicy, preloadPolicyOwnershipProblem, preloadPolicySchema, 
 export { preloadState, isStaticElf, GUARD_LIBRARY, type PreloadState } from "./preload-check.js";
 export { callDaemon, daemonEndpoint, describeFailure, replyError, type DaemonEndpoint } from "./daemon-client.js";
 export type { GateInfo } from "../events/index.js";
+export { PreloadGuardEnricher } from "./guard-enricher.js";

@@ -1,97 +1,111 @@
 import { createHash } from "node:crypto";
-import type { Alert } from "../events/index.js";
-import type { AlertGate } from "./pipeline.js";
+import { severityRank, type Alert, type AlertEntry, type ChannelRule, type Notice } from "../events/index.js";
 
 export interface AggregatorOptions {
-  dedupeWindowMs?: number;
-  /** Alerts per source per minute; critical alerts are never rate-limited. */
-  ratePerMinute?: number;
+  /** Repeats of one (rule, process identity, target) within this window fold into one entry. */
+  windowMs: number;
+  channels: readonly ChannelRule[];
+  /** Bound on remembered entries; the oldest go first, counted. */
   maxKeys?: number;
 }
 
-export interface AggregatorStatus {
-  admitted: number;
-  deduped: number;
+export interface ChannelCounts {
+  pushed: number;
+  below_min_severity: number;
   rate_limited: number;
-  /** Suppressed since the last admitted alert of the same key, not yet reported on one. */
+  /** Repeats not pushed because an earlier alert of the same entry was. */
+  repeats: number;
+  /** Held back since this channel's last push; carried on its next push as `suppressed`. */
   pending_suppressed: number;
-  evicted_keys: number;
 }
 
-interface KeyState {
-  lastAdmitted: number;
-  suppressed: number;
+export interface AggregatorStatus {
+  alerts: number;
+  entries: number;
+  folded_repeats: number;
+  evicted_keys: number;
+  channels: Record<string, ChannelCounts>;
+}
+
+interface ChannelState {
+  rule: ChannelRule;
+  recent: number[];
+  c: ChannelCounts;
 }
 
 /**
- * Dedupe and rate limit, with the event's own timestamp as the clock so that replay gives the
- * live answers. The chain has already recorded every alert; this only thins what reaches people.
- *
- * - Dedupe: the same rule, process identity and target within the window is one alert; the target
- *   is the file, the destination or the command line, so two IPs or two paths are two alerts.
- * - Rate limit: per event source (auditd, procfs, preload, ...), over a sliding minute.
- *   Critical alerts pass it always (they are still deduped: the same critical alert twice in
- *   30 s tells a person nothing new).
- * - Suppressed counts ride on the next alert of that key that passes (`alert.suppressed`).
+ * The one place that decides what reaches people. Every alert is already in the chain; here
+ * repeats of the same detection within the window fold into one entry (with a count and its
+ * first and last time) and each channel gets the fresh entries at or above its minimum
+ * severity, within its rate limit. Critical alerts and clawsudo questions pass the rate limit
+ * always. The clock is the event's own time, so a replay decides as the live daemon did.
  */
-export class Aggregator implements AlertGate {
-  private readonly window: number;
-  private readonly rate: number;
+export class Aggregator {
+  private readonly entries = new Map<string, AlertEntry>();
   private readonly maxKeys: number;
-  private readonly keys = new Map<string, KeyState>();
-  private readonly recent = new Map<string, number[]>();
-  readonly stats: AggregatorStatus = { admitted: 0, deduped: 0, rate_limited: 0, pending_suppressed: 0, evicted_keys: 0 };
+  private readonly channels: ChannelState[];
+  private readonly counts = { alerts: 0, folded_repeats: 0, evicted_keys: 0 };
 
-  constructor(o: AggregatorOptions = {}) {
-    this.window = o.dedupeWindowMs ?? 30_000;
-    this.rate = o.ratePerMinute ?? 20;
+  constructor(private readonly o: AggregatorOptions) {
     this.maxKeys = o.maxKeys ?? 20_000;
+    this.channels = o.channels.map((rule) => ({ rule, recent: [], c: { pushed: 0, below_min_severity: 0, rate_limited: 0, repeats: 0, pending_suppressed: 0 } }));
   }
 
-  admit(alert: Alert, nowMs: number): Alert | undefined {
+  aggregate(alert: Alert): Notice {
+    this.counts.alerts++;
+    const now = alert.ts;
     const key = dedupeKey(alert);
-    const st = this.keys.get(key);
-    if (st && nowMs - st.lastAdmitted < this.window) {
-      st.suppressed++;
-      this.stats.deduped++;
-      this.stats.pending_suppressed++;
-      return undefined;
-    }
-    // A pending clawsudo request is useless to a person who never sees its id.
-    if (alert.severity !== "critical" && alert.action !== "ask") {
-      const source = String(alert.event.source);
-      let times = this.recent.get(source);
-      if (!times) this.recent.set(source, (times = []));
-      while (times.length > 0 && nowMs - times[0]! >= 60_000) times.shift();
-      if (times.length >= this.rate) {
-        this.stats.rate_limited++;
-        this.stats.pending_suppressed++;
-        const s = st ?? { lastAdmitted: -Infinity, suppressed: 0 };
-        s.suppressed++;
-        this.remember(key, s);
-        return undefined;
+    const known = this.entries.get(key);
+    if (known && now - known.first_ts < this.o.windowMs && now >= known.first_ts) {
+      known.count++;
+      known.last_ts = Math.max(known.last_ts, now);
+      known.last_event_id = alert.event_id;
+      this.counts.folded_repeats++;
+      for (const ch of this.channels) {
+        if (severityRank(alert.severity) < severityRank(ch.rule.minSeverity)) continue;
+        ch.c.repeats++;
+        ch.c.pending_suppressed++;
       }
-      times.push(nowMs);
+      return { alert, entry: known, fresh: false, push: [] };
     }
-    const suppressed = st?.suppressed ?? 0;
-    this.stats.pending_suppressed -= suppressed;
-    this.remember(key, { lastAdmitted: nowMs, suppressed: 0 });
-    this.stats.admitted++;
-    return suppressed > 0 ? { ...alert, suppressed } : alert;
+    const entry: AlertEntry = { key, alert, count: 1, first_ts: now, last_ts: now, last_event_id: alert.event_id };
+    this.remember(key, entry);
+    const push: { channel: string; suppressed: number }[] = [];
+    for (const ch of this.channels) {
+      if (severityRank(alert.severity) < severityRank(ch.rule.minSeverity)) {
+        ch.c.below_min_severity++;
+        continue;
+      }
+      const exempt = alert.severity === "critical" || alert.action === "ask";
+      while (ch.recent.length > 0 && (now - ch.recent[0]! >= 60_000 || now < ch.recent[0]!)) ch.recent.shift();
+      if (!exempt && ch.recent.length >= ch.rule.ratePerMinute) {
+        ch.c.rate_limited++;
+        ch.c.pending_suppressed++;
+        continue;
+      }
+      if (!exempt) ch.recent.push(now);
+      push.push({ channel: ch.rule.name, suppressed: ch.c.pending_suppressed });
+      ch.c.pending_suppressed = 0;
+      ch.c.pushed++;
+    }
+    return { alert, entry, fresh: true, push };
   }
 
-  private remember(key: string, st: KeyState): void {
-    this.keys.delete(key);
-    this.keys.set(key, st);
-    while (this.keys.size > this.maxKeys) {
-      const [oldest, s] = this.keys.entries().next().value!;
-      this.keys.delete(oldest);
-      this.stats.evicted_keys++;
-      this.stats.pending_suppressed -= s.suppressed;
+  status(): AggregatorStatus {
+    return { ...this.counts, entries: this.entries.size, channels: Object.fromEntries(this.channels.map((c) => [c.rule.name, { ...c.c }])) };
+  }
+
+  private remember(key: string, entry: AlertEntry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    while (this.entries.size > this.maxKeys) {
+      this.entries.delete(this.entries.keys().next().value!);
+      this.counts.evicted_keys++;
     }
   }
 }
 
+/** Same rule, same process identity (agent or uid, and executable), same target. */
 export function dedupeKey(a: Alert): string {
   const e = a.event;
   const p = e.process;

@@ -1,5 +1,3 @@
-export { Daemon, buildPipeline, stateFile, type DaemonOptions, type DaemonStatus } from "./daemon.js";
-export { Aggregator, dedupeKey, type AggregatorOptions, type AggregatorStatus } from "./aggregator.js";
-export { Pipeline, type PipelineStages, type PipelineStats, type Mitigator, type EvidenceRecorder, type AlertGate } from "./pipeline.js";
+export { Pipeline, type PipelineStages, type PipelineStats } from "./pipeline.js";
+export { Aggregator, dedupeKey, type AggregatorOptions, type AggregatorStatus, type ChannelCounts } from "./aggregator.js";
 export { BoundedQueue } from "./queue.js";
-export type { Engine, AlertSink } from "./types.js";

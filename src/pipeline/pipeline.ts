@@ -1,35 +1,21 @@
-import type { Alert, Event } from "../events/index.js";
-import type { ProcessTable, WatchedUsers } from "../enrich/index.js";
-import type { Engine } from "./types.js";
-
-/** Records every alert before any thinning: the audit chain. */
-export interface EvidenceRecorder {
-  record(alert: Alert): void;
-}
-
-/** Acts on an alert (monitor/enforce); returns the alert as acted on plus any alerts it raised. */
-export interface Mitigator {
-  handle(alert: Alert): Alert[];
-}
-
-/** Dedupe and rate limit; returns the alert to pass on (with suppressed counts) or undefined. */
-export interface AlertGate {
-  admit(alert: Alert, nowMs: number): Alert | undefined;
-}
+import type { Alert, AlertSink, Engine, Enricher, Event, Mitigator, Notice, Recorder } from "../events/index.js";
+import { bySeverityDesc } from "../events/index.js";
+import type { Aggregator } from "./aggregator.js";
 
 export interface PipelineStages {
-  table: ProcessTable;
-  watched: WatchedUsers;
+  enrichers: readonly Enricher[];
+  /** Read on every event, so a reload (SIGHUP) swaps engines between two events. */
   engines: () => readonly Engine[];
-  recorder?: EvidenceRecorder;
+  /** Whether an event is about someone clawav watches; the rest are enriched but not judged. */
+  isWatched: (event: Event) => boolean;
+  recorder?: Recorder;
   mitigator?: Mitigator;
-  gate?: AlertGate;
-  /** Where admitted alerts go (API ring, dispatcher, stdout). Must not block. */
-  deliver: (alert: Alert) => void;
-  /** Live-only facts read after enrichment, before judging (e.g. whether the preload guard is loaded). */
-  annotate?: (event: Event) => void;
-  /** Alerts the pipeline itself raises from sensor events (a blinded watchdog says so). */
-  sensorAlerts?: (event: Event) => Alert[];
+  aggregator: Aggregator;
+  sinks: readonly AlertSink[];
+  /** Alerts raised from sensor events (a blinded watchdog says so). */
+  sensorAlerts: (event: Event) => Alert[];
+  /** Makes the sensor event for a stage that threw (detail names the stage and the error); the pipeline judges it like any other. */
+  stageFailed: (stage: string, error: string) => Event;
 }
 
 export interface PipelineStats {
@@ -37,74 +23,114 @@ export interface PipelineStats {
   judged: number;
   ignored_unwatched: number;
   alerts: number;
-  admitted: number;
-  suppressed: number;
-  engine_errors: number;
+  fresh: number;
+  folded: number;
+  stage_errors: Record<string, number>;
+  last_stage_error?: string;
   by_kind: Record<string, number>;
 }
 
 /**
- * sources → enrich → detect → decide → sinks, as one function of an event. The live daemon
- * and `clawav replay` call exactly this; the aggregator's clock is the event's own timestamp,
- * so a replay of a recorded log gives the answers the live daemon gave.
+ * The whole route of an event: enrich → judge → record → mitigate → aggregate → sinks. The live
+ * daemon and `clawav replay` run this same object. Each stage is guarded: a stage that throws is
+ * counted, raises a sensor alert naming it, and the event goes on through the other stages. An
+ * alert is in the chain before any mitigation acts on it, and nothing here waits.
  */
 export class Pipeline {
-  readonly stats: PipelineStats = { events: 0, judged: 0, ignored_unwatched: 0, alerts: 0, admitted: 0, suppressed: 0, engine_errors: 0, by_kind: {} };
-  private lastEngineError: string | undefined;
+  readonly stats: PipelineStats = { events: 0, judged: 0, ignored_unwatched: 0, alerts: 0, fresh: 0, folded: 0, stage_errors: {}, by_kind: {} };
+  /** Stage failures while a stage failure is being handled are counted, not raised again. */
+  private failing = 0;
 
   constructor(private readonly s: PipelineStages) {}
 
-  get engineError(): string | undefined {
-    return this.lastEngineError;
-  }
-
+  /** Judges one event; returns the alerts it raised, as acted on. */
   handle(event: Event): Alert[] {
     this.stats.events++;
     this.stats.by_kind[event.kind] = (this.stats.by_kind[event.kind] ?? 0) + 1;
-    if (event.process) this.s.table.enrich(event);
-    this.s.annotate?.(event);
-    let raised: Alert[];
+    for (const en of this.s.enrichers) this.guard(`enrich:${en.name}`, () => en.enrich(event));
+    let raised: Alert[] = [];
     if (event.kind === "sensor") {
-      raised = this.s.sensorAlerts?.(event) ?? [];
-    } else if (!this.isWatched(event)) {
+      raised = this.guard("sensor", () => this.s.sensorAlerts(event)) ?? [];
+    } else if (!this.s.isWatched(event)) {
       this.stats.ignored_unwatched++;
       return [];
     } else {
       this.stats.judged++;
-      raised = [];
       for (const engine of this.s.engines()) {
-        try {
-          raised.push(...engine.evaluate(event));
-        } catch (e) {
-          // An engine bug must not stop the watchdog; it is counted and shown in status.
-          this.stats.engine_errors++;
-          this.lastEngineError = `${engine.name}: ${e instanceof Error ? e.message : String(e)}`;
-        }
+        const found = this.guard(`engine:${engine.name}`, () => engine.evaluate(event));
+        if (found) raised.push(...found);
       }
+      if (raised.length > 1) raised.sort(bySeverityDesc);
+      const m = this.s.mitigator;
+      if (m?.observe) this.guard(`mitigate:${m.name}`, () => m.observe!(event));
     }
-    const acted = this.s.mitigator ? raised.flatMap((a) => this.s.mitigator!.handle(a)) : raised;
-    const admitted: Alert[] = [];
-    for (const alert of acted) {
-      this.stats.alerts++;
-      this.s.recorder?.record(alert);
-      const passed = this.s.gate ? this.s.gate.admit(alert, event.ts) : alert;
-      if (passed === undefined) {
-        this.stats.suppressed++;
-        continue;
-      }
-      this.stats.admitted++;
-      admitted.push(passed);
-      this.s.deliver(passed);
-    }
-    return admitted;
+    return raised.flatMap((a) => this.process(a));
   }
 
-  /** An event is judged when any of its uids is watched or it belongs to a known agent. */
-  private isWatched(event: Event): boolean {
-    const p = event.process;
-    if (!p) return true;
-    // A gate's decision is always judged: it is about a request made through the gate itself.
-    if (event.kind === "gate") return true;
-    return p.agent !== undefined || this.s.watched.has(p.uid) || this.s.watched.has(p.euid) || this.s.watched.has(p.auid);
+  /** Alerts raised outside an event's judging (work that finished later) take the same route. */
+  inject(alerts: readonly Alert[]): void {
+    for (const a of alerts) this.after(a);
+  }
+
+  private process(raw: Alert): Alert[] {
+    const m = this.s.mitigator;
+    const alert = (m && this.guard(`mitigate:${m.name}`, () => m.assess(raw))) || raw;
+    this.record(alert);
+    if (!m) return [this.deliver(alert)];
+    const done = this.guard(`mitigate:${m.name}`, () => m.act(alert));
+    if (!done) return [this.deliver(alert)];
+    if (done.alert.mitigation) this.guard("record", () => this.s.recorder?.note("mitigation", { event_id: alert.event_id, rule: alert.rule, ...done.alert.mitigation }));
+    const out = [this.deliver(done.alert)];
+    for (const extra of done.raised) out.push(this.after(extra));
+    if (done.later) {
+      done.later.then(
+        (alerts) => this.inject(alerts),
+        (e: unknown) => this.stageError(`mitigate:${m.name}`, e),
+      );
+    }
+    return out;
+  }
+
+  private after(alert: Alert): Alert {
+    this.record(alert);
+    return this.deliver(alert);
+  }
+
+  private record(alert: Alert): void {
+    this.stats.alerts++;
+    const r = this.s.recorder;
+    if (r) this.guard("record", () => r.record(alert));
+  }
+
+  private deliver(alert: Alert): Alert {
+    const n: Notice | undefined = this.guard("aggregate", () => this.s.aggregator.aggregate(alert));
+    if (!n) return alert;
+    if (n.fresh) this.stats.fresh++;
+    else this.stats.folded++;
+    for (const sink of this.s.sinks) this.guard(`sink:${sink.name}`, () => sink.accept(n));
+    return alert;
+  }
+
+  private guard<T>(stage: string, f: () => T): T | undefined {
+    try {
+      return f();
+    } catch (e) {
+      this.stageError(stage, e);
+      return undefined;
+    }
+  }
+
+  private stageError(stage: string, e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.stats.stage_errors[stage] = (this.stats.stage_errors[stage] ?? 0) + 1;
+    this.stats.last_stage_error = `${stage}: ${msg}`;
+    // A failure while reporting a failure (the chain is down and so is its report) is only counted.
+    if (this.failing > 0) return;
+    this.failing++;
+    try {
+      this.handle(this.s.stageFailed(stage, `pipeline stage ${stage} failed: ${msg}`));
+    } finally {
+      this.failing--;
+    }
   }
 }

@@ -32,10 +32,17 @@ function alert(severity: Severity = "critical", exe = "/usr/bin/curl"): Alert {
   };
 }
 
+/** What the aggregator hands over when it pushes an alert to every one of these channels. */
+function push(d: Dispatcher, a: Alert, channels: readonly Channel[] = current): void {
+  d.accept({ alert: a, entry: { key: "k", alert: a, count: 1, first_ts: a.ts, last_ts: a.ts, last_event_id: a.event_id }, fresh: true, push: [...new Set(channels.map((c) => c.name))].map((channel) => ({ channel, suppressed: 0 })) });
+}
+let current: Channel[] = [];
+
 function dispatcher(channels: Channel[], o: Partial<ConstructorParameters<typeof Dispatcher>[0]> = {}) {
   const logs: string[] = [];
-  const d = new Dispatcher({ channels, minSeverity: "warning", dedupeWindowMs: 60_000, ratePerMinute: 1000, queueSize: 128, maxRetries: 3, timeoutMs: 2000, backoffMs: 50, log: createLogger("debug", (l) => logs.push(l)), ...o });
+  const d = new Dispatcher({ channels, queueSize: 128, maxRetries: 3, timeoutMs: 2000, backoffMs: 50, log: createLogger("debug", (l) => logs.push(l)), ...o });
   dispatchers.push(d);
+  current = channels;
   return { d, logs };
 }
 
@@ -44,7 +51,7 @@ describe("alert channels (loopback receivers answering as the real services)", (
     const r = await receiver(ANSWERS.slack);
     const { d } = dispatcher([slackChannel(r.url("/services/T0/B0/SECRET"))]);
     const a = alert();
-    d.accept(a);
+    push(d, a);
     await waitFor("slack message", () => r.got[0]);
     const body = r.got[0]!.body as { text: string; blocks: { type: string; fields?: { text: string }[]; text?: { text: string } }[] };
     expect(body.text).toBe("[CRITICAL] DATA_EXFIL exfil.upload on host1");
@@ -57,7 +64,7 @@ describe("alert channels (loopback receivers answering as the real services)", (
   it("Discord: one embed, and Discord's 204 counts as sent", async () => {
     const r = await receiver(ANSWERS.discord);
     const { d } = dispatcher([discordChannel(r.url("/api/webhooks/1/tok"))]);
-    d.accept(alert());
+    push(d, alert());
     await waitFor("discord sent", () => (d.status().sent === 1 ? true : undefined));
     const body = r.got[0]!.body as { embeds: { title: string; color: number; fields: { name: string }[] }[] };
     expect(body.embeds).toHaveLength(1);
@@ -69,7 +76,7 @@ describe("alert channels (loopback receivers answering as the real services)", (
     const r = await receiver(ANSWERS.telegram);
     r.script = [ANSWERS.error500];
     const { d, logs } = dispatcher([telegramChannel(r.url(""), "123456:SECRET-TOKEN", "42")]);
-    d.accept(alert());
+    push(d, alert());
     await waitFor("telegram sent", () => (d.status().sent === 1 ? true : undefined));
     expect(r.got[1]!.path).toBe("/bot123456:SECRET-TOKEN/sendMessage");
     expect(r.got[1]!.body).toMatchObject({ chat_id: "42", parse_mode: "HTML" });
@@ -81,7 +88,7 @@ describe("alert channels (loopback receivers answering as the real services)", (
     const r = await receiver();
     const { d } = dispatcher([webhookChannel(r.url())]);
     const a = alert();
-    d.accept(a);
+    push(d, a);
     await waitFor("webhook", () => r.got[0]);
     expect(r.got[0]!.body).toEqual({
       type: "alert", event_id: a.event_id, ts: new Date(a.ts).toISOString(), severity: "critical", category: "DATA_EXFIL", rule: "exfil.upload", summary: a.summary, action: "alert",
@@ -98,7 +105,7 @@ describe("alert channels (loopback receivers answering as the real services)", (
       const r = await receiver(name === "Slack" ? ANSWERS.slack : name === "Discord" ? ANSWERS.discord : ANSWERS.telegram);
       r.script = [answer];
       const { d } = dispatcher([make(r.url(""))]);
-      d.accept(alert());
+      push(d, alert());
       await waitFor("the retry", () => (d.status().sent === 1 ? true : undefined));
       expect(r.got).toHaveLength(2);
       expect(r.got[1]!.at - r.got[0]!.at).toBeGreaterThanOrEqual(950);
@@ -111,7 +118,7 @@ describe("alert channels (loopback receivers answering as the real services)", (
     const backup = await receiver(ANSWERS.slack);
     const ch = slackChannel(primary.url("/services/P/P/P"), backup.url("/services/B/B/B"));
     const { d } = dispatcher([ch]);
-    d.accept(alert());
+    push(d, alert());
     await waitFor("backup delivery", () => backup.got[0]);
     expect(primary.got).toHaveLength(1);
     expect(ch.failovers).toBe(1);
@@ -123,7 +130,7 @@ describe("alert channels (loopback receivers answering as the real services)", (
     const port = r.port;
     await r.stop();
     const { d, logs } = dispatcher([webhookChannel(`http://127.0.0.1:${port}/hook?token=SECRET`)], { maxRetries: 50, backoffMs: 20 });
-    for (let i = 0; i < 300; i++) d.accept(alert("critical", `/usr/bin/tool${i}`));
+    for (let i = 0; i < 300; i++) push(d, alert("critical", `/usr/bin/tool${i}`));
     const st = d.status();
     expect(st.queued as number).toBeLessThanOrEqual(128);
     expect(st.dropped_queue_full as number).toBeGreaterThanOrEqual(300 - 128 - 1);
@@ -139,21 +146,22 @@ describe("alert channels (loopback receivers answering as the real services)", (
     const slow = await receiver({ ...ANSWERS.webhook, delayMs: 2000 });
     const fast = await receiver();
     const { d } = dispatcher([webhookChannel(slow.url()), webhookChannel(fast.url())]);
-    for (let i = 0; i < 5; i++) d.accept(alert("critical", `/bin/x${i}`));
+    for (let i = 0; i < 5; i++) push(d, alert("critical", `/bin/x${i}`));
     await waitFor("the fast channel to get all five", () => (fast.got.length === 5 ? true : undefined), 1500);
     expect(slow.got.length).toBeLessThanOrEqual(1);
   });
 
-  it("filters below the minimum severity, dedupes by executable and severity, rate-limits per minute, and counts each", async () => {
-    const r = await receiver();
-    const { d } = dispatcher([webhookChannel(r.url())], { ratePerMinute: 3 });
-    d.accept(alert("info"));
-    d.accept(alert("critical", "/bin/a"));
-    d.accept(alert("critical", "/bin/a"));
-    d.accept(alert("warning", "/bin/a"));
-    d.accept(alert("critical", "/bin/b"));
-    d.accept(alert("critical", "/bin/c"));
-    expect(d.status()).toMatchObject({ below_min_severity: 1, deduped: 1, dropped_rate_limit: 1, accepted: 3 });
+  it("sends only to the channels the aggregator named, with the count it held back", async () => {
+    const a = await receiver();
+    const b = await receiver(ANSWERS.discord);
+    const { d } = dispatcher([webhookChannel(a.url()), discordChannel(b.url("/api/webhooks/1/t"))]);
+    const x = alert("warning");
+    d.accept({ alert: x, entry: { key: "k", alert: x, count: 1, first_ts: x.ts, last_ts: x.ts, last_event_id: x.event_id }, fresh: true, push: [{ channel: "webhook", suppressed: 7 }] });
+    await waitFor("the webhook", () => a.got[0]);
+    expect((a.got[0]!.body as { suppressed?: number }).suppressed).toBe(7);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(b.got).toHaveLength(0);
+    expect(d.status()).toMatchObject({ accepted: 1 });
   });
 });
 

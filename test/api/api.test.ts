@@ -14,6 +14,11 @@ function alert(ts: number, severity: Severity): Alert {
   return { event_id: ts.toString(16).padStart(16, "0"), ts, severity, category: "RECON", rule: "r", engine: "behavior", summary: "s", action: "alert", node_id: "n", policy_version: "v", event: { id: "0", ts, source: "auditd", kind: "exec", node_id: "n", fidelity: "kernel" } };
 }
 
+/** The API as a sink: each alert a fresh entry of its own. */
+function record(s: ApiServer, a: Alert): void {
+  s.accept({ alert: a, entry: { key: a.event_id, alert: a, count: 1, first_ts: a.ts, last_ts: a.ts, last_event_id: a.event_id }, fresh: true, push: [] });
+}
+
 async function start(bind = "127.0.0.1") {
   const token = loadOrCreateToken(join(mkdtempSync(join(tmpdir(), "clawav-api-")), "api-token"));
   const s = new ApiServer({ bind, port: 0, token, state: { status: () => ({ node_id: "n", mode: "monitor" }) }, ringSize: 3 });
@@ -33,7 +38,7 @@ describe("JSON API", () => {
 
   it("serves alerts newest first with limit, severity and since; the ring keeps the newest and counts evictions", async () => {
     const { s, base } = await start();
-    for (const [ts, sev] of [[1, "info"], [2, "critical"], [3, "warning"], [4, "critical"]] as const) s.record(alert(ts, sev));
+    for (const [ts, sev] of [[1, "info"], [2, "critical"], [3, "warning"], [4, "critical"]] as const) record(s, alert(ts, sev));
     const all = (await (await fetch(`${base}/api/alerts`)).json()) as { alerts: Alert[] };
     expect(all.alerts.map((a) => a.ts)).toEqual([4, 3, 2]);
     const crit = (await (await fetch(`${base}/api/alerts?severity=critical`)).json()) as { alerts: Alert[] };

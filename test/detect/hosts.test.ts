@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/index.js";
-import { createDetector, hostCheckOf, resolveAllowedHosts } from "../../src/detect/index.js";
-import { identityByName } from "../../src/enrich/index.js";
+import { createDetector, hostCheckOf } from "../../src/detect/index.js";
+import { identityByName, resolveHosts } from "../../src/enrich/index.js";
 import { connect } from "./events.js";
 
 const cfg = (network: Record<string, unknown>) => configSchema.parse({ network });
@@ -22,9 +22,9 @@ describe("allowed hosts and addresses", () => {
     expect(hc.addressAllowed("2001:db8::5")).toBe(true);
     expect(hc.addressAllowed("2001:db9::5")).toBe(false);
   });
-  it("resolveAllowedHosts resolves names once, before judging (localhost via the system resolver, no network)", async () => {
+  it("resolveHosts resolves names once, before judging (localhost via the system resolver, no network)", async () => {
     const config = cfg({ allowed_hosts: ["localhost", "no-such-host.invalid"] });
-    const resolve = await resolveAllowedHosts(config, 1500);
+    const resolve = await resolveHosts(config.network.allowed_hosts, 1500);
     expect(resolve("localhost")).toContain("127.0.0.1");
     expect(resolve("no-such-host.invalid")).toEqual([]);
     const d = createDetector({ config, identity: identityByName, resolveHost: resolve, policyDirs: [join(process.cwd(), "policies")] });

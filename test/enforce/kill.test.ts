@@ -45,13 +45,18 @@ describe("killProcess", () => {
   });
 
   it.skipIf(!IS_ROOT)("a kill the kernel refuses becomes a critical mitigation-failed alert", () => {
-    const e = new Enforcer("enforce", watchedAll, () => ({ ok: false, reason: "kill refused (EPERM)", killed: [] }), () => 1500);
+    const e = new Enforcer("enforce", watchedAll, () => ({ ok: false, reason: "kill refused (EPERM)", killed: [] }));
     const a: Alert = { event_id: "1", ts: 1000, severity: "warning", category: "EXECUTION", rule: "r", engine: "policy", summary: "s", action: "kill", node_id: "n", policy_version: "v", event: { id: "1", ts: 1000, source: "auditd", kind: "exec", node_id: "n", fidelity: "kernel", process: { pid: 5, ppid: 1, uid: userIds(TEST_USER).uid, auid: null, euid: 0, exe: "/x", comm: "x", argv: [] } } };
-    const out = e.handle(a);
+    const assessed = e.assess(a);
+    expect(assessed.severity).toBe("critical");
+    const done = e.act(assessed);
+    const out = [done.alert, ...done.raised];
     expect(out.map((x) => [x.rule, x.severity, x.mitigation?.ok])).toEqual([["r", "critical", false], ["mitigation-failed", "critical", false]]);
-    expect(out[1]!.mitigation!.latency_ms).toBe(500);
+    expect(out[1]!.mitigation!.latency_ms).toBeGreaterThan(0);
     expect(e.stats.kills_failed).toBe(1);
     const m = new Enforcer("monitor", watchedAll);
-    expect(m.handle({ ...a, severity: "info" }).map((x) => [x.severity, x.mitigation])).toEqual([["warning", undefined]]);
+    const judged = m.assess({ ...a, severity: "info" });
+    const acted = m.act(judged);
+    expect([judged.severity, acted.alert.mitigation, acted.raised]).toEqual(["warning", undefined, []]);
   });
 });

@@ -54,7 +54,7 @@ describe.skipIf(!IS_ROOT)("quarantine freezes a real process tree", () => {
   for (const method of availableMethods()) {
     it(`with ${method}: no progress while frozen, progress again after release`, async () => {
       const { pids, read } = await counter();
-      const q = freeze("clawavtest-unit", pids, method, "test");
+      const q = await freeze("clawavtest-unit", pids, method, "test");
       await sleep(100);
       const frozenAt = read();
       await sleep(400);

@@ -1,9 +1,13 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Pipeline, type AlertGate } from "../../src/pipeline/pipeline.js";
-import { ProcessTable, createWatchedUsers } from "../../src/enrich/index.js";
+import { Aggregator, Pipeline } from "../../src/pipeline/index.js";
+import { ProcessTable, createWatchedUsers, lineageEnricher, watchedEvent } from "../../src/enrich/index.js";
 import { defaultConfig } from "../../src/config/index.js";
-import type { Alert, Event } from "../../src/events/index.js";
-import type { Engine } from "../../src/pipeline/types.js";
+import { sensorAlerts, sensorEvent } from "../../src/daemon/index.js";
+import { AuditChain } from "../../src/chain/index.js";
+import type { Alert, AlertSink, Engine, Event, Mitigation, Mitigator, Notice, Recorder } from "../../src/events/index.js";
 
 const ev = (pid: number, uid: number, exe: string, ts = 1000): Event => ({
   id: pid.toString(16).padStart(16, "0"), ts, source: "auditd", kind: "exec", node_id: "n", fidelity: "kernel",
@@ -15,60 +19,113 @@ const curlEngine: Engine = {
   name: "test",
   evaluate: (e) =>
     e.process?.exe === "/usr/bin/curl"
-      ? [{ event_id: e.id, ts: e.ts, severity: "warning", category: "DATA_EXFIL", rule: "curl", engine: "test", summary: "curl", action: "alert", node_id: "n", policy_version: "t", event: e }]
+      ? [{ event_id: e.id, ts: e.ts, severity: "warning", category: "DATA_EXFIL", rule: "curl", engine: "test", summary: "curl", action: "kill", node_id: "n", policy_version: "t", event: e }]
       : [],
 };
 
-/** Admits the first alert of each rule only. */
-function firstOnly(): AlertGate {
-  const seen = new Set<string>();
-  return { admit: (a) => (seen.has(a.rule) ? undefined : (seen.add(a.rule), a)) };
+function build(o: { engines?: Engine[]; recorder?: Recorder; mitigator?: Mitigator; sinks?: AlertSink[] } = {}) {
+  const recorded: Alert[] = [];
+  const notices: Notice[] = [];
+  const order: string[] = [];
+  let n = 0;
+  const p = new Pipeline({
+    enrichers: [lineageEnricher(new ProcessTable())],
+    engines: () => o.engines ?? [curlEngine],
+    isWatched: watchedEvent(createWatchedUsers(defaultConfig(), 0, () => undefined)),
+    recorder: o.recorder ?? { record: (a) => (recorded.push(a), order.push(`record ${a.rule}`)), note: (t) => order.push(`note ${t}`) },
+    ...(o.mitigator ? { mitigator: o.mitigator } : {}),
+    aggregator: new Aggregator({ windowMs: 30_000, channels: [{ name: "hook", minSeverity: "warning", ratePerMinute: 5 }] }),
+    sinks: o.sinks ?? [{ name: "spy", accept: (x) => (notices.push(x), order.push(`sink ${x.alert.rule}`)) }],
+    sensorAlerts: sensorAlerts("n", "t"),
+    stageFailed: (stage, error) => sensorEvent(`f${(n++).toString(16).padStart(15, "0")}`, "n", `stage_failed:${stage}`, error),
+  });
+  return { p, recorded, notices, order };
 }
 
-function build(engines: Engine[], gate?: AlertGate) {
-  const recorded: Alert[] = [];
-  const delivered: Alert[] = [];
-  const p = new Pipeline({
-    table: new ProcessTable(),
-    watched: createWatchedUsers(defaultConfig(), 0, () => undefined),
-    engines: () => engines,
-    recorder: { record: (a) => recorded.push(a) },
-    gate,
-    deliver: (a) => delivered.push(a),
-  });
-  return { p, recorded, delivered };
+/** A mitigator that records when it acts, so the test can see the alert was in the chain first. */
+function spyMitigator(order: string[], fail?: "assess" | "act"): Mitigator {
+  return {
+    name: "spy",
+    assess: (a) => {
+      if (fail === "assess") throw new Error("assess broke");
+      return { ...a, severity: "critical" };
+    },
+    act: (a): Mitigation => {
+      order.push(`act ${a.rule}`);
+      if (fail === "act") throw new Error("freezer gone");
+      return { alert: { ...a, mitigation: { action: "kill", ok: true, latency_ms: 1 } }, raised: [] };
+    },
+  };
 }
 
 describe("Pipeline", () => {
-  it("records every alert in the chain before the gate thins them", () => {
-    const { p, recorded, delivered } = build([curlEngine], firstOnly());
+  it("records an alert before any mitigation acts, then notes the outcome, then tells the sinks", () => {
+    const order: string[] = [];
+    const { p } = build({ recorder: { record: (a) => order.push(`record ${a.rule} ${a.severity}`), note: (t) => order.push(`note ${t}`) }, sinks: [{ name: "s", accept: (x) => order.push(`sink ${x.alert.rule} ${x.alert.mitigation?.ok}`) }], mitigator: spyMitigator(order) });
     p.handle(ev(10, 1000, "/usr/bin/curl"));
-    p.handle(ev(11, 1000, "/usr/bin/curl"));
-    expect(recorded.map((a) => a.event_id)).toEqual(["000000000000000a", "000000000000000b"]);
-    expect(delivered.map((a) => a.event_id)).toEqual(["000000000000000a"]);
-    expect(p.stats).toMatchObject({ events: 2, alerts: 2, admitted: 1, suppressed: 1 });
+    expect(order).toEqual(["record curl critical", "act curl", "note mitigation", "sink curl true"]);
   });
 
   it("does not judge processes of unwatched users", () => {
-    const { p, recorded } = build([curlEngine]);
+    const { p, recorded } = build();
     expect(p.handle(ev(10, 0, "/usr/bin/curl"))).toEqual([]);
     expect(recorded).toEqual([]);
     expect(p.stats.ignored_unwatched).toBe(1);
   });
 
-  it("keeps going when an engine throws, and counts it", () => {
+  it("a throwing engine, sink, recorder or mitigator: the event goes on, a sensor alert names the stage", () => {
     const broken: Engine = { name: "broken", evaluate: () => { throw new Error("boom"); } };
-    const { p, delivered } = build([broken, curlEngine]);
+    const { p, notices } = build({ engines: [broken, curlEngine] });
     p.handle(ev(10, 1000, "/usr/bin/curl"));
-    expect(delivered).toHaveLength(1);
-    expect(p.stats.engine_errors).toBe(1);
-    expect(p.engineError).toBe("broken: boom");
+    expect(notices.map((x) => x.alert.rule).sort()).toEqual(["curl", "pipeline-stage-failed"]);
+    expect(notices.find((x) => x.alert.rule === "pipeline-stage-failed")!.alert.summary).toMatch(/engine:broken failed: boom/);
+    expect(p.stats.stage_errors).toEqual({ "engine:broken": 1 });
+
+    const seen: string[] = [];
+    const sinkless = build({ sinks: [{ name: "bad", accept: () => { throw new Error("socket closed"); } }, { name: "good", accept: (x) => seen.push(x.alert.rule) }] });
+    sinkless.p.handle(ev(11, 1000, "/usr/bin/curl"));
+    expect(seen.sort()).toEqual(["curl", "pipeline-stage-failed"]);
+    expect(sinkless.recorded.map((a) => a.rule)).toEqual(["curl", "pipeline-stage-failed"]);
+    expect(sinkless.p.stats.stage_errors["sink:bad"]).toBe(2);
+
+    const order: string[] = [];
+    const unmitigated = build({ mitigator: spyMitigator(order, "act") });
+    unmitigated.p.handle(ev(12, 1000, "/usr/bin/curl"));
+    expect(unmitigated.recorded.map((a) => a.rule)).toEqual(["curl", "pipeline-stage-failed"]);
+    expect(unmitigated.notices.map((x) => x.alert.rule)).toEqual(["pipeline-stage-failed", "curl"]);
+    // The stage-failed alert goes through the same broken mitigator: counted, not raised again.
+    expect(unmitigated.p.stats.stage_errors).toEqual({ "mitigate:spy": 2 });
+  });
+
+  it("a chain writer that throws: the alert still reaches the sinks, the failure is raised and counted, judging goes on", () => {
+    const dir = mkdtempSync(join(tmpdir(), "clawav-pipe-"));
+    const chain = AuditChain.open({ path: join(dir, "chain"), keyFile: join(dir, "key"), checkpointFile: join(dir, "cp"), fsync: "never", fsyncIntervalMs: 200, checkpointEvery: 100 });
+    const recorder: Recorder = { record: (a) => chain.append({ ts: a.ts, type: "alert", event_id: a.event_id, alert: a }), note: (type, data) => chain.append({ ts: 0, type, data }) };
+    const { p, notices } = build({ recorder });
+    p.handle(ev(10, 1000, "/usr/bin/curl"));
+    chain.close();
+    p.handle(ev(11, 1000, "/usr/bin/curl"));
+    p.handle(ev(12, 1000, "/usr/bin/curl"));
+    expect(notices.filter((x) => x.alert.rule === "curl").map((x) => x.alert.event_id)).toEqual(["000000000000000a", "000000000000000b", "000000000000000c"]);
+    expect(notices.some((x) => x.alert.rule === "pipeline-stage-failed" && /record failed: audit chain is closed/.test(x.alert.summary))).toBe(true);
+    expect(p.stats.stage_errors.record).toBeGreaterThanOrEqual(2);
+    expect(readFileSync(join(dir, "chain"), "utf8").trim().split("\n")).toHaveLength(1);
+  });
+
+  it("work that finishes later (a freeze) is recorded and delivered when it ends", async () => {
+    const later: Mitigator = { name: "slow", assess: (a) => a, act: (a) => ({ alert: a, raised: [], later: new Promise<Alert[]>((r) => setTimeout(() => r([{ ...a, rule: "agent-quarantined" }]), 20)) }) };
+    const { p, recorded, notices } = build({ mitigator: later });
+    p.handle(ev(10, 1000, "/usr/bin/curl"));
+    expect(recorded.map((a) => a.rule)).toEqual(["curl"]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(recorded.map((a) => a.rule)).toEqual(["curl", "agent-quarantined"]);
+    expect(notices.map((x) => x.alert.rule)).toEqual(["curl", "agent-quarantined"]);
   });
 
   it("enriches lineage before the engines see the event", () => {
     let seen: Event | undefined;
     const spy: Engine = { name: "spy", evaluate: (e) => ((seen = e), []) };
-    const { p } = build([spy]);
+    const { p } = build({ engines: [spy] });
     p.handle(ev(10, 1000, "/usr/bin/node"));
     p.handle({ ...ev(11, 1000, "/bin/sh"), process: { ...ev(11, 1000, "/bin/sh").process!, ppid: 10 } });
     expect(seen!.process!.lineage![0]).toEqual({ pid: 10, exe: "/usr/bin/node" });

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { hostname } from "node:os";
 import { EventIdGenerator, type Event } from "../../events/index.js";
 import { createAuditAssembler } from "../../sources/auditd/index.js";
-import { systemUserNames } from "../../enrich/index.js";
+import { systemUserNames, userNamesEnricher } from "../../enrich/index.js";
 import { forEachLine } from "../line-reader.js";
 import { StdoutBuffer } from "../output.js";
 
@@ -24,15 +24,17 @@ async function parseAudit(file: string, opts: { raw?: boolean; nodeId?: string }
     nodeId: opts.nodeId ?? hostname(),
     ids: new EventIdGenerator(),
     keepRaw: opts.raw === true,
-    users: systemUserNames(),
     recordClock: true,
   });
   const out = new StdoutBuffer();
   const tty = process.stderr.isTTY;
   let lastProgress = Date.now();
   let pending: Promise<void> | undefined;
+  // Names for uids the records did not translate (RAW logs) come from this machine's passwd.
+  const names = userNamesEnricher(systemUserNames());
   const write = (events: Event[]): void => {
     for (const e of events) {
+      names.enrich(e);
       const p = out.line(JSON.stringify(e));
       if (p) pending = p;
     }

@@ -1,67 +1,96 @@
 import type { Command } from "commander";
 import { hostname } from "node:os";
-import { EventIdGenerator, type Alert } from "../../events/index.js";
+import { EventIdGenerator, parseEventLine, type Alert, type AlertSink, type Event } from "../../events/index.js";
 import { createAuditAssembler } from "../../sources/auditd/index.js";
-import { systemUserNames } from "../../enrich/index.js";
-import { createWatchedUsers } from "../../enrich/index.js";
+import { createWatchedUsers, noUserNames, systemUserNames } from "../../enrich/index.js";
 import { createDetector } from "../../detect/index.js";
-import { Aggregator, buildPipeline } from "../../pipeline/index.js";
+import { createGateEngine } from "../../gate/index.js";
+import { buildPipeline } from "../../daemon/index.js";
 import { forEachLine } from "../line-reader.js";
-import { Enforcer } from "../../enforce/index.js";
 import { StdoutBuffer } from "../output.js";
 import { configFrom } from "../load-config.js";
+
+interface ReplayOpts {
+  config?: string;
+  all?: boolean;
+  host?: boolean;
+}
 
 export function registerReplay(program: Command): void {
   program
     .command("replay")
-    .description("run a recorded audit.log through the daemon's own pipeline; alerts as NDJSON on stdout")
-    .argument("<file>", "audit log to replay, or - for stdin")
+    .description("run recorded events through the daemon's own pipeline; alerts as NDJSON on stdout")
+    .argument("<file>", "an audit.log, or events as NDJSON (from `clawav run --events` or `parse-audit`); - for stdin")
     .option("-c, --config <file>", "config file (default: built-in defaults)")
-    .option("--all", "print every alert, before dedupe and rate limiting (what the audit chain records)")
-    .addHelpText("after", "\nTime is the records' own: dedupe windows and rate limits give the answers the live daemon gave.\nA summary goes to stderr; exit 1 when any line could not be parsed.")
-    .action(async (file: string, opts: { config?: string; all?: boolean }) => {
+    .option("--all", "print every alert the chain would record, repeats included (default: each distinct detection once per window)")
+    .option("--host", "take facts from this machine (/proc, passwd, executables' content, resolved names), as the live daemon does")
+    .addHelpText(
+      "after",
+      "\nTime is the records' own: dedupe windows, rate limits and trust give the answers the live daemon gave." +
+        "\nWithout --host, only what the input carries is known: replaying the events a live daemon printed with" +
+        "\n`--events` gives exactly its alerts, on any machine. Nothing is ever killed or frozen." +
+        "\nA summary goes to stderr; exit 1 when any line could not be parsed.",
+    )
+    .action(async (file: string, opts: ReplayOpts) => {
       process.exitCode = await replay(file, opts);
     });
 }
 
-async function replay(file: string, opts: { config?: string; all?: boolean }): Promise<number> {
+async function replay(file: string, opts: ReplayOpts): Promise<number> {
   const config = configFrom(opts.config);
   const nodeId = config.general.node_id ?? hostname();
-  const users = systemUserNames();
+  const users = opts.host ? systemUserNames() : noUserNames;
   const watched = createWatchedUsers(config, process.getuid?.() ?? -1, (n) => users.uid(n));
   const detector = createDetector({ config });
+  const gate = createGateEngine(config.general.policy_version);
   const out = new StdoutBuffer();
   let pending: Promise<void> | undefined;
-  let recorded = 0;
+  let printed = 0;
   const emit = (a: Alert): void => {
+    printed++;
     const p = out.line(JSON.stringify(a));
     if (p) pending = p;
   };
-  const { pipeline } = buildPipeline({
-    config,
-    nodeId,
-    users,
-    watched,
-    live: false,
-    engines: () => [detector],
-    deliver: opts.all ? () => {} : emit,
-    gate: new Aggregator(),
-    // Replay never touches this machine's processes: kill rules are judged as in monitor mode.
-    mitigator: new Enforcer("monitor", { protectedPids: new Set(), watched: () => false }),
-    record: (a) => {
-      recorded++;
-      if (opts.all) emit(a);
-    },
-  });
-  const asm = createAuditAssembler({ nodeId, ids: new EventIdGenerator(), users, recordClock: true, eoeTimeoutMs: config.auditd.eoe_timeout_ms });
+  const sink: AlertSink = { name: "stdout", accept: (n) => (opts.all || n.fresh ? emit(n.alert) : undefined) };
+  const ids = new EventIdGenerator();
+  const { pipeline } = buildPipeline({ config, nodeId, watched, factsFrom: opts.host ? "host" : "records", users, engines: () => [detector, gate], sinks: [sink], nextId: () => ids.take() });
+  const asm = createAuditAssembler({ nodeId, ids, recordClock: true, eoeTimeoutMs: config.auditd.eoe_timeout_ms });
+  let format: "audit" | "events" | undefined;
+  let lineNo = 0;
+  let eventLines = 0;
+  const errors: { line: number; reason: string }[] = [];
+  let errorCount = 0;
+  const handle = (e: Event) => pipeline.handle(e);
   await forEachLine(file, (line) => {
-    for (const e of asm.push(line, 0)) pipeline.handle(e);
+    lineNo++;
+    if (format === undefined) {
+      if (line.trim() === "") return;
+      format = line.trimStart().startsWith("{") ? "events" : "audit";
+    }
+    if (format === "audit") {
+      for (const e of asm.push(line, 0)) handle(e);
+      return;
+    }
+    if (line.trim() === "") return;
+    const r = parseEventLine(line);
+    if ("event" in r) {
+      eventLines++;
+      handle(r.event);
+    } else if ("error" in r) {
+      errorCount++;
+      if (errors.length < 10) errors.push({ line: lineNo, reason: r.error });
+    }
   });
   if (pending) await pending;
-  for (const e of asm.end()) pipeline.handle(e);
+  for (const e of asm.end()) handle(e);
   await out.flush();
   const s = pipeline.stats;
-  process.stderr.write(`replay: ${asm.stats.lines} lines, ${s.events} events (${s.judged} judged, ${s.ignored_unwatched} of unwatched users), ${recorded} alerts, ${s.admitted} after dedupe and rate limits, ${asm.stats.parseErrors} parse errors\n`);
-  for (const e of asm.errors.slice(0, 10)) process.stderr.write(`  ${file}:${e.line}: ${e.reason}: ${e.excerpt}\n`);
-  return asm.stats.parseErrors > 0 ? 1 : 0;
+  const parseErrors = format === "events" ? errorCount : asm.stats.parseErrors;
+  process.stderr.write(
+    `replay: ${lineNo} lines (${format === "events" ? `${eventLines} recorded events` : "audit log"}), ${s.events} events (${s.judged} judged, ${s.ignored_unwatched} of unwatched users), ${s.alerts} alerts, ${s.fresh} distinct within the window, ${printed} printed, ${parseErrors} parse errors\n`,
+  );
+  const shown = format === "events" ? errors.map((e) => `  ${file}:${e.line}: ${e.reason}`) : asm.errors.slice(0, 10).map((e) => `  ${file}:${e.line}: ${e.reason}: ${e.excerpt}`);
+  for (const l of shown) process.stderr.write(l + "\n");
+  if (parseErrors > shown.length) process.stderr.write(`  ... and ${parseErrors - shown.length} more\n`);
+  return parseErrors > 0 ? 1 : 0;
 }

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { UserError } from "../../errors/index.js";
-import { clawavRules, formatRule, installRules } from "../../sources/auditd/rules.js";
-import { ruleContextFor } from "../../sources/auditd/rule-context.js";
+import { clawavRules, formatRule, installRules, ruleContextFor } from "../../sources/auditd/index.js";
 import { configFrom } from "../load-config.js";
 
 export function registerRules(program: Command): void {

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { Daemon } from "../../pipeline/index.js";
+import { Daemon } from "../../daemon/index.js";
 import { createLogger } from "../../log/index.js";
-import type { Alert, Event } from "../../events/index.js";
+import type { Alert, AlertSink, Event } from "../../events/index.js";
 import { configFrom } from "../load-config.js";
 import { UserError } from "../../errors/index.js";
 import { applyAlertSettings } from "../../alerts/index.js";
@@ -43,8 +43,8 @@ export function registerRun(program: Command): void {
     .option("--alert-enabled", "send alerts to the configured channels (off by default)")
     .option("--alert-webhook-url <url>", "generic JSON webhook for alerts (or CLAWAV_ALERT_WEBHOOK_URL)")
     .option("--alert-min-severity <level>", "info, warning or critical (default warning)")
-    .option("--alert-dedupe-window <seconds>", "one alert per executable and severity in this window (default 60)")
-    .option("--alert-rate-limit <n>", "at most this many alerts a minute (default 60)")
+    .option("--alert-dedupe-window <seconds>", "repeats of one detection (rule, process, target) within this window fold into one (default 60)")
+    .option("--alert-rate-limit <n>", "at most this many pushes a minute per channel; critical alerts always go (default 60)")
     .addHelpText("after", "\nSIGTERM or Ctrl-C: stop, save the cursor, exit 0. SIGHUP: reload policies.")
     .action(async (opts: RunOpts) => {
       process.exitCode = await run(opts);
@@ -79,7 +79,8 @@ async function run(opts: RunOpts): Promise<number> {
     config,
     log,
     onEvent: opts.events ? (e) => out(console ? eventLine(e) : JSON.stringify({ type: "event", event: e })) : undefined,
-    onAlert: (a) => out(console ? alertLine(a) : JSON.stringify({ type: "alert", alert: a })),
+    // Each distinct detection once per dedupe window; repeats are counted in /api/alerts.
+    sinks: [{ name: "stdout", accept: (n) => (n.fresh ? out(console ? alertLine(n.alert) : JSON.stringify({ type: "alert", alert: n.alert })) : undefined) } satisfies AlertSink],
   });
   await daemon.start();
   // The sources' timers are unref'd; this interval keeps the daemon alive until it is stopped.

@@ -2,7 +2,7 @@
 // identity, the hosts and uploads of its arguments, the paths it touches and whether it writes.
 import { posix } from "node:path";
 import type { Event } from "../../events/index.js";
-import type { ExeIdentity, ExeIdentityFn } from "../../enrich/index.js";
+import type { ExeIdentity } from "../../enrich/index.js";
 import { argHosts, baseName, uploadOf, type Upload } from "./argv.js";
 
 /** Canonical tool names: python3.11 → python3, nc.openbsd → nc, rbash → bash. */
@@ -97,12 +97,12 @@ export function pathArgs(args: readonly string[], cwd: string | undefined): stri
   return out;
 }
 
-export function factsOf(e: Event, identity: ExeIdentityFn, hostCheck: HostCheck): Facts {
+export function factsOf(e: Event, identity: ExeIdentity | undefined, hostCheck: HostCheck): Facts {
   const p = e.process;
   const argv = p?.argv ?? [];
   const exe = p?.exe ?? "";
   const exeBase = toolName(baseName(exe || argv[0] || ""));
-  const id = exe ? identity(exe) : undefined;
+  const id = identity;
   const tool = id?.tool ?? exeBase;
   const args = argv.slice(1);
   const f: Facts = {
@@ -152,4 +152,11 @@ export function innerFacts(outer: Facts, argv: readonly string[]): Facts {
     depth: outer.depth + 1,
     parents: [outer.exe, ...outer.parents],
   };
+}
+
+/** Is the connect's destination allowed: by address or CIDR, or by the allowed name clawav resolved it from? */
+export function destAllowed(f: Facts): boolean {
+  const n = f.e.net;
+  if (!n?.address) return false;
+  return f.hostCheck.addressAllowed(n.address) || (n.resolved_host !== undefined && f.hostCheck.hostAllowed(n.resolved_host));
 }

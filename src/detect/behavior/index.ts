@@ -1,6 +1,6 @@
 export { BehaviorEngine, type Finding } from "./engine.js";
 export { BEHAVIOR_RULES, type BehaviorRule, type Hit } from "./rules.js";
-export { factsOf, toolName, isWrite, type Facts, type HostCheck } from "./facts.js";
+export { factsOf, destAllowed, toolName, isWrite, type Facts, type HostCheck } from "./facts.js";
 export { shellSplit, shellCommands, shellTokens, urlHost, argHosts, hostMatches, uploadOf, baseName } from "./argv.js";
 export { classifyPath, PATH_CLASSES, type PathClass } from "./paths.js";
 export { interpreterCode } from "./code.js";

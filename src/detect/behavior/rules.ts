@@ -4,7 +4,7 @@
 import type { Category, EventKind, Severity } from "../../events/index.js";
 import { baseName, hostMatches, shellCommands } from "./argv.js";
 import { interpreterCode, scriptFindings, shellFindings, stringLiterals } from "./code.js";
-import { INTERPRETERS, NET_TOOLS, RAW_NET_TOOLS, SHELLS, type Facts } from "./facts.js";
+import { INTERPRETERS, NET_TOOLS, RAW_NET_TOOLS, SHELLS, destAllowed, type Facts } from "./facts.js";
 import { classifyPath, PATH_CLASSES, type PathClass } from "./paths.js";
 
 export interface Hit {
@@ -570,7 +570,7 @@ export const BEHAVIOR_RULES: readonly BehaviorRule[] = [
     kinds: ["net"],
     tools: [...NET_TOOLS],
     match: (f) => {
-      if (!isInetConnect(f) || f.hostCheck.addressAllowed(f.e.net!.address!)) return undefined;
+      if (!isInetConnect(f) || destAllowed(f)) return undefined;
       // curl naming only allowed hosts, without flags that point a name elsewhere, is ordinary work
       // whose addresses the resolver did not know; a name alone never excuses a raw socket tool.
       const redirected = f.args.some((a) => /^--(resolve|connect-to|proxy|preproxy|socks)/.test(a) || a === "-x");
@@ -587,7 +587,7 @@ export const BEHAVIOR_RULES: readonly BehaviorRule[] = [
     tools: ["python3", "perl", "ruby", "php", "node"],
     // The argv of a connect comes from PROCTITLE (truncated to 128 bytes, sometimes a wrapper's), so
     // an inline-code flag anywhere in it counts.
-    match: (f) => (isInetConnect(f) && !f.hostCheck.addressAllowed(f.e.net!.address!) && (interpreterCode(f.tool, f.args) || f.args.some((a) => ["-c", "-e", "-E", "-r", "--eval"].includes(a))) ? { summary: `${f.tool} inline code connects to ${dest(f)}` } : undefined),
+    match: (f) => (isInetConnect(f) && !destAllowed(f) && (interpreterCode(f.tool, f.args) || f.args.some((a) => ["-c", "-e", "-E", "-r", "--eval"].includes(a))) ? { summary: `${f.tool} inline code connects to ${dest(f)}` } : undefined),
   },
 ];
 

@@ -1,6 +1,5 @@
 import type { Event } from "../../events/index.js";
 import type { EventIdGenerator } from "../../events/index.js";
-import type { UserNames } from "../../enrich/index.js";
 import { parseRecord, isRecordError, type AuditRecord } from "./record.js";
 import { normalize } from "./normalize.js";
 
@@ -10,7 +9,6 @@ export interface AssemblerOptions {
   /** An event whose EOE never comes is emitted this long after its first record. */
   eoeTimeoutMs?: number;
   keepRaw?: boolean;
-  users?: UserNames;
   /** Open events kept at most; past it the oldest is emitted as it is (counted). */
   maxOpen?: number;
   /** Longest line accepted; a longer one is a parse error (counted, with an excerpt). */
@@ -105,7 +103,7 @@ export function createAuditAssembler(opts: AssemblerOptions): AuditAssembler {
 
   const emit = (records: AuditRecord[], out: Event[]): void => {
     stats.events++;
-    out.push(normalize(records, { nodeId: opts.nodeId, id: opts.ids.take(), users: opts.users, keepRaw: opts.keepRaw }));
+    out.push(normalize(records, { nodeId: opts.nodeId, id: opts.ids.take(), keepRaw: opts.keepRaw }));
   };
 
   const fail = (reason: string, line: string): void => {

@@ -1,6 +1,5 @@
 import { posix } from "node:path";
 import type { Event, EventKind, FileInfo, NetInfo, PathItem, ProcessInfo, SyscallInfo } from "../../events/index.js";
-import type { UserNames } from "../../enrich/index.js";
 import type { AuditRecord } from "./record.js";
 import { decodeSockaddr } from "./sockaddr.js";
 import { splitProctitle } from "./values.js";
@@ -25,7 +24,6 @@ kinds("file", ["open", "openat", "openat2", "creat", "truncate", "ftruncate", "u
 export interface NormalizeContext {
   nodeId: string;
   id: string;
-  users?: UserNames;
   keepRaw?: boolean;
 }
 
@@ -78,7 +76,7 @@ export function normalize(records: readonly AuditRecord[], ctx: NormalizeContext
     ev.kind = KIND_BY_SYSCALL[sc.name] ?? (paths.length > 0 ? "file" : "syscall");
     if (ev.kind === "net" && !net) ev.kind = "syscall";
   }
-  if (base) ev.process = processInfo(base, execve, proctitle, cwd, ctx.users);
+  if (base) ev.process = processInfo(base, execve, proctitle, cwd);
   if (paths.length > 0) ev.file = fileInfo(paths, cwd, ev.kind);
   if (net) ev.net = net;
   return ev;
@@ -119,7 +117,7 @@ function optNum(v: string | undefined): number | null {
   return Number.isFinite(n) && n !== AUID_UNSET ? n : null;
 }
 
-function processInfo(r: AuditRecord, execve: AuditRecord[], proctitle: string[] | undefined, cwd: string | undefined, users?: UserNames): ProcessInfo {
+function processInfo(r: AuditRecord, execve: AuditRecord[], proctitle: string[] | undefined, cwd: string | undefined): ProcessInfo {
   const f = r.fields;
   const uid = num(f.get("uid"));
   const euid = num(f.get("euid"));
@@ -143,9 +141,10 @@ function processInfo(r: AuditRecord, execve: AuditRecord[], proctitle: string[] 
   const tty = f.get("tty");
   if (tty !== undefined && tty !== "(none)") p.tty = tty;
   if (f.has("ses")) p.ses = optNum(f.get("ses"));
+  // auditd's own translation, made when the event happened; names for RAW logs come from an enricher.
   const name = (id: number | null, enrichedKey: string): string | undefined => {
     if (id === null || id < 0) return undefined;
-    return users?.name(id) ?? r.enriched?.get(enrichedKey);
+    return r.enriched?.get(enrichedKey);
   };
   const user = name(uid, "UID");
   if (user !== undefined) p.user = user;

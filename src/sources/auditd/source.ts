@@ -2,9 +2,8 @@ import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../config/index.js";
 import type { Event, EventIdGenerator } from "../../events/index.js";
-import type { UserNames } from "../../enrich/index.js";
 import type { Logger } from "../../log/index.js";
-import type { Source, SourceStatus } from "../types.js";
+import type { Source, SourceStatus } from "../../events/index.js";
 import { createAuditAssembler, type AuditAssembler } from "./assemble.js";
 import { loadCursor, saveCursor, type Cursor } from "./cursor.js";
 import { clawavRules, formatRule, installRules, readAuditStatus, type AuditStatus } from "./rules.js";
@@ -15,7 +14,6 @@ export interface AuditdSourceDeps {
   config: Config;
   nodeId: string;
   ids: EventIdGenerator;
-  users: UserNames;
   log: Logger;
   /** Where the cursor lives (in the state dir). */
   cursorFile: string;
@@ -56,7 +54,7 @@ export class AuditdSource implements Source {
   private timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly d: AuditdSourceDeps) {
-    this.asm = createAuditAssembler({ nodeId: d.nodeId, ids: d.ids, users: d.users, eoeTimeoutMs: d.config.auditd.eoe_timeout_ms });
+    this.asm = createAuditAssembler({ nodeId: d.nodeId, ids: d.ids, eoeTimeoutMs: d.config.auditd.eoe_timeout_ms });
   }
 
   start(emit: (e: Event) => void): Promise<void> {

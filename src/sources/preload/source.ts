@@ -2,7 +2,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Event, EventIdGenerator } from "../../events/index.js";
 import { LogTailer } from "../auditd/index.js";
-import type { Source, SourceStatus } from "../types.js";
+import type { Source, SourceStatus } from "../../events/index.js";
 import { parsePreloadLine } from "./parse.js";
 
 export interface PreloadSourceOptions {

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import type { Event, EventIdGenerator } from "../../events/index.js";
 import type { UserNames } from "../../enrich/index.js";
-import type { Source, SourceStatus } from "../types.js";
+import type { Source, SourceStatus } from "../../events/index.js";
 import { readProc, type ProcSnapshot } from "./read.js";
 
 export interface ProcfsSourceOptions {

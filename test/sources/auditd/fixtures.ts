@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { PACKAGE_ROOT } from "../../../src/version.js";
 import { EventIdGenerator, type Event } from "../../../src/events/index.js";
 import { createAuditAssembler, type AssemblerOptions } from "../../../src/sources/auditd/index.js";
-import { noUserNames } from "../../../src/enrich/users.js";
 
 export function fixtureLines(name: string): string[] {
   return readFileSync(join(PACKAGE_ROOT, "test", "fixtures", "audit", `${name}.log`), "utf8").split("\n").filter((l) => l !== "");
@@ -11,7 +10,7 @@ export function fixtureLines(name: string): string[] {
 
 /** Parses lines the way parse-audit does (record clock, flush at end). */
 export function parseLines(lines: readonly string[], opts: Partial<AssemblerOptions> = {}) {
-  const asm = createAuditAssembler({ nodeId: "test", ids: new EventIdGenerator(), users: noUserNames, recordClock: true, ...opts });
+  const asm = createAuditAssembler({ nodeId: "test", ids: new EventIdGenerator(), recordClock: true, ...opts });
   const events: Event[] = [];
   for (const l of lines) events.push(...asm.push(l, 0));
   events.push(...asm.end());

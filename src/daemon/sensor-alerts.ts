@@ -2,8 +2,8 @@ import type { Alert, Event, Severity } from "../events/index.js";
 
 /**
  * A watchdog that is blinded must say so. Sensor events (the kernel losing audit records, a
- * source going down, a queue dropping events) become alerts of their own: flooding the audit
- * backlog is exactly what an agent would do to hide its next command.
+ * source going down, a queue dropping events, a pipeline stage failing) become alerts of their
+ * own: flooding the audit backlog is exactly what an agent would do to hide its next command.
  */
 const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: string }> = {
   kernel_lost: { severity: "critical", rule: "sensor-kernel-lost", what: "the kernel lost audit records" },
@@ -12,13 +12,15 @@ const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: str
   chain_tampered: { severity: "critical", rule: "audit-chain-tampered", what: "the audit chain was changed while clawav was not running" },
   preload_log_truncated: { severity: "critical", rule: "preload-log-truncated", what: "the preload guard's log was truncated (denials it held may be gone)" },
   policy_reload_failed: { severity: "warning", rule: "policy-reload-failed", what: "a policy failed to load; the previous policies stay in force" },
+  stage_failed: { severity: "critical", rule: "pipeline-stage-failed", what: "a stage of clawav's pipeline failed (detection goes on without it for this event)" },
 };
 
 export function sensorAlerts(nodeId: string, policyVersion: string) {
   return (event: Event): Alert[] => {
     const s = event.sensor;
     if (!s) return [];
-    const r = SENSOR_RULES[s.condition] ?? { severity: "warning" as const, rule: `sensor-${s.condition}`, what: s.condition };
+    const base = s.condition.split(":", 1)[0]!;
+    const r = SENSOR_RULES[base] ?? { severity: "warning" as const, rule: `sensor-${s.condition}`, what: s.condition };
     const count = s.delta !== undefined ? ` (+${s.delta}${s.value !== undefined ? `, total ${s.value}` : ""})` : "";
     return [
       {
@@ -35,5 +37,12 @@ export function sensorAlerts(nodeId: string, policyVersion: string) {
         event,
       },
     ];
+  };
+}
+
+export function sensorEvent(id: string, nodeId: string, condition: string, detail: string, value?: number, delta?: number): Event {
+  return {
+    id, ts: Date.now(), source: "daemon", kind: "sensor", node_id: nodeId, fidelity: "userspace",
+    sensor: { condition, detail, ...(value !== undefined ? { value } : {}), ...(delta !== undefined ? { delta } : {}) },
   };
 }

@@ -1,0 +1,97 @@
+import type { Config } from "../config/index.js";
+import type { AlertSink, Enricher, Engine, Event, Recorder } from "../events/index.js";
+import { HostNamesEnricher, ProcessTable, WatchedFiles, createExeIdentity, etcHostsResolver, identityEnricher, lineageEnricher, systemUserNames, userNamesEnricher, watchedEvent, type ResolveHostFn, type UserNames, type WatchedUsers } from "../enrich/index.js";
+import { Enforcer, TrustScores, type QuarantineDeps, type QuarantineStore } from "../enforce/index.js";
+import type { KillGuard } from "../enforce/index.js";
+import { Aggregator, Pipeline } from "../pipeline/index.js";
+import { channelRules } from "../alerts/index.js";
+import { clawavRules, ruleContextFor, watchedPaths } from "../sources/auditd/index.js";
+import { readProc } from "../sources/procfs/index.js";
+import { sensorAlerts, sensorEvent } from "./sensor-alerts.js";
+
+/**
+ * Where enrichers get their facts. `host`: this machine (/proc, passwd, executables' content,
+ * the watched files, resolved names), as the live daemon does. `records`: only what the events
+ * carry, so that a replay gives the same answer anywhere; a replayed event that a live daemon
+ * recorded (with `--events`) already carries what that daemon learned from its host.
+ */
+export type FactsFrom = "host" | "records";
+
+export interface BuildOptions {
+  config: Config;
+  nodeId: string;
+  watched: WatchedUsers;
+  factsFrom: FactsFrom;
+  engines: () => readonly Engine[];
+  sinks: readonly AlertSink[];
+  recorder?: Recorder;
+  /** Live only: the enforcer acts (kill, freeze). Replay judges as monitor mode and never acts. */
+  enforce?: { guard: KillGuard; store: QuarantineStore; record: QuarantineDeps["record"] };
+  /** Extra enrichers that only the live daemon has (the preload guard check). */
+  liveEnrichers?: readonly Enricher[];
+  /** Addresses of the allowed names, resolved ahead (live: DNS and /etc/hosts). */
+  resolveHost?: ResolveHostFn;
+  users?: UserNames;
+  /** Ids for the pipeline's own sensor events (a stage that failed). */
+  nextId: () => string;
+}
+
+export interface Built {
+  pipeline: Pipeline;
+  table: ProcessTable;
+  aggregator: Aggregator;
+  enforcer: Enforcer;
+  enrichers: readonly Enricher[];
+  watchedFiles?: WatchedFiles;
+  hostNames?: HostNamesEnricher;
+}
+
+/** The one route from an event to the sinks, for the daemon and for `clawav replay`. */
+export function buildPipeline(o: BuildOptions): Built {
+  const { config } = o;
+  const host = o.factsFrom === "host";
+  const users = o.users ?? systemUserNames();
+  const table = new ProcessTable({
+    // Processes started before clawav are read from /proc, only when reading the host.
+    lookup: host ? (pid) => {
+      const p = readProc(pid);
+      return p ? { pid: p.pid, ppid: p.ppid, uid: p.uid, exe: p.exe, argv0: p.argv[0] ?? p.comm } : undefined;
+    } : undefined,
+    agents: config.agents,
+    defaultAgent: (uid, user) => (o.watched.has(uid) ? (user ?? users.name(uid) ?? `uid:${uid}`) : undefined),
+  });
+  const enrichers: Enricher[] = [];
+  let watchedFiles: WatchedFiles | undefined;
+  let hostNames: HostNamesEnricher | undefined;
+  if (host) {
+    enrichers.push(userNamesEnricher(users));
+    watchedFiles = new WatchedFiles(watchedPaths(clawavRules(ruleContextFor(config))));
+    enrichers.push(watchedFiles);
+    enrichers.push(identityEnricher(createExeIdentity()));
+    hostNames = new HostNamesEnricher(config.network.allowed_hosts, o.resolveHost ?? etcHostsResolver());
+    enrichers.push(hostNames);
+  }
+  enrichers.push(lineageEnricher(table));
+  enrichers.push(...(o.liveEnrichers ?? []));
+  const t = config.trust;
+  const trust = new TrustScores({ initial: t.initial, threshold: t.threshold, recoveryPerHour: t.recovery_per_hour, penalty: { info: 0, warning: t.penalty_warning, critical: t.penalty_critical } });
+  const watched = o.watched;
+  const enforcer = o.enforce
+    ? new Enforcer(config.mode, o.enforce.guard, undefined, { trust, store: o.enforce.store, auto: config.enforce.auto_quarantine, record: o.enforce.record })
+    : new Enforcer("monitor", { protectedPids: new Set(), watched: (uid) => watched.has(uid) }, undefined, { trust, auto: config.enforce.auto_quarantine, record: () => {} });
+  const aggregator = new Aggregator({ windowMs: config.alerts.dedupe_window * 1000, channels: channelRules(config) });
+  const pipeline = new Pipeline({
+    enrichers,
+    engines: o.engines,
+    isWatched: watchedEvent(o.watched),
+    ...(o.recorder ? { recorder: o.recorder } : {}),
+    mitigator: enforcer,
+    aggregator,
+    sinks: o.sinks,
+    sensorAlerts: sensorAlerts(o.nodeId, config.general.policy_version),
+    stageFailed: (stage, detail) => sensorEvent(o.nextId(), o.nodeId, `stage_failed:${stage}`, detail),
+  });
+  return { pipeline, table, aggregator, enforcer, enrichers, ...(watchedFiles ? { watchedFiles } : {}), ...(hostNames ? { hostNames } : {}) };
+}
+
+export type { Event };

@@ -1,0 +1,298 @@
+import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { Config } from "../config/index.js";
+import { EventIdGenerator, type AlertSink, type Event, type GateInfo, type Recorder, type Source, type SourceStatus } from "../events/index.js";
+import { createWatchedUsers, resolveHosts, systemUserNames, type WatchedUsers } from "../enrich/index.js";
+import type { Logger } from "../log/index.js";
+import { VERSION } from "../version.js";
+import { BoundedQueue, type AggregatorStatus, type PipelineStats } from "../pipeline/index.js";
+import { AuditChain, chainOptionsFor } from "../chain/index.js";
+import { createDetector, formatPolicyError, type Detector } from "../detect/index.js";
+import { ApiServer, loadOrCreateToken } from "../api/index.js";
+import { Dispatcher } from "../alerts/index.js";
+import { QuarantineStore, selfAndAncestors, type EnforcerStatus } from "../enforce/index.js";
+import { ApprovalRegistry, PreloadGuardEnricher, createGateEngine } from "../gate/index.js";
+import { buildPipeline, type Built } from "./build.js";
+import { ROUTES, SINKS, SOURCES } from "./registry.js";
+import { sensorEvent } from "./sensor-alerts.js";
+import { ensureStateDir } from "./state-dir.js";
+
+export interface DaemonOptions {
+  config: Config;
+  log: Logger;
+  /** Called for every event after judging (for `--events`). */
+  onEvent?: (e: Event) => void;
+  /** More sinks (the console or NDJSON view of `clawav run`). */
+  sinks?: AlertSink[];
+  queueCapacity?: number;
+  /** The detector to judge with (default: built from config; tests may pass their own). */
+  detector?: Detector;
+}
+
+const NOW = () => Date.now();
+
+export interface DaemonStatus {
+  version: string;
+  node_id: string;
+  mode: string;
+  policy_version: string;
+  uptime_s: number;
+  watched: string;
+  sources: SourceStatus[];
+  queue: { length: number; capacity: number; dropped: number; high_water: number };
+  pipeline: PipelineStats;
+  aggregator: AggregatorStatus;
+  enrichers: Record<string, Record<string, number>>;
+  chain: { entries: number; head: string; checkpoint?: { seq: number; head: string; ts: number }; skipped_after_restart: number } | undefined;
+  policies: number;
+  sinks: Record<string, Record<string, number | string>>;
+  enforce: EnforcerStatus;
+  gates: { clawsudo_pending: number; clawsudo_refused_full: number; guarded_agents: string[]; preload_checks: { checked: number; missing: number; unknown: number } };
+}
+
+/**
+ * The composition root: it builds the sources, the pipeline and the sinks from the registries,
+ * and runs them. Sources never wait on detection: they push into a bounded queue that drops its
+ * oldest entry when full (counted, and raised as a sensor alert).
+ */
+export class Daemon {
+  readonly nodeId: string;
+  readonly ids = new EventIdGenerator();
+  private readonly users = systemUserNames();
+  private readonly watched: WatchedUsers;
+  private readonly sources: Source[] = [];
+  private readonly sinks: AlertSink[] = [];
+  private readonly queue: BoundedQueue<Event>;
+  private readonly built: Built;
+  private detector: Detector;
+  private chain: AuditChain | undefined;
+  /** After a crash the cursor may lag: events up to the last one already alerted on are skipped. */
+  private skipUpTo: { ts: number; serial: number } | undefined;
+  private skipped = 0;
+  private api: ApiServer | undefined;
+  private dispatcher: Dispatcher | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private filesTimer: NodeJS.Timeout | undefined;
+  apiAddress: { address: string; port: number } | undefined;
+  private readonly started = Date.now();
+  private draining = false;
+  private reportedDrops = 0;
+  private stopped = false;
+  private readonly approvals = new ApprovalRegistry();
+  private readonly guard = new PreloadGuardEnricher();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private apiFile: string | undefined;
+
+  constructor(private readonly o: DaemonOptions) {
+    const { config } = o;
+    this.nodeId = config.general.node_id ?? hostname();
+    this.watched = createWatchedUsers(config, process.getuid?.() ?? -1, (n) => this.users.uid(n));
+    this.queue = new BoundedQueue<Event>(o.queueCapacity ?? 65_536);
+    this.detector = o.detector ?? createDetector({ config });
+    const gateEngine = createGateEngine(config.general.policy_version);
+    const recorder: Recorder = {
+      record: (a) => this.chain?.append({ ts: a.ts, type: "alert", event_id: a.event_id, alert: a }),
+      note: (type, data) => this.chain?.append({ ts: NOW(), type, data }),
+    };
+    this.sinks.push(...(o.sinks ?? []));
+    this.built = buildPipeline({
+      config,
+      nodeId: this.nodeId,
+      watched: this.watched,
+      factsFrom: "host",
+      users: this.users,
+      engines: () => [this.detector, gateEngine],
+      sinks: this.sinks,
+      recorder,
+      liveEnrichers: [this.guard],
+      enforce: {
+        guard: { protectedPids: selfAndAncestors(), watched: (uid) => this.watched.has(uid) },
+        store: new QuarantineStore(join(config.general.state_dir, "quarantine.json")),
+        record: (type, data) => recorder.note(type, data),
+      },
+      nextId: () => this.ids.take(),
+    });
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.o;
+    const isRoot = process.getuid?.() === 0;
+    const stateDir = ensureStateDir(config.general.state_dir);
+    for (const s of SINKS) {
+      const sink = s.create({ config, log });
+      if (!sink) continue;
+      this.sinks.push(sink);
+      if (sink instanceof Dispatcher) this.dispatcher = sink;
+    }
+    this.chain = AuditChain.open(chainOptionsFor(config));
+    this.chain.onCheckpoint = (cp) => this.dispatcher?.send({ kind: "checkpoint", ts: cp.ts, node_id: this.nodeId, seq: cp.seq, head: cp.head });
+    const rep = this.chain.report;
+    const last = this.chain.lastAlerted();
+    if (last && last.source === "auditd" && last.serial !== undefined) this.skipUpTo = { ts: last.ts, serial: last.serial };
+    if (rep.repaired) log.warn("audit chain: torn last line repaired (kept aside, repair recorded in the chain)", { ...rep.repaired });
+    if (rep.tailProblem) {
+      log.error("audit chain does not verify", { problem: rep.tailProblem });
+      this.enqueue(this.sensor("chain_tampered", `the audit chain's tail does not verify: ${rep.tailProblem}`));
+    }
+    // The allowed names' addresses, looked up once before judging starts: judging never waits on DNS.
+    const names = config.network.allowed_hosts;
+    this.built.hostNames?.update(names, await resolveHosts(names));
+    for (const entry of SOURCES) {
+      const s = entry.create({ config, nodeId: this.nodeId, ids: this.ids, users: this.users, log, stateDir, isRoot, made: this.sources });
+      if (s) this.sources.push(s);
+    }
+    if (config.api.enabled) await this.startApi(stateDir);
+    this.filesTimer = setInterval(() => this.built.watchedFiles?.refresh(), 30_000);
+    this.filesTimer.unref();
+    for (const s of this.sources) await s.start((e) => this.enqueue(e));
+    if (this.dispatcher) {
+      // A heartbeat lets the human tell a killed watchdog from a quiet day.
+      const beat = () => {
+        const st = this.status();
+        this.dispatcher?.send({ kind: "heartbeat", ts: NOW(), node_id: this.nodeId, uptime_s: st.uptime_s, events: st.pipeline.events, alerts: st.pipeline.alerts, chain_entries: st.chain?.entries ?? 0, chain_head: st.chain?.head ?? "", dropped: st.queue.dropped });
+      };
+      beat();
+      this.heartbeat = setInterval(beat, config.alerts.heartbeat_interval * 1000);
+      this.heartbeat.unref();
+    }
+    log.info("clawav running", { version: VERSION, node_id: this.nodeId, mode: config.mode, sources: this.sources.map((s) => s.status()), watched: this.watched.describe(), state_dir: stateDir });
+  }
+
+  private async startApi(stateDir: string): Promise<void> {
+    const { config, log } = this.o;
+    const token = loadOrCreateToken(config.api.token_file ?? join(stateDir, "api-token"));
+    const api = new ApiServer({ bind: config.api.bind, port: config.api.port, token, state: { status: () => ({ ...this.status(), source_details: this.sourceDetails() }) } });
+    this.api = api;
+    this.sinks.push(api);
+    const ctx = {
+      config,
+      log,
+      enforcer: this.built.enforcer,
+      approvals: this.approvals,
+      table: this.built.table,
+      guard: this.guard,
+      enqueue: (e: Event) => this.enqueue(e),
+      gateEvent: (info: GateInfo, who: { user: string; uid: number; pid: number; cwd: string; exe: string; argv: string[] }) => this.gateEvent(info, who),
+      note: (type: string, data: Record<string, unknown>) => this.chain?.append({ ts: NOW(), type, data }),
+    };
+    for (const r of ROUTES) for (const route of r.routes(ctx)) api.addRoute(route);
+    const addr = await api.listen();
+    this.apiAddress = { address: addr.address, port: addr.port };
+    // Where clawsudo and `clawav approve` find the daemon (root-only, like the token).
+    const tmp = join(stateDir, `.api.json.${process.pid}`);
+    writeFileSync(tmp, JSON.stringify({ address: addr.address, port: addr.port, pid: process.pid }) + "\n", { mode: 0o600 });
+    this.apiFile = join(stateDir, "api.json");
+    renameSync(tmp, this.apiFile);
+    this.sweepTimer = setInterval(() => {
+      for (const r of this.approvals.takeExpired()) this.enqueue(this.gateEvent({ gate: "clawsudo", decision: "timeout", reason: "no answer in time (clawsudo gone)", request_id: r.id, argv_hash: r.hash }, r));
+    }, 2000);
+    this.sweepTimer.unref();
+    log.info("api listening", { address: addr.address, port: addr.port, token_required: config.api.bind === "127.0.0.1" || config.api.bind === "::1" ? "for state-changing endpoints" : "for every endpoint" });
+  }
+
+  /** Stops the sources (cursors saved), then judges what is still queued. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const s of this.sources) await s.stop();
+    this.drain(Infinity);
+    for (const s of this.sources) s.commit?.(true);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.filesTimer) clearInterval(this.filesTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.chain?.close();
+    for (const s of this.sinks) await s.close?.();
+    if (this.apiFile) rmSync(this.apiFile, { force: true });
+    this.o.log.info("clawav stopped", { events: this.built.pipeline.stats.events, alerts: this.built.pipeline.stats.alerts, chain_entries: this.chain?.length });
+  }
+
+  /** SIGHUP: reload the engines; a broken policy keeps the old set and raises an alert. */
+  reload(): void {
+    const r = this.detector.reload(this.o.config);
+    if (r.detector) {
+      this.detector = r.detector;
+      this.o.log.info("policies reloaded", { policies: r.detector.policyCount, files: r.detector.sources });
+      return;
+    }
+    const msg = r.errors.map(formatPolicyError).join("; ");
+    this.o.log.error("policy reload failed; keeping the previous policies", { errors: msg });
+    this.enqueue(this.sensor("policy_reload_failed", msg));
+  }
+
+  status(): DaemonStatus {
+    const cp = this.chain?.lastCheckpoint();
+    const b = this.built;
+    return {
+      version: VERSION,
+      node_id: this.nodeId,
+      mode: this.o.config.mode,
+      policy_version: this.o.config.general.policy_version,
+      uptime_s: Math.round((Date.now() - this.started) / 1000),
+      watched: this.watched.describe(),
+      sources: this.sources.map((s) => s.status()),
+      queue: { length: this.queue.length, capacity: this.queue.capacity, dropped: this.queue.dropped, high_water: this.queue.highWater },
+      pipeline: b.pipeline.stats,
+      aggregator: b.aggregator.status(),
+      enrichers: Object.fromEntries(b.enrichers.flatMap((e) => (e.status ? [[e.name, e.status()]] : []))),
+      chain: this.chain ? { entries: this.chain.length, head: this.chain.headMac(), ...(cp ? { checkpoint: { seq: cp.seq, head: cp.head, ts: cp.ts } } : {}), skipped_after_restart: this.skipped } : undefined,
+      policies: this.detector.policyCount,
+      sinks: Object.fromEntries(this.sinks.flatMap((s) => (s.status ? [[s.name, s.status()]] : []))),
+      enforce: b.enforcer.stats,
+      gates: { clawsudo_pending: this.approvals.list().length, clawsudo_refused_full: this.approvals.refused_full, guarded_agents: this.guard.agents(), preload_checks: { ...this.guard.stats } },
+    };
+  }
+
+  sourceDetails(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const s of this.sources) if (s.details) out[s.name] = s.details();
+    return out;
+  }
+
+  private enqueue(e: Event): void {
+    this.queue.push(e);
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => this.drain(4096));
+    }
+  }
+
+  private drain(max: number): void {
+    let n = 0;
+    for (let e = this.queue.shift(); e !== undefined; e = n < max ? this.queue.shift() : undefined) {
+      n++;
+      if (this.skipUpTo && e.source === "auditd" && e.serial !== undefined) {
+        if (e.ts < this.skipUpTo.ts || (e.ts === this.skipUpTo.ts && e.serial <= this.skipUpTo.serial)) {
+          this.skipped++;
+          continue;
+        }
+        this.skipUpTo = undefined;
+      }
+      this.built.pipeline.handle(e);
+      this.o.onEvent?.(e);
+    }
+    if (this.queue.dropped > this.reportedDrops) {
+      const delta = this.queue.dropped - this.reportedDrops;
+      this.reportedDrops = this.queue.dropped;
+      this.built.pipeline.handle(this.sensor("queue_drop", `event queue full: dropped ${delta} oldest events`, this.queue.dropped, delta));
+    }
+    if (this.queue.length > 0) setImmediate(() => this.drain(4096));
+    else {
+      this.draining = false;
+      if (!this.stopped) for (const s of this.sources) s.commit?.(false);
+    }
+  }
+
+  private gateEvent(info: GateInfo, who: { user: string; uid: number; pid: number; cwd: string; exe: string; argv: string[] }): Event {
+    return {
+      id: this.ids.take(), ts: Date.now(), source: "clawsudo", kind: "gate", node_id: this.nodeId, fidelity: "userspace",
+      process: { pid: who.pid, ppid: 0, uid: who.uid, euid: 0, auid: null, user: who.user, exe: who.exe, comm: "clawsudo", argv: who.argv, cwd: who.cwd },
+      gate: info,
+    };
+  }
+
+  private sensor(condition: string, detail: string, value?: number, delta?: number): Event {
+    return sensorEvent(this.ids.take(), this.nodeId, condition, detail, value, delta);
+  }
+}
+

@@ -1,0 +1,5 @@
+export { Daemon, type DaemonOptions, type DaemonStatus } from "./daemon.js";
+export { buildPipeline, type BuildOptions, type Built, type FactsFrom } from "./build.js";
+export { SOURCES, SINKS, ROUTES, type SourceEntry, type SinkEntry, type RouteEntry } from "./registry.js";
+export { sensorAlerts, sensorEvent } from "./sensor-alerts.js";
+export { ensureStateDir } from "./state-dir.js";

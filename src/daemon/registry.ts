@@ -1,0 +1,130 @@
+import type { Config } from "../config/index.js";
+import type { AlertSink, Event, EventIdGenerator, GateInfo, Source } from "../events/index.js";
+import type { Logger } from "../log/index.js";
+import type { Route } from "../api/index.js";
+import { AuditdSource, auditdUnavailable, cursorFileIn } from "../sources/auditd/index.js";
+import { ProcfsSource } from "../sources/procfs/index.js";
+import { PreloadSource } from "../sources/preload/index.js";
+import { createDispatcher, type Dispatcher } from "../alerts/index.js";
+import { agentRoutes, clawsudoRoutes, type ApprovalRegistry, type PreloadGuardEnricher } from "../gate/index.js";
+import type { Enforcer } from "../enforce/index.js";
+import type { ProcessTable, UserNames } from "../enrich/index.js";
+
+// The daemon is built from these tables. A new source is a folder under sources/ and one line in
+// SOURCES; a new sink or API route is one line in SINKS or ROUTES. Each line names the config
+// section that turns it on.
+
+export interface SourceContext {
+  config: Config;
+  nodeId: string;
+  ids: EventIdGenerator;
+  users: UserNames;
+  log: Logger;
+  stateDir: string;
+  isRoot: boolean;
+  /** The sources made so far, in table order (procfs stands in when auditd could not start). */
+  made: readonly Source[];
+}
+
+export interface SourceEntry {
+  section: keyof Config;
+  create(c: SourceContext): Source | undefined;
+}
+
+export const SOURCES: readonly SourceEntry[] = [
+  {
+    section: "auditd",
+    create(c) {
+      const why = auditdUnavailable(c.config, c.isRoot);
+      if (why !== undefined) {
+        c.log.warn("auditd source unavailable", { reason: why });
+        return undefined;
+      }
+      return new AuditdSource({ config: c.config, nodeId: c.nodeId, ids: c.ids, log: c.log, cursorFile: cursorFileIn(c.stateDir), isRoot: c.isRoot });
+    },
+  },
+  {
+    section: "procfs",
+    create(c) {
+      const auditd = c.made.some((s) => s.name === "auditd");
+      const mode = c.config.procfs.enabled;
+      if (mode === false || (mode === "auto" && auditd)) return undefined;
+      const reason = mode === true ? "enabled in config" : (auditdUnavailable(c.config, c.isRoot) ?? "auditd unavailable");
+      return new ProcfsSource({ nodeId: c.nodeId, ids: c.ids, users: c.users, intervalMs: c.config.procfs.interval_ms, reason });
+    },
+  },
+  {
+    section: "preload",
+    create: (c) => (c.config.preload.enabled ? new PreloadSource({ path: c.config.preload.log_path, nodeId: c.nodeId, ids: c.ids, create: c.isRoot }) : undefined),
+  },
+];
+
+export interface SinkContext {
+  config: Config;
+  log: Logger;
+}
+
+export interface SinkEntry {
+  section: keyof Config;
+  create(c: SinkContext): AlertSink | undefined;
+}
+
+/** The API sink is made by the daemon itself (it also serves the routes). */
+export const SINKS: readonly SinkEntry[] = [{ section: "alerts", create: (c): Dispatcher | undefined => createDispatcher(c.config, c.log) }];
+
+/** What routes may ask of the daemon. */
+export interface RouteContext {
+  config: Config;
+  log: Logger;
+  enforcer: Enforcer;
+  approvals: ApprovalRegistry;
+  table: ProcessTable;
+  guard: PreloadGuardEnricher;
+  /** Puts an event on the daemon's queue, to be judged like any other. */
+  enqueue(e: Event): void;
+  gateEvent(info: GateInfo, who: { user: string; uid: number; pid: number; cwd: string; exe: string; argv: string[] }): Event;
+  note(type: string, data: Record<string, unknown>): void;
+}
+
+export interface RouteEntry {
+  section: keyof Config;
+  routes(c: RouteContext): Route[];
+}
+
+export const ROUTES: readonly RouteEntry[] = [
+  {
+    section: "enforce",
+    routes: (c) => [
+      {
+        method: "POST",
+        path: "/api/agents/",
+        requireToken: true,
+        handle: (_req, _url, rest) => {
+          const m = /^([^/]+)\/release$/.exec(rest);
+          if (!m) return { status: 404, body: { error: "want POST /api/agents/NAME/release" } };
+          const agent = decodeURIComponent(m[1]!);
+          const q = c.enforcer.release(agent, "api");
+          if (!q) return { status: 404, body: { error: `agent ${agent} is not quarantined` } };
+          c.log.warn("agent released", { agent, method: q.method, pids: q.pids.length });
+          return { status: 200, body: { released: agent, method: q.method, pids: q.pids } };
+        },
+      },
+    ],
+  },
+  {
+    section: "clawsudo",
+    routes: (c) => clawsudoRoutes({ registry: c.approvals, askTimeoutMs: (c.config.clawsudo.ask_timeout + 10) * 1000, record: (info, who) => c.enqueue(c.gateEvent(info, who)) }),
+  },
+  {
+    section: "preload",
+    routes: (c) =>
+      agentRoutes({
+        register: (a) => {
+          c.table.registerRoot(a.pid, a.name);
+          c.guard.register(a.name, a.uid);
+          c.note("agent_registered", a);
+          c.log.info("agent registered", a);
+        },
+      }),
+  },
+];
