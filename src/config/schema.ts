@@ -10,7 +10,7 @@ const seconds = z.number().positive();
 
 const general = z
   .strictObject({
-    /** Backward compatible single uid (seed 000). */
+    /** One watched user, the older single-user form of watched_users. */
     watched_user: z.string().optional(),
     /** uids (or user names) to watch; empty means every uid >= 1000 except clawav's own. */
     watched_users: z.array(z.string()).default([]),
@@ -100,7 +100,7 @@ const policy = z
     enabled: z.boolean().default(true),
     /** Extra policy folders, read after the package's own policies/. */
     dirs: z.array(z.string()).default(["/etc/clawav/policies"]),
-    /** Seed 000 compatibility: a single folder. */
+    /** One extra policy folder, the older single-folder form of dirs. */
     dir: z.string().optional(),
   })
   .prefault({});

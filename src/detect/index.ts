@@ -134,7 +134,7 @@ function alertOf(e: Event, engine: string, rule: string, category: Alert["catego
   return { event_id: e.id, ts: e.ts, severity, category, rule, engine, summary, action, node_id: e.node_id, policy_version: policyVersion, event: e };
 }
 
-export function subjectOf(f: Facts, categories: readonly string[] = []): MatchSubject {
+function subjectOf(f: Facts, categories: readonly string[] = []): MatchSubject {
   const p = f.e.process;
   const paths = f.e.kind === "exec" ? f.argPaths : f.paths;
   const s: MatchSubject = { exe: f.exe, tool: f.tool, argv: f.argv, hosts: f.hosts, parents: f.parents, paths, categories };

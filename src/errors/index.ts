@@ -12,7 +12,7 @@ export class UserError extends Error {
 }
 
 /** A position in a user's file, for messages of the form `file:line:column: message`. */
-export interface SourcePosition {
+interface SourcePosition {
   file: string;
   line?: number;
   column?: number;
@@ -36,7 +36,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   return best !== undefined && bestDist <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const prev = new Array<number>(b.length + 1);
   for (let j = 0; j <= b.length; j++) prev[j] = j;
   for (let i = 1; i <= a.length; i++) {

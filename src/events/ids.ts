@@ -1,6 +1,6 @@
 /**
  * Event ids: a monotonic 16-hex-digit counter per daemon run, the same id in the audit chain,
- * the API and every webhook payload (seed 003). BigInt so the counter never wraps into
+ * the API and every webhook payload. BigInt so the counter never wraps into
  * floating point imprecision on a long-lived daemon.
  */
 export class EventIdGenerator {

@@ -20,7 +20,7 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /(Bearer )[A-Za-z0-9._~+/=-]+/gi,
 ];
 
-export function redactSecrets(text: string): string {
+function redactSecrets(text: string): string {
   let out = text;
   for (const re of SECRET_PATTERNS) out = out.replace(re, "$1/<redacted>");
   return out;
@@ -41,4 +41,3 @@ export function createLogger(level: LogLevel = "info", write: (line: string) => 
   };
 }
 
-export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };

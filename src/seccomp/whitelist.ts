@@ -105,7 +105,3 @@ export function loadWhitelist(file: string, knownNames?: (arch: Arch) => Readonl
   }
   return parseWhitelist(text, file, knownNames);
 }
-
-export function toBigInt(v: U64): bigint {
-  return BigInt(v);
-}

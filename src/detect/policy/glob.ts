@@ -32,10 +32,6 @@ export function compileGlob(pattern: string): Glob {
   };
 }
 
-export function hasGlobMeta(p: string): boolean {
-  return /[*?[]/.test(p);
-}
-
 function tokenize(p: string): Tok[] {
   const out: Tok[] = [];
   let lit = "";

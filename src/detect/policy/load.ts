@@ -9,7 +9,7 @@ export const ENFORCEMENTS = ["none", "kill", "kill_tree", "deny", "ask", "allow"
 export type Enforcement = (typeof ENFORCEMENTS)[number];
 
 const RULE_KEYS = ["name", "description", "match", "action", "enforcement", "quarantine", "enabled", "exceptions", "category"] as const;
-/** Seed 000 wrote `action: block` in places; it means critical with enforcement left to the rule. */
+/** `action: block` in older policies means critical, with enforcement left to the rule. */
 const ACTIONS = [...SEVERITIES, "alert", "block"] as const;
 
 export interface PolicyRule {

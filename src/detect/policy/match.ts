@@ -76,7 +76,7 @@ export function compileRegex(expr: string): StrTest {
   return (s) => re.matcher(s).find();
 }
 
-/** Substring, or `regex:` — seed 000's command_contains. */
+/** Substring, or `regex:`: how command_contains matches a command line. */
 function compileContains(p: string): StrTest {
   if (p.startsWith("regex:")) return compileRegex(p.slice(6));
   return (s) => s.includes(p);
@@ -142,13 +142,6 @@ function parsePorts(ports: readonly (number | string)[]): (p: number) => boolean
     return [a, b];
   });
   return (p) => ranges.some(([a, b]) => p >= a && p <= b);
-}
-
-/** True when an argument excuses: equal to the value, or a URL (or bare host) whose host is it or a subdomain. */
-export function argExcused(arg: string, value: string): boolean {
-  if (arg === value) return true;
-  const h = urlHost(arg);
-  return h !== undefined && hostMatches(h, value);
 }
 
 /** Compiles a match block; throws MatchSyntaxError (the loader adds file:line:col). */

@@ -18,7 +18,6 @@ export const decisionReport = z.strictObject({
   argv: z.array(z.string().max(131072)).min(1).max(4096),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
 });
-export type DecisionReport = z.infer<typeof decisionReport>;
 
 const hashBody = z.strictObject({ hash: z.string().regex(/^[0-9a-f]{64}$/) });
 const resultBody = z.strictObject({ hash: z.string().regex(/^[0-9a-f]{64}$/), exit: z.number().int() });
