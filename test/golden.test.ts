@@ -19,7 +19,7 @@ const UPDATE = process.env.UPDATE_GOLDEN === "1";
 
 /** The replay route with facts from the records only: the same answer on any machine. */
 function run(name: string): { events: Event[]; alerts: Alert[] } {
-  const config = configSchema.parse({ general: { node_id: "golden", watch_all_users: true } });
+  const config = configSchema.parse({ general: { node_id: "golden" } });
   const ids = new EventIdGenerator();
   const watched = createWatchedUsers(config, 0, () => undefined);
   const detector = createDetector({ config });
