@@ -17,6 +17,7 @@ import { buildPipeline, type Built } from "./build.js";
 import { ROUTES, SINKS, SOURCES } from "./registry.js";
 import { sensorEvent } from "./sensor-alerts.js";
 import { ensureStateDir } from "./state-dir.js";
+import { lockStateDir } from "./lock.js";
 
 export interface DaemonOptions {
   config: Config;
@@ -83,6 +84,7 @@ export class Daemon {
   private readonly guard = new PreloadGuardEnricher();
   private sweepTimer: NodeJS.Timeout | undefined;
   private apiFile: string | undefined;
+  private unlock: (() => void) | undefined;
 
   constructor(private readonly o: DaemonOptions) {
     const { config } = o;
@@ -119,6 +121,7 @@ export class Daemon {
     const { config, log } = this.o;
     const isRoot = process.getuid?.() === 0;
     const stateDir = ensureStateDir(config.general.state_dir);
+    this.unlock = lockStateDir(stateDir);
     for (const s of SINKS) {
       const sink = s.create({ config, log });
       if (!sink) continue;
@@ -204,6 +207,7 @@ export class Daemon {
     this.chain?.close();
     for (const s of this.sinks) await s.close?.();
     if (this.apiFile) rmSync(this.apiFile, { force: true });
+    this.unlock?.();
     this.o.log.info("clawav stopped", { events: this.built.pipeline.stats.events, alerts: this.built.pipeline.stats.alerts, chain_entries: this.chain?.length });
   }
 

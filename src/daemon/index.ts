@@ -3,3 +3,4 @@ export { buildPipeline, type BuildOptions, type Built, type FactsFrom } from "./
 export { SOURCES, SINKS, ROUTES, type SourceEntry, type SinkEntry, type RouteEntry } from "./registry.js";
 export { sensorAlerts, sensorEvent } from "./sensor-alerts.js";
 export { ensureStateDir } from "./state-dir.js";
+export { lockStateDir, ALREADY_RUNNING } from "./lock.js";

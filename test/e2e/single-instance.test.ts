@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { auditdUsable, runCli } from "../helpers/system.js";
+import { DaemonUnderTest } from "../helpers/daemon.js";
+
+describe.skipIf(!auditdUsable())("one daemon per state folder", () => {
+  it("a second daemon on the same state folder exits 75 with a clear message; the first goes on; a stop removes the lock and api.json", async () => {
+    const a = DaemonUnderTest.withTempState();
+    await a.start();
+    expect(existsSync(join(a.stateDir, "clawav.lock"))).toBe(true);
+    const b = await runCli(["run", "--headless", "--api-port", "0", "--state-dir", a.stateDir]);
+    expect(b.code).toBe(75);
+    expect(b.stderr).toMatch(/another clawav \(pid \d+\) is running on the state folder/);
+    expect(b.stderr).not.toMatch(/\n\s+at /);
+    const port = (a.logs.find((l) => l.msg === "api listening") as { port: number }).port;
+    expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
+    expect((await a.stop()).code).toBe(0);
+    expect(existsSync(join(a.stateDir, "clawav.lock"))).toBe(false);
+    expect(existsSync(join(a.stateDir, "api.json"))).toBe(false);
+  });
+
+  it("a lock left by a daemon that was killed is taken over", async () => {
+    const a = DaemonUnderTest.withTempState();
+    await a.start();
+    await a.stop("SIGKILL");
+    expect(existsSync(join(a.stateDir, "clawav.lock"))).toBe(true);
+    const again = new DaemonUnderTest(a.stateDir);
+    await again.start();
+    expect((await again.stop()).code).toBe(0);
+  });
+});
