@@ -1,6 +1,6 @@
 import type { Config } from "../config/index.js";
 import type { AlertSink, Enricher, Engine, Event, Recorder } from "../events/index.js";
-import { HostNamesEnricher, ProcessTable, WatchedFiles, createExeIdentity, etcHostsResolver, identityEnricher, lineageEnricher, systemUserNames, userNamesEnricher, watchedEvent, type ResolveHostFn, type UserNames, type WatchedUsers } from "../enrich/index.js";
+import { HostNamesEnricher, signalTargetEnricher, ProcessTable, WatchedFiles, createExeIdentity, etcHostsResolver, identityEnricher, lineageEnricher, systemUserNames, userNamesEnricher, watchedEvent, type ResolveHostFn, type UserNames, type WatchedUsers } from "../enrich/index.js";
 import { Enforcer, TrustScores, type QuarantineDeps, type QuarantineStore } from "../enforce/index.js";
 import type { KillGuard } from "../enforce/index.js";
 import { Aggregator, Pipeline } from "../pipeline/index.js";
@@ -72,6 +72,10 @@ export function buildPipeline(o: BuildOptions): Built {
     enrichers.push(hostNames);
   }
   enrichers.push(lineageEnricher(table));
+  if (host) {
+    const guarded = o.enforce?.guard.protectedPids ?? new Set<number>();
+    enrichers.push(signalTargetEnricher(table, () => guarded));
+  }
   enrichers.push(...(o.liveEnrichers ?? []));
   const t = config.trust;
   const trust = new TrustScores({ initial: t.initial, threshold: t.threshold, recoveryPerHour: t.recovery_per_hour, penalty: { info: 0, warning: t.penalty_warning, critical: t.penalty_critical } });

@@ -47,6 +47,7 @@ export interface DaemonStatus {
   enrichers: Record<string, Record<string, number>>;
   chain: { entries: number; head: string; checkpoint?: { seq: number; head: string; ts: number }; skipped_after_restart: number } | undefined;
   policies: number;
+  sequences: ReturnType<Detector["sequenceStatus"]>;
   sinks: Record<string, Record<string, number | string>>;
   enforce: EnforcerStatus;
   gates: { clawsudo_pending: number; clawsudo_refused_full: number; guarded_agents: string[]; preload_checks: { checked: number; missing: number; unknown: number } };
@@ -84,6 +85,8 @@ export class Daemon {
   private readonly guard = new PreloadGuardEnricher();
   private sweepTimer: NodeJS.Timeout | undefined;
   private apiFile: string | undefined;
+  /** A query of clawav's own API by the agent is reconnaissance of the watch: the detector must know where it listens. */
+  private readonly watchdogPorts = (): readonly number[] => [this.apiAddress?.port ?? this.o.config.api.port];
   private unlock: (() => void) | undefined;
 
   constructor(private readonly o: DaemonOptions) {
@@ -91,7 +94,7 @@ export class Daemon {
     this.nodeId = config.general.node_id ?? hostname();
     this.watched = createWatchedUsers(config, process.getuid?.() ?? -1, (n) => this.users.uid(n));
     this.queue = new BoundedQueue<Event>(o.queueCapacity ?? 65_536);
-    this.detector = o.detector ?? createDetector({ config });
+    this.detector = o.detector ?? createDetector({ config, watchdogPorts: this.watchdogPorts });
     const gateEngine = createGateEngine(config.general.policy_version);
     const recorder: Recorder = {
       record: (a) => this.chain?.append({ ts: a.ts, type: "alert", event_id: a.event_id, alert: a }),
@@ -241,6 +244,7 @@ export class Daemon {
       enrichers: Object.fromEntries(b.enrichers.flatMap((e) => (e.status ? [[e.name, e.status()]] : []))),
       chain: this.chain ? { entries: this.chain.length, head: this.chain.headMac(), ...(cp ? { checkpoint: { seq: cp.seq, head: cp.head, ts: cp.ts } } : {}), skipped_after_restart: this.skipped } : undefined,
       policies: this.detector.policyCount,
+      sequences: this.detector.sequenceStatus(),
       sinks: Object.fromEntries(this.sinks.flatMap((s) => (s.status ? [[s.name, s.status()]] : []))),
       enforce: b.enforcer.stats,
       gates: { clawsudo_pending: this.approvals.list().length, clawsudo_refused_full: this.approvals.refused_full, guarded_agents: this.guard.agents(), preload_checks: { ...this.guard.stats } },

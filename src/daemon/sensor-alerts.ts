@@ -1,4 +1,5 @@
 import type { Alert, Event, Severity } from "../events/index.js";
+import { mitreOf } from "../detect/index.js";
 
 /**
  * A watchdog that is blinded must say so. Sensor events (the kernel losing audit records, a
@@ -34,6 +35,7 @@ export function sensorAlerts(nodeId: string, policyVersion: string) {
         action: "alert",
         node_id: nodeId,
         policy_version: policyVersion,
+        mitre: mitreOf(r.rule, "SEC_TAMPER"),
         event,
       },
     ];

@@ -7,12 +7,16 @@ import { SEVERITIES, bySeverityDesc, type Alert, type AlertAction, type Engine, 
 import { identityByName, resolveNothing, type ExeIdentityFn, type ResolveHostFn } from "../enrich/index.js";
 import { PACKAGE_ROOT } from "../version.js";
 import { BehaviorEngine, factsOf, hostMatches, type Facts, type HostCheck } from "./behavior/index.js";
+import { SequenceEngine, type SequenceStatus } from "./sequence/index.js";
+import { mitreOf } from "./mitre.js";
+import { loadPopular, type PopularLists } from "./supply/typosquat.js";
 import { addressSet, isClawsudoPolicyFile, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";
 
 export type { ExeIdentityFn, ResolveHostFn } from "../enrich/index.js";
 export { PolicyLoadError, formatPolicyError, type PolicyRule, type PolicyError, type MatchSpec, type MatchSubject } from "./policy/index.js";
 export { compileMatch, compilePattern, compileGlob, MatchSyntaxError } from "./policy/index.js";
 export { BEHAVIOR_RULES, shellSplit, toolName, type BehaviorRule } from "./behavior/index.js";
+export { mitreOf, hasMitre, coverage, TECHNIQUES, TACTICS, MITRE_ID, type Tactic } from "./mitre.js";
 
 export interface DetectorOptions {
   config: Config;
@@ -21,6 +25,12 @@ export interface DetectorOptions {
   /** Addresses of the allowed names, known ahead; default none (an enricher names resolved addresses). */
   resolveHost?: ResolveHostFn;
   policyVersion?: string;
+  /** The ports clawav's own API listens on (the daemon knows its port once it listens); default api.port. */
+  watchdogPorts?: () => readonly number[];
+  /** The popular-package lists (default: the package's policies/packages). */
+  popular?: PopularLists;
+  /** Sequence state carried across a reload (SIGHUP), so an attack in progress is still followed. */
+  sequence?: SequenceEngine;
   /** Policy folders; default: the package's policies/, then config policy.dirs and policy.dir. */
   policyDirs?: string[];
 }
@@ -31,6 +41,8 @@ export interface Detector extends Engine {
   /** The policy files loaded, in order. */
   readonly sources: string[];
   readonly policies: readonly PolicyRule[];
+  /** State of the rules that follow an attack across events (keys, evictions, firings). */
+  sequenceStatus(): SequenceStatus;
   /** Loads the policies again (SIGHUP): a new Detector, or the errors (the caller keeps this one). */
   reload(config?: Config): { detector: Detector; errors: [] } | { detector?: undefined; errors: PolicyError[] };
 }
@@ -49,7 +61,7 @@ export function policyDirsOf(config: Config): string[] {
   return [join(PACKAGE_ROOT, "policies"), ...config.policy.dirs, ...(config.policy.dir !== undefined ? [config.policy.dir] : [])];
 }
 
-export function hostCheckOf(config: Config, resolve: ResolveHostFn): HostCheck {
+export function hostCheckOf(config: Config, resolve: ResolveHostFn, watchdogPorts: () => readonly number[] = () => [config.api.port]): HostCheck {
   const names = config.network.allowed_hosts;
   const addrs = new Set<string>();
   for (const n of names) {
@@ -67,6 +79,9 @@ export function hostCheckOf(config: Config, resolve: ResolveHostFn): HostCheck {
       }
       return v;
     },
+    isWatchdog(_address, port) {
+      return config.api.enabled && watchdogPorts().includes(port);
+    },
     addressAllowed(address) {
       const a = address.toLowerCase();
       return addrs.has(a) || addrs.has(a.replace(/^::ffff:/, "")) || cidrs(a);
@@ -81,16 +96,18 @@ export function createDetector(opts: DetectorOptions): Detector {
   if (loaded.errors.length > 0) throw new PolicyLoadError(loaded.errors);
   const identity = opts.identity ?? identityByName;
   const resolve = opts.resolveHost ?? resolveNothing;
-  const hostCheck = hostCheckOf(config, resolve);
+  const hostCheck = hostCheckOf(config, resolve, opts.watchdogPorts);
   const policyVersion = opts.policyVersion ?? config.general.policy_version;
   const behavior = new BehaviorEngine();
+  const sequence = opts.sequence ?? new SequenceEngine();
+  const popular = opts.popular ?? loadPopular(join(PACKAGE_ROOT, "policies", "packages"));
   const rules = loaded.rules.filter((r) => r.enabled);
   const policyIndex = indexPolicies(rules);
 
   const evaluate = (e: Event): Alert[] => {
     // A gate's event describes a request, not something that ran: the gate engine judges it.
     if (!e.process || e.kind === "gate") return [];
-    const f = factsOf(e, e.process.identity ?? (e.process.exe ? identity(e.process.exe) : undefined), hostCheck);
+    const f = factsOf(e, e.process.identity ?? (e.process.exe ? identity(e.process.exe) : undefined), hostCheck, popular);
     const alerts: Alert[] = [];
     const findings = behavior.judge(f);
     for (const x of findings) alerts.push(alertOf(e, "behavior", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));
@@ -100,9 +117,10 @@ export function createDetector(opts: DetectorOptions): Detector {
       for (const r of cands) {
         if (!r.match(subject) || r.exceptions.some((m) => m(subject))) continue;
         const action: AlertAction = r.enforcement !== "none" ? r.enforcement : r.quarantine ? "quarantine" : "alert";
-        alerts.push(alertOf(e, "policy", r.name, r.category, r.severity, `${r.description ?? r.name}: ${commandLine(f)}`, action, policyVersion));
+        alerts.push(alertOf(e, "policy", r.name, r.category, r.severity, `${r.description ?? r.name}: ${commandLine(f)}`, action, policyVersion, r.mitre));
       }
     }
+    for (const x of sequence.judge(e, f, alerts)) alerts.push(alertOf(e, "sequence", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));
     if (alerts.length > 1) alerts.sort(bySeverityDesc);
     return alerts;
   };
@@ -113,9 +131,10 @@ export function createDetector(opts: DetectorOptions): Detector {
     policyCount: rules.length,
     sources: loaded.files,
     policies: rules,
+    sequenceStatus: () => sequence.status(),
     reload(next?: Config) {
       try {
-        return { detector: createDetector({ ...opts, config: next ?? config, identity }), errors: [] };
+        return { detector: createDetector({ ...opts, config: next ?? config, identity, sequence, popular }), errors: [] };
       } catch (err) {
         if (err instanceof PolicyLoadError) return { errors: err.errors };
         throw err;
@@ -130,8 +149,8 @@ function commandLine(f: Facts): string {
   return (s.length > 200 ? s.slice(0, 200) + "…" : s) + extra;
 }
 
-function alertOf(e: Event, engine: string, rule: string, category: Alert["category"], severity: Severity, summary: string, action: AlertAction, policyVersion: string): Alert {
-  return { event_id: e.id, ts: e.ts, severity, category, rule, engine, summary, action, node_id: e.node_id, policy_version: policyVersion, event: e };
+function alertOf(e: Event, engine: string, rule: string, category: Alert["category"], severity: Severity, summary: string, action: AlertAction, policyVersion: string, mitre?: readonly string[]): Alert {
+  return { event_id: e.id, ts: e.ts, severity, category, rule, engine, summary, action, node_id: e.node_id, policy_version: policyVersion, mitre: mitre ? [...mitre] : mitreOf(rule, category), event: e };
 }
 
 function subjectOf(f: Facts, categories: readonly string[] = []): MatchSubject {

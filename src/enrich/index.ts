@@ -5,3 +5,4 @@ export { WatchedFiles, auditDev } from "./watched-files.js";
 export { systemUserNames, parsePasswd, noUserNames, type UserNames } from "./users.js";
 export { lineageEnricher, userNamesEnricher, identityEnricher } from "./enrichers.js";
 export { HostNamesEnricher, etcHostsResolver, resolveHosts, resolveNothing, type ResolveHostFn } from "./hosts.js";
+export { signalTargetEnricher } from "./signals.js";

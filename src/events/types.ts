@@ -28,6 +28,7 @@ export const EVENT_KINDS = [
   "ptrace",
   "memfd",
   "perf",
+  "signal",
   "syscall",
   "sensor",
   "gate",
@@ -61,6 +62,8 @@ export interface ProcessInfo {
   exe: string;
   comm: string;
   argv: string[];
+  /** argv came from a command line the kernel cut at 128 bytes: its last word may be incomplete. */
+  argv_truncated?: boolean;
   cwd?: string;
   tty?: string;
   ses?: number | null;
@@ -112,6 +115,8 @@ export interface SyscallInfo {
   exit: number | null;
   args: string[];
   key?: string;
+  /** For a signal: the process it was sent to, as clawav knew it (enrich/). */
+  target?: { pid: number; exe?: string; protected?: boolean };
 }
 
 export interface SensorInfo {
@@ -181,6 +186,8 @@ export interface Alert {
   node_id: string;
   policy_version: string;
   event: Event;
+  /** MITRE ATT&CK technique ids of the rule (T1070.003, ...). */
+  mitre?: string[];
   /** Filled in by the aggregator when earlier copies were suppressed. */
   suppressed?: number;
   /** Filled in by enforce/ when a mitigation ran. */

@@ -1,6 +1,7 @@
 import type { Alert, AlertAction, Category, Event, Severity } from "../events/index.js";
 import type { Engine } from "../events/index.js";
 import { displayCommand } from "./clawsudo/command.js";
+import { mitreOf } from "../detect/index.js";
 
 const PRELOAD_CATEGORY: Record<string, Category> = { exec: "EXECUTION", read: "CRED_ACCESS", write: "SEC_TAMPER", connect: "DATA_EXFIL" };
 
@@ -15,11 +16,11 @@ export function createGateEngine(policyVersion: string): Engine {
       const g = e.gate;
       const guard = e.process?.guard;
       if (e.kind === "exec" && guard) {
-        return [{ event_id: e.id, ts: e.ts, severity: "critical", category: "EVASION", rule: "preload-guard-missing", engine: "gate", summary: `agent ${e.process?.agent ?? "?"} runs ${e.process?.exe ?? "?"} (pid ${e.process?.pid ?? "?"}) without the preload guard: ${guard.reason}`, action: "alert", node_id: e.node_id, policy_version: policyVersion, event: e }];
+        return [{ event_id: e.id, ts: e.ts, severity: "critical", category: "EVASION", rule: "preload-guard-missing", engine: "gate", mitre: mitreOf("preload-guard-missing"), summary: `agent ${e.process?.agent ?? "?"} runs ${e.process?.exe ?? "?"} (pid ${e.process?.pid ?? "?"}) without the preload guard: ${guard.reason}`, action: "alert", node_id: e.node_id, policy_version: policyVersion, event: e }];
       }
       if (e.kind !== "gate" || !g) return [];
       const alert = (severity: Severity, category: Category, rule: string, action: AlertAction, summary: string): Alert[] => [
-        { event_id: e.id, ts: e.ts, severity, category, rule, engine: "gate", summary, action, node_id: e.node_id, policy_version: policyVersion, event: e },
+        { event_id: e.id, ts: e.ts, severity, category, rule, engine: "gate", summary, action, node_id: e.node_id, policy_version: policyVersion, mitre: mitreOf(rule, category), event: e },
       ];
       const who = e.process?.user ?? (e.process ? `uid ${e.process.uid}` : "?");
       if (g.gate === "clawsudo") {

@@ -17,7 +17,10 @@ export function proc(argv: string[], o: Partial<ProcessInfo> = {}): ProcessInfo 
   return { pid: 5000, ppid: 4999, uid: 1000, auid: 1000, euid: 1000, exe, comm: exe.split("/").pop()!.slice(0, 15), argv, cwd: HOME, lineage: [{ pid: 4999, exe: "/usr/bin/node" }], agent: "agent", ...o };
 }
 
-const base = (kind: Event["kind"], p: ProcessInfo): Event => ({ id: nextId(), ts: 1_795_000_000_000, source: "auditd", kind, node_id: "test", fidelity: "kernel", process: p });
+// Each event a quarter of an hour after the one before: rules that follow an agent across events
+// (sequences) see unrelated test events as unrelated.
+let clock = 1_795_000_000_000;
+const base = (kind: Event["kind"], p: ProcessInfo): Event => ({ id: nextId(), ts: (clock += 15 * 60_000), source: "auditd", kind, node_id: "test", fidelity: "kernel", process: p });
 
 /** An exec event of a command line (split like a shell). */
 export function exec(cmd: string | string[], o: Partial<ProcessInfo> = {}): Event {

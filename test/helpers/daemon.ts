@@ -72,6 +72,10 @@ export class DaemonUnderTest {
     });
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   signal(sig: NodeJS.Signals): void {
     this.child?.kill(sig);
   }

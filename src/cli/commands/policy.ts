@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { defaultConfig } from "../../config/index.js";
 import { UserError } from "../../errors/index.js";
 import type { Event, ProcessInfo } from "../../events/index.js";
-import { BEHAVIOR_RULES, createDetector, formatPolicyError, loadPolicies, policyDirsOf, shellSplit } from "../../detect/index.js";
+import { BEHAVIOR_RULES, coverage, createDetector, formatPolicyError, loadPolicies, mitreOf, policyDirsOf, shellSplit, TACTICS } from "../../detect/index.js";
 import { configFrom } from "../load-config.js";
 
 interface TestOpts {
@@ -48,9 +48,36 @@ export function registerPolicy(program: Command): void {
         return;
       }
       const out: string[] = ["behaviour rules (built in):"];
-      for (const b of BEHAVIOR_RULES) out.push(`  ${b.id.padEnd(28)} ${b.category.padEnd(12)} ${b.severity.padEnd(8)} ${b.description}`);
+      for (const b of BEHAVIOR_RULES) out.push(`  ${b.id.padEnd(28)} ${b.category.padEnd(12)} ${b.severity.padEnd(8)} ${mitreOf(b.id, b.category).join(",").padEnd(22)} ${b.description}`);
       out.push(`policy rules (${r.rules.length}):`);
-      for (const p of r.rules) out.push(`  ${p.name.padEnd(28)} ${p.category.padEnd(12)} ${p.severity.padEnd(8)} ${p.enabled ? "" : "(disabled) "}${p.enforcement !== "none" ? `enforcement=${p.enforcement} ` : ""}${p.quarantine ? "quarantine " : ""}${p.description ?? ""} [${p.origin}]`);
+      for (const p of r.rules) out.push(`  ${p.name.padEnd(28)} ${p.category.padEnd(12)} ${p.severity.padEnd(8)} ${(p.mitre ?? mitreOf(p.name, p.category)).join(",").padEnd(22)} ${p.enabled ? "" : "(disabled) "}${p.enforcement !== "none" ? `enforcement=${p.enforcement} ` : ""}${p.quarantine ? "quarantine " : ""}${p.description ?? ""} [${p.origin}]`);
+      process.stdout.write(out.join("\n") + "\n");
+    });
+  program
+    .command("coverage")
+    .description("the MITRE ATT&CK techniques clawav's rules cover, by tactic")
+    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("--json", "as JSON")
+    .action((opts: { config?: string; json?: boolean }) => {
+      const r = loadPolicies(policyDirsOf(configFrom(opts.config)));
+      const extra = r.rules.flatMap((p) => (p.mitre ?? []).map((id) => `${p.name}\u0000${id}`));
+      const cov = coverage(extra);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(Object.fromEntries([...cov].map(([t, xs]) => [t, xs])), null, 1) + "\n");
+        return;
+      }
+      const out: string[] = [];
+      const ids = new Set<string>();
+      for (const t of TACTICS) {
+        const xs = cov.get(t) ?? [];
+        if (xs.length === 0) continue;
+        out.push(`${t} (${xs.length})`);
+        for (const x of xs) {
+          ids.add(x.id);
+          out.push(`  ${x.id.padEnd(10)} ${x.name}: ${x.rules.slice(0, 6).join(", ")}${x.rules.length > 6 ? `, +${x.rules.length - 6}` : ""}`);
+        }
+      }
+      out.push(`${ids.size} techniques in ${out.filter((l) => !l.startsWith(" ")).length} tactics`);
       process.stdout.write(out.join("\n") + "\n");
     });
   cmd

@@ -36,6 +36,13 @@ export function shellTokens(code: string): ShellToken[] {
         if (code[i] === "\\" && i + 1 < code.length && '"\\$`'.includes(code[i + 1]!)) i++;
         cur += code[i];
       }
+    } else if ((c === "$" && code[i + 1] === "(") || c === "`") {
+      // A command substitution is part of the word it stands in: $(cat ~/.netrc).evil.example
+      const end = c === "`" ? code.indexOf("`", i + 1) : substitutionEnd(code, i + 2);
+      const stop = end < 0 ? code.length - 1 : end;
+      cur += code.slice(i, stop + 1);
+      has = true;
+      i = stop;
     } else if (c === "\\" && i + 1 < code.length) {
       if (code[i + 1] !== "\n") cur += code[i + 1];
       has = true;
@@ -66,6 +73,41 @@ export function shellTokens(code: string): ShellToken[] {
   return out;
 }
 
+/** The index of the `)` that closes a `$(` whose body starts at `from`, quotes and nesting counted. */
+function substitutionEnd(code: string, from: number): number {
+  let depth = 1;
+  for (let i = from; i < code.length; i++) {
+    const c = code[i]!;
+    if (c === "\\") i++;
+    else if (c === "'") {
+      const e = code.indexOf("'", i + 1);
+      if (e < 0) return -1;
+      i = e;
+    } else if (c === "(") depth++;
+    else if (c === ")" && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** The bodies of the command substitutions in a word: $(…) and `…`. */
+export function substitutions(word: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < word.length; i++) {
+    if (word[i] === "$" && word[i + 1] === "(") {
+      const end = substitutionEnd(word, i + 2);
+      out.push(word.slice(i + 2, end < 0 ? word.length : end));
+      if (end < 0) break;
+      i = end;
+    } else if (word[i] === "`") {
+      const end = word.indexOf("`", i + 1);
+      out.push(word.slice(i + 1, end < 0 ? word.length : end));
+      if (end < 0) break;
+      i = end;
+    }
+  }
+  return out;
+}
+
 /** Words only, for `--cmd "..."` on the command line. */
 export function shellSplit(code: string): string[] {
   return shellTokens(code).filter((t) => !t.op).map((t) => t.word);
@@ -74,21 +116,29 @@ export function shellSplit(code: string): string[] {
 /** One simple command of a piece of shell code, with what it redirects from and to. */
 export interface SimpleCommand {
   argv: string[];
+  /** Leading VAR=value words: the environment this one command runs with. */
+  assigns: { name: string; value: string }[];
   /** Files (or /dev/tcp/... pseudo-files) it reads from or writes to by redirection. */
   redirects: { op: string; target: string }[];
   /** The operator that joins it to the next command ("|", "&&", ";", ...), if any. */
   next?: string;
 }
 
-export function shellCommands(code: string): SimpleCommand[] {
+export function shellCommands(code: string, depth = 0): SimpleCommand[] {
   const out: SimpleCommand[] = [];
-  let cur: SimpleCommand = { argv: [], redirects: [] };
+  let cur: SimpleCommand = { argv: [], assigns: [], redirects: [] };
   const toks = shellTokens(code);
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i]!;
     if (!t.op) {
-      // Leading VAR=value assignments are not the command.
-      if (cur.argv.length === 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(t.word)) continue;
+      // Leading VAR=value assignments are not the command, but the environment it runs with.
+      const m = cur.argv.length === 0 ? /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(t.word) : null;
+      if (m) {
+        cur.assigns.push({ name: m[1]!, value: m[2]! });
+        continue;
+      }
+      // Shell keywords that open a compound command (a loop's body) are not the command either.
+      if (cur.argv.length === 0 && SHELL_KEYWORDS.has(t.word)) continue;
       cur.argv.push(t.word);
     } else if (["<", ">", ">>", ">&", "<&", "&>", "<<<"].includes(t.word)) {
       const target = toks[i + 1];
@@ -100,12 +150,93 @@ export function shellCommands(code: string): SimpleCommand[] {
       continue;
     } else {
       cur.next = t.word;
-      if (cur.argv.length > 0 || cur.redirects.length > 0) out.push(cur);
-      cur = { argv: [], redirects: [] };
+      if (cur.argv.length > 0 || cur.redirects.length > 0 || cur.assigns.length > 0) out.push(cur);
+      cur = { argv: [], assigns: [], redirects: [] };
     }
   }
-  if (cur.argv.length > 0 || cur.redirects.length > 0) out.push(cur);
+  if (cur.argv.length > 0 || cur.redirects.length > 0 || cur.assigns.length > 0) out.push(cur);
+  // Command substitutions run too: their commands are judged like any other.
+  if (depth < 4) {
+    const n = out.length;
+    for (let k = 0; k < n; k++) {
+      const c = out[k]!;
+      for (const w of [...c.argv, ...c.assigns.map((a) => a.value), ...c.redirects.map((r) => r.target)]) {
+        if (w.includes("$(") || w.includes("`")) for (const body of substitutions(w)) out.push(...shellCommands(body, depth + 1));
+      }
+    }
+  }
   return out;
+}
+
+const SHELL_KEYWORDS = new Set(["do", "then", "else", "elif", "!", "{", "}", "done", "fi", "esac"]);
+
+/**
+ * Programs that run another program given on their command line (timeout 5 pip install …,
+ * nohup, nice, env VAR=x cmd, …): the command that matters is the one they run. Returns that
+ * command's argv and any VAR=value the wrapper sets, or undefined when argv is no wrapper.
+ */
+export function unwrapCommand(argv: readonly string[]): { argv: string[]; assigns: { name: string; value: string }[]; wrapper: string } | undefined {
+  const tool = baseName(argv[0] ?? "");
+  const rest = argv.slice(1);
+  const assigns: { name: string; value: string }[] = [];
+  let i = 0;
+  const skipOptions = (withValue: readonly string[]) => {
+    while (i < rest.length && rest[i]!.startsWith("-") && rest[i] !== "-" && rest[i] !== "--") {
+      const o = rest[i]!;
+      i++;
+      if (withValue.includes(o) && !o.includes("=")) i++;
+    }
+    if (rest[i] === "--") i++;
+  };
+  switch (tool) {
+    case "timeout":
+      skipOptions(["-s", "--signal", "-k", "--kill-after"]);
+      i++; // the duration
+      break;
+    case "nohup":
+    case "setsid":
+    case "time":
+    case "command":
+    case "builtin":
+    case "chronic":
+    case "unbuffer":
+    case "caffeinate":
+    case "flock":
+      skipOptions(["-w", "--wait", "-E"]);
+      if (tool === "flock") i++; // the lock file
+      break;
+    case "nice":
+    case "ionice":
+    case "stdbuf":
+    case "taskset":
+    case "chrt":
+      skipOptions(["-n", "--adjustment", "-c", "--class", "-i", "-o", "-e", "-p"]);
+      if ((tool === "taskset" || tool === "chrt") && i < rest.length && /^[\dx,a-f-]+$/i.test(rest[i]!)) i++;
+      break;
+    case "env":
+      for (; i < rest.length; i++) {
+        const w = rest[i]!;
+        if (w === "-i" || w === "-" || w === "--ignore-environment" || w === "-0") continue;
+        if (w === "-u" || w === "--unset" || w === "-C" || w === "--chdir" || w === "-S") {
+          i++;
+          continue;
+        }
+        const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w);
+        if (m) assigns.push({ name: m[1]!, value: m[2]! });
+        else break;
+      }
+      break;
+    case "exec":
+      skipOptions(["-a"]);
+      break;
+    case "xargs":
+      skipOptions(["-n", "-I", "-P", "-d", "-L", "-s", "-a", "-E", "--max-args", "--max-procs", "--delimiter", "--arg-file"]);
+      break;
+    default:
+      return undefined;
+  }
+  const inner = rest.slice(i);
+  return inner.length > 0 || assigns.length > 0 ? { argv: inner, assigns, wrapper: tool } : undefined;
 }
 
 export function baseName(p: string): string {

@@ -4,6 +4,7 @@ import { posix } from "node:path";
 import type { Event } from "../../events/index.js";
 import type { ExeIdentity } from "../../enrich/index.js";
 import { argHosts, baseName, uploadOf, type Upload } from "./argv.js";
+import type { PopularLists } from "../supply/typosquat.js";
 
 /** Canonical tool names: python3.11 → python3, nc.openbsd → nc, rbash → bash. */
 export function toolName(base: string): string {
@@ -31,6 +32,8 @@ export interface HostCheck {
   hostAllowed(host: string): boolean;
   /** Is this address allowed (resolved allowed names, allowed CIDRs)? */
   addressAllowed(address: string): boolean;
+  /** Is this loopback address and port clawav's own API? */
+  isWatchdog(address: string, port: number): boolean;
 }
 
 export interface Facts {
@@ -58,6 +61,8 @@ export interface Facts {
   hostCheck: HostCheck;
   /** Nesting depth: 0 for the event's own command, 1+ for commands inside `sh -c` code. */
   depth: number;
+  /** The popular packages of each ecosystem, for typosquats (loaded once by the detector). */
+  popular?: PopularLists;
 }
 
 const WRITE_SYSCALLS = new Set(["creat", "truncate", "ftruncate", "unlink", "unlinkat", "rename", "renameat", "renameat2", "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "fchownat", "lchown", "link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir", "mknod", "mknodat", "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "utimensat"]);
@@ -87,7 +92,8 @@ export function pathArgs(args: readonly string[], cwd: string | undefined): stri
   for (const a of args) {
     if (a.startsWith("-") || a.includes("://") || a.length > 4096) continue;
     const v = a.startsWith("@") ? a.slice(1) : a;
-    if (!(v.includes("/") || v.startsWith(".env") || v === ".netrc" || v === ".npmrc")) continue;
+    // Words with a slash, and dot-names (.ssh, .aws, .netrc, .bash_history): names of files.
+    if (!(v.includes("/") || /^\.[\w-]/.test(v))) continue;
     // `..` and `.` are folded even in absolute paths: /tmp/../etc/shadow is /etc/shadow.
     if (v.startsWith("/")) out.push(v.includes("/.") || v.includes("//") ? posix.normalize(v) : v);
     else if (v.startsWith("~") || v.startsWith("$HOME") || v.startsWith("${HOME}")) out.push(v.includes("/.") ? posix.normalize(v) : v);
@@ -97,7 +103,7 @@ export function pathArgs(args: readonly string[], cwd: string | undefined): stri
   return out;
 }
 
-export function factsOf(e: Event, identity: ExeIdentity | undefined, hostCheck: HostCheck): Facts {
+export function factsOf(e: Event, identity: ExeIdentity | undefined, hostCheck: HostCheck, popular?: PopularLists): Facts {
   const p = e.process;
   const argv = p?.argv ?? [];
   const exe = p?.exe ?? "";
@@ -122,6 +128,7 @@ export function factsOf(e: Event, identity: ExeIdentity | undefined, hostCheck: 
     depth: 0,
   };
   if (id) f.identity = id;
+  if (popular) f.popular = popular;
   if (p?.cwd !== undefined) f.cwd = p.cwd;
   if (p) {
     f.uid = p.uid;

@@ -1,39 +1,16 @@
 // The built-in behaviour rules, as data: each has an id, a category, a default severity, a
 // description, the event kinds (and optionally the tools) it applies to, and a matcher over the
 // event's meaning (Facts). A matcher returns the hits it finds, each a one-line summary.
-import type { Category, EventKind, Severity } from "../../events/index.js";
-import { baseName, hostMatches, shellCommands } from "./argv.js";
+import { posix } from "node:path";
+import { baseName, hostMatches, shellCommands, unwrapCommand } from "./argv.js";
+import { envHits, FAMILY_RULES, HIJACK_VARS } from "./families.js";
+import { credClasses, notAllowed, PROTECTED_PROCS, PROTECTED_SERVICES, readHits, TMP_DIRS, writeHits, type BehaviorRule, type Hit, type RuleContext } from "./hits.js";
 import { interpreterCode, scriptFindings, shellFindings, stringLiterals } from "./code.js";
-import { INTERPRETERS, NET_TOOLS, RAW_NET_TOOLS, SHELLS, destAllowed, type Facts } from "./facts.js";
-import { classifyPath, PATH_CLASSES, type PathClass } from "./paths.js";
+import { INTERPRETERS, NET_TOOLS, RAW_NET_TOOLS, SHELLS, destAllowed, innerFacts, type Facts } from "./facts.js";
+import { PATH_CLASSES } from "./paths.js";
 
-export interface Hit {
-  summary: string;
-  severity?: Severity;
-  category?: Category;
-  /** A more precise rule id than the rule's own (e.g. code.download-exec). */
-  id?: string;
-}
+export type { Hit, BehaviorRule, RuleContext } from "./hits.js";
 
-/** Lets a rule judge commands nested inside code with the whole table. */
-export interface RuleContext {
-  judgeInner(outer: Facts, argv: readonly string[]): Hit[];
-}
-
-export interface BehaviorRule {
-  id: string;
-  category: Category;
-  severity: Severity;
-  description: string;
-  kinds: readonly EventKind[];
-  /** Only for these true tool identities; absent means any executable. */
-  tools?: readonly string[];
-  /** Also judge commands found inside `sh -c` code with this rule. */
-  inner?: boolean;
-  match(f: Facts, ctx: RuleContext): Hit[] | Hit | undefined;
-}
-
-const TMP_DIRS = ["/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/"];
 const CONTENT_READERS = ["cat", "tac", "less", "more", "head", "tail", "cp", "mv", "scp", "rsync", "tar", "zip", "gzip", "bzip2", "xz", "7z", "base64", "base32", "xxd", "od", "hexdump", "strings", "grep", "egrep", "rg", "awk", "sed", "dd", "openssl", "gpg", "curl", "wget", "nc", "ncat", "socat", "vi", "vim", "nano", "emacs", "python3", "perl", "ruby", "node", "jq", "sqlite3", "split", "zstd", "paste", "nl", "sort", "uniq", "cut", "tr"];
 const WRITERS_ALL = ["tee", "rm", "shred", "truncate", "unlink", "touch", "chattr", "chmod", "chown"];
 const WRITERS_LAST = ["cp", "mv", "install", "ln", "rsync", "scp"];
@@ -41,40 +18,6 @@ const WEB_SERVERS = new Set(["nginx", "apache2", "httpd", "php-fpm", "lighttpd",
 const RECON_TOOLS = ["whoami", "id", "uname", "hostname", "ifconfig", "ip", "ps", "netstat", "ss", "env", "printenv", "lsb_release", "getent", "w", "who", "last", "lscpu", "lsblk", "groups", "arp", "route", "hostnamectl"];
 const SCAN_TOOLS = ["nmap", "masscan", "zmap", "nikto", "gobuster", "dirb", "arp-scan", "enum4linux", "linpeas.sh", "linpeas", "pspy", "pspy64", "hydra"];
 const SIDE_CHANNEL_TOOLS = ["perf", "rdmsr", "wrmsr", "mastik", "spectre", "meltdown", "rowhammer", "flush-reload", "cachegrab"];
-const PROTECTED_SERVICES = /^(auditd|clawav|clawav-.*|apparmor|ufw|firewalld|nftables|netfilter-persistent|laurel|falco|samhain)(\.service)?$/;
-const PROTECTED_PROCS = /^(auditd|clawav|clawav-.*|laurel|falco|samhain)$/;
-
-function notAllowed(f: Facts): string[] {
-  return f.hosts.filter((h) => !f.hostCheck.hostAllowed(h));
-}
-
-function credClasses(path: string): PathClass[] {
-  return classifyPath(path).filter((c) => c.read?.category === "CRED_ACCESS");
-}
-
-function readHits(f: Facts, path: string, via: string): Hit[] {
-  const out: Hit[] = [];
-  for (const c of classifyPath(path)) {
-    if (!c.read) continue;
-    const trusted = c.trustedReaders?.includes(f.tool) ?? false;
-    // A tool doing its job leaves an info trace only for the most sensitive files (keys, hashes);
-    // the agent reading its own config or a program its .env would otherwise flood the trail.
-    if (trusted && c.read.severity !== "critical") continue;
-    out.push({ id: `file.read.${c.id}`, category: c.read.category, severity: trusted ? "info" : c.read.severity, summary: `${f.tool} ${via} ${c.description}: ${path}` });
-  }
-  return out;
-}
-
-function writeHits(f: Facts, path: string, via: string): Hit[] {
-  const out: Hit[] = [];
-  for (const c of classifyPath(path)) {
-    if (!c.write) continue;
-    const trusted = c.trustedWriters?.includes(f.tool) ?? false;
-    if (trusted && c.write.severity !== "critical") continue;
-    out.push({ id: `file.write.${c.id}`, category: c.write.category, severity: trusted ? "info" : c.write.severity, summary: `${f.tool} ${via} ${c.description}: ${path}` });
-  }
-  return out;
-}
 
 /** Runs the inline code of an interpreter through the code readers and, for shell, the whole table. */
 function inlineCode(f: Facts, ctx: RuleContext): Hit[] {
@@ -87,14 +30,30 @@ function inlineCode(f: Facts, ctx: RuleContext): Hit[] {
     for (const c of shellFindings(cmds, (h) => f.hostCheck.hostAllowed(h))) hits.push({ id: c.id, category: c.category, severity: c.severity, summary: `${f.tool} -c: ${c.summary}` });
     let recon = 0;
     for (const c of cmds) {
+      for (const a of c.assigns) hits.push(...envHits(f, a.name, a.value, "sets"));
       if (c.argv.length > 0) {
         const inner = ctx.judgeInner(f, c.argv);
-        if (inner.some((h) => h.id === "recon.basic")) recon++;
+        // A wrapper (timeout, nohup, env, nice, …) runs the command that matters: judge that one too.
+        const un = unwrapCommand(c.argv);
+        if (un) {
+          for (const a of un.assigns) hits.push(...envHits(f, a.name, a.value, `${un.wrapper} sets`));
+          if (un.argv.length > 0) inner.push(...ctx.judgeInner(f, un.argv));
+        }
+        if (inner.some((h) => h.category === "RECON")) recon++;
         hits.push(...inner.filter((h) => h.id !== "recon.basic"));
       }
-      for (const r of c.redirects) {
-        if (r.op === "<" || r.op === "<&") hits.push(...readHits(f, r.target, "reads (redirection)"));
-        else if (!r.target.startsWith("/dev/")) hits.push(...writeHits(f, r.target, "writes (redirection)"));
+      for (const r0 of c.redirects) {
+        // A relative target is a file in the working folder: judge its full path.
+        const r = /^[^/~$]/.test(r0.target) && f.cwd?.startsWith("/") ? { ...r0, target: posix.resolve(f.cwd, r0.target) } : r0;
+        if (r.op === "<" || r.op === "<&") hits.push(...readHits(c.argv.length > 0 ? innerFacts(f, c.argv) : { ...f, tool: "" }, r.target, "reads (redirection)"));
+        else if (!r.target.startsWith("/dev/")) {
+          // The shell opens the file, but on behalf of the command: `: > ~/.bash_history` is not bash keeping its history.
+          const writer = c.argv.length > 0 ? innerFacts(f, c.argv) : { ...f, tool: "" };
+          const written = writeHits(writer, r.target, "writes (redirection)");
+          hits.push(...written);
+          // A loader or interpreter hook written into a start-up file hijacks every later program.
+          if (written.length > 0 && c.argv.some((w) => HIJACK_VARS.test(w))) hits.push({ id: "inject.env-persist", category: "PRIV_ESC", severity: "critical", summary: `${f.tool} -c: writes ${c.argv.find((w) => HIJACK_VARS.test(w))!.slice(0, 80)} into ${r.target}` });
+        }
       }
     }
     if (recon >= 3) hits.push({ id: "recon.chain", category: "RECON", severity: "warning", summary: `${f.tool} -c: ${recon} reconnaissance commands in one go` });
@@ -116,7 +75,7 @@ function inlineCode(f: Facts, ctx: RuleContext): Hit[] {
   return hits;
 }
 
-export const BEHAVIOR_RULES: readonly BehaviorRule[] = [
+const CORE_RULES: readonly BehaviorRule[] = [
   // ── identity and place of the executable ───────────────────────────────────────────────
   {
     id: "evasion.renamed-tool",
@@ -263,6 +222,8 @@ export const BEHAVIOR_RULES: readonly BehaviorRule[] = [
     tools: ["sudo", "su", "pkexec", "doas"],
     inner: true,
     match: (f) => {
+      // Listing one's sudo rights is discovery of what privilege there is to take.
+      if (f.tool === "sudo" && f.args.some((a) => a === "-l" || a === "--list" || a === "-ll" || /^-[a-zA-Z]*l[a-zA-Z]*$/.test(a)) && !f.args.some((a) => !a.startsWith("-"))) return { id: "recon.sudo-rights", category: "RECON", summary: `lists its sudo rights: ${f.argv.join(" ").slice(0, 200)}` };
       const nested = f.parents.slice(0, 3).some((p) => ["sudo", "su", "pkexec", "doas"].includes(baseName(p)));
       return { summary: `${f.argv.join(" ").slice(0, 200)}${nested ? " (inside another privilege change)" : ""}` };
     },
@@ -291,10 +252,11 @@ export const BEHAVIOR_RULES: readonly BehaviorRule[] = [
     match: (f) => {
       const sc = f.e.syscall;
       if (!sc || !/^set(re|res)?[ug]id(32)?$/.test(sc.name) || f.uid === 0) return undefined;
-      if (sc.success === false) return undefined;
       if (["sudo", "su", "pkexec", "doas", "clawsudo", "newgrp", "sg", "unix_chkpwd"].includes(f.tool)) return undefined;
       const n = sc.name.includes("res") ? 3 : sc.name.includes("re") ? 2 : 1;
-      return sc.args.slice(0, n).some((a) => a === "0") ? { summary: `${f.tool} (uid ${f.uid}) calls ${sc.name} to root` } : undefined;
+      if (!sc.args.slice(0, n).some((a) => a === "0")) return undefined;
+      // A refused attempt is intent all the same.
+      return sc.success === false ? { summary: `${f.tool} (uid ${f.uid}) tried ${sc.name} to root and was refused`, severity: "warning" } : { summary: `${f.tool} (uid ${f.uid}) calls ${sc.name} to root` };
     },
   },
   {
@@ -361,15 +323,19 @@ export const BEHAVIOR_RULES: readonly BehaviorRule[] = [
     id: "tamper.module",
     category: "SEC_TAMPER",
     severity: "critical",
-    description: "a kernel module is loaded or removed",
+    description: "a kernel module is loaded or removed (by a process that is not root: an attempt to gain the kernel)",
     kinds: ["module", "exec"],
+    inner: true,
     match: (f) => {
+      // Loading a module is the kernel itself; an unprivileged attempt is privilege escalation.
+      const cat = f.uid !== undefined && f.uid !== 0 ? "PRIV_ESC" : "SEC_TAMPER";
       if (f.e.kind === "module") {
         const name = f.e.syscall?.name ?? "module";
-        if (f.e.syscall?.success === false) return undefined;
+        if (f.e.syscall?.success === false) return { summary: `${f.tool} tried ${name} and was refused`, category: cat, severity: "warning" };
         return { summary: `${f.tool} calls ${name}`, severity: name === "delete_module" ? "warning" : "critical" };
       }
-      if (f.tool === "insmod" || (f.tool === "modprobe" && !f.args.some((x) => x === "-r" || x === "--remove" || x === "-n" || x === "--dry-run" || x === "-c"))) return f.args.length > 0 ? { summary: `${f.tool} ${f.args.join(" ")}` } : undefined;
+      if (f.tool === "rmmod") return f.args.length > 0 ? { summary: `rmmod ${f.args.join(" ")}`, category: cat, severity: "warning" } : undefined;
+      if (f.tool === "insmod" || ((f.tool === "modprobe" || f.tool === "kmod") && !f.args.some((x) => x === "-r" || x === "--remove" || x === "-n" || x === "--dry-run" || x === "-c" || x === "--show-depends"))) return f.args.length > 0 ? { summary: `${f.tool} ${f.args.join(" ")}`, category: cat } : undefined;
       return undefined;
     },
   },
@@ -380,7 +346,7 @@ export const BEHAVIOR_RULES: readonly BehaviorRule[] = [
     severity: "warning",
     description: "a watched process mounts or pivots file systems",
     kinds: ["mount"],
-    match: (f) => (f.e.syscall?.success === false ? undefined : { summary: `${f.tool} calls ${f.e.syscall?.name ?? "mount"}` }),
+    match: (f) => ({ summary: `${f.tool} calls ${f.e.syscall?.name ?? "mount"}${f.e.syscall?.success === false ? " (refused)" : ""}` }),
   },
   {
     id: "priv.ptrace",
@@ -390,12 +356,13 @@ export const BEHAVIOR_RULES: readonly BehaviorRule[] = [
     kinds: ["ptrace"],
     match: (f) => {
       const sc = f.e.syscall;
-      if (!sc || sc.success === false) return undefined;
+      if (!sc) return undefined;
       if (sc.name === "ptrace") {
         const req = parseInt(sc.args[0] ?? "", 16);
         // PTRACE_ATTACH (0x10), PTRACE_SEIZE (0x4206), PTRACE_POKETEXT/POKEDATA (4, 5)
         if (![0x10, 0x4206, 4, 5].includes(req)) return undefined;
-        return { summary: `${f.tool} ptrace request 0x${req.toString(16)} on pid ${parseInt(sc.args[1] ?? "0", 16)}`, severity: ["gdb", "strace", "ltrace"].includes(f.tool) ? "info" : "warning" };
+        const refused = sc.success === false ? " (refused)" : "";
+        return { summary: `${f.tool} ptrace request 0x${req.toString(16)} on pid ${parseInt(sc.args[1] ?? "0", 16)}${refused}`, severity: ["gdb", "strace", "ltrace"].includes(f.tool) && !refused ? "info" : "warning" };
       }
       return { summary: `${f.tool} calls ${sc.name}`, severity: sc.name === "process_vm_writev" ? "critical" : "warning" };
     },
@@ -454,11 +421,13 @@ export const BEHAVIOR_RULES: readonly BehaviorRule[] = [
     severity: "warning",
     description: "a crontab is installed, or a service or timer enabled",
     kinds: ["exec"],
-    tools: ["crontab", "systemctl", "at"],
+    tools: ["crontab", "systemctl", "at", "batch", "systemd-run"],
     inner: true,
     match: (f) => {
       if (f.tool === "crontab") return f.args.some((a) => a === "-l") ? undefined : { summary: `crontab ${f.args.join(" ")}` };
-      if (f.tool === "at") return { summary: `at ${f.args.join(" ")}`, severity: "info" };
+      if (f.tool === "at") return f.args.some((a) => a === "-l" || a === "-r" || a === "-d" || a === "-c") ? undefined : { summary: `at ${f.args.join(" ")}: a job scheduled for later` };
+      if (f.tool === "batch") return { summary: "batch: a job scheduled for later" };
+      if (f.tool === "systemd-run") return f.args.some((a) => a.startsWith("--on-") || a === "--user" || a.startsWith("--timer")) ? { summary: `systemd-run ${f.args.join(" ").slice(0, 160)}` } : undefined;
       return f.args.includes("enable") || f.args.includes("link") ? { summary: `systemctl ${f.args.join(" ")}` } : undefined;
     },
   },
@@ -590,6 +559,8 @@ export const BEHAVIOR_RULES: readonly BehaviorRule[] = [
     match: (f) => (isInetConnect(f) && !destAllowed(f) && (interpreterCode(f.tool, f.args) || f.args.some((a) => ["-c", "-e", "-E", "-r", "--eval"].includes(a))) ? { summary: `${f.tool} inline code connects to ${dest(f)}` } : undefined),
   },
 ];
+
+export const BEHAVIOR_RULES: readonly BehaviorRule[] = [...CORE_RULES, ...FAMILY_RULES];
 
 function isInetConnect(f: Facts): boolean {
   const n = f.e.net;

@@ -8,7 +8,7 @@ import { compileMatch, DESTINATION_KEYS, MATCH_KEYS, MatchSyntaxError, type Matc
 export const ENFORCEMENTS = ["none", "kill", "kill_tree", "deny", "ask", "allow"] as const;
 export type Enforcement = (typeof ENFORCEMENTS)[number];
 
-const RULE_KEYS = ["name", "description", "match", "action", "enforcement", "quarantine", "enabled", "exceptions", "category"] as const;
+const RULE_KEYS = ["name", "description", "match", "action", "enforcement", "quarantine", "enabled", "exceptions", "category", "mitre"] as const;
 /** `action: block` in older policies means critical, with enforcement left to the rule. */
 const ACTIONS = [...SEVERITIES, "alert", "block"] as const;
 
@@ -23,6 +23,8 @@ export interface PolicyRule {
   spec: MatchSpec;
   match: Matcher;
   exceptions: Matcher[];
+  /** ATT&CK technique ids the rule names (`mitre: [T1552.004]`). */
+  mitre?: string[];
   /** file:line of the rule, for "why did this fire". */
   origin: string;
 }
@@ -197,6 +199,18 @@ function parseRule(node: Node, path: string, outer: At, file: string, lc: LineCo
   const quarantine = bool("quarantine", false);
   const enabled = bool("enabled", true);
   const explicitCategory = get.has("category") ? oneOf("category", CATEGORIES, "EXECUTION") : undefined;
+  let mitre: string[] | undefined;
+  const mitrePair = get.get("mitre");
+  if (mitrePair) {
+    const v = mitrePair.value as Node;
+    const items = isSeq(v) ? v.items : [v];
+    mitre = [];
+    for (const it of items) {
+      const text = isScalar(it) ? String(it.value) : "";
+      if (!/^T\d{4}(\.\d{3})?$/.test(text)) at(it as Node, `${path}.mitre`, `${JSON.stringify(text)} is not an ATT&CK technique id (like T1552.004)`);
+      else mitre.push(text);
+    }
+  }
   const matchPair = get.get("match");
   let spec: MatchSpec | undefined;
   let match: Matcher | undefined;
@@ -230,6 +244,7 @@ function parseRule(node: Node, path: string, outer: At, file: string, lc: LineCo
     spec,
     match,
     exceptions,
+    ...(mitre && mitre.length > 0 ? { mitre } : {}),
     origin: `${file}:${pos.line}`,
   };
 }

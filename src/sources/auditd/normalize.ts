@@ -19,6 +19,7 @@ kinds("mount", ["mount", "umount", "umount2", "move_mount", "fsmount", "mount_se
 kinds("ptrace", ["ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd"]);
 kinds("memfd", ["memfd_create", "memfd_secret"]);
 kinds("perf", ["perf_event_open"]);
+kinds("signal", ["kill", "tkill", "tgkill", "pidfd_send_signal"]);
 kinds("file", ["open", "openat", "openat2", "creat", "truncate", "ftruncate", "unlink", "unlinkat", "rename", "renameat", "renameat2", "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "fchownat", "lchown", "link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir", "mknod", "mknodat", "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "utimensat", "access", "faccessat", "faccessat2", "stat", "lstat", "newfstatat", "statx", "readlink", "readlinkat"]);
 
 export interface NormalizeContext {
@@ -34,6 +35,7 @@ export function normalize(records: readonly AuditRecord[], ctx: NormalizeContext
   let syscallRec: AuditRecord | undefined;
   let cwd: string | undefined;
   let proctitle: string[] | undefined;
+  let proctitleCut = false;
   let net: NetInfo | undefined;
   const execve: AuditRecord[] = [];
   const paths: AuditRecord[] = [];
@@ -56,6 +58,8 @@ export function normalize(records: readonly AuditRecord[], ctx: NormalizeContext
       case "PROCTITLE": {
         const raw = r.rawValues.get("proctitle") ?? r.fields.get("proctitle") ?? "";
         proctitle = splitProctitle(raw, r.quoted.has("proctitle"));
+        // The kernel keeps at most 128 bytes of a command line here: at that length the last word may be cut.
+        proctitleCut = (r.quoted.has("proctitle") ? Buffer.byteLength(raw) : raw.length / 2) >= 128;
         break;
       }
       case "SOCKADDR": {
@@ -76,7 +80,10 @@ export function normalize(records: readonly AuditRecord[], ctx: NormalizeContext
     ev.kind = KIND_BY_SYSCALL[sc.name] ?? (paths.length > 0 ? "file" : "syscall");
     if (ev.kind === "net" && !net) ev.kind = "syscall";
   }
-  if (base) ev.process = processInfo(base, execve, proctitle, cwd);
+  if (base) {
+    ev.process = processInfo(base, execve, proctitle, cwd);
+    if (execve.length === 0 && proctitleCut) ev.process.argv_truncated = true;
+  }
   if (paths.length > 0) ev.file = fileInfo(paths, cwd, ev.kind);
   if (net) ev.net = net;
   return ev;

@@ -67,6 +67,8 @@ export function clawavRules(ctx: RuleContext): AuditRule[] {
     rules.push([...a, "-S", "mount,umount2", ...k]);
     rules.push([...a, "-S", "perf_event_open", ...k]);
     rules.push([...a, "-S", "memfd_create", ...k]);
+    // Signals the kernel refused: an agent trying to stop auditd or clawav. Allowed signals (to its own children) are daily work.
+    rules.push([...a, "-S", "kill,tkill,tgkill", "-F", "success=0", ...k]);
     const ids = arch === "b64"
       ? "setuid,setgid,setreuid,setregid,setresuid,setresgid,setfsuid,setfsgid"
       : "setuid32,setgid32,setreuid32,setregid32,setresuid32,setresgid32,setfsuid32,setfsgid32";

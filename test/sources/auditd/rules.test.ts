@@ -19,6 +19,7 @@ describe("audit rules", () => {
       "-S mount,umount2",
       "-S perf_event_open",
       "-S memfd_create",
+      "-S kill,tkill,tgkill -F success=0 -k clawav",
       "-S setuid,setgid,setreuid,setregid,setresuid,setresgid,setfsuid,setfsgid -F a0=0",
       "-S setuid32,",
       "-w /etc/shadow -p rwa",

@@ -1,0 +1,75 @@
+// What touching a path means, shared by the rule tables: the classes of paths.ts turned into hits
+// for the process at hand, with the programs trusted to do it dropped to info.
+import type { Category, EventKind, Severity } from "../../events/index.js";
+import { interpreterCode } from "./code.js";
+import { INTERPRETERS, type Facts } from "./facts.js";
+import { classifyPath, type PathClass } from "./paths.js";
+
+export interface Hit {
+  summary: string;
+  severity?: Severity;
+  category?: Category;
+  /** A more precise rule id than the rule's own (e.g. code.download-exec). */
+  id?: string;
+}
+
+/** Lets a rule judge commands nested inside code with the whole table. */
+export interface RuleContext {
+  judgeInner(outer: Facts, argv: readonly string[]): Hit[];
+}
+
+export interface BehaviorRule {
+  id: string;
+  category: Category;
+  severity: Severity;
+  description: string;
+  kinds: readonly EventKind[];
+  /** Only for these true tool identities; absent means any executable. */
+  tools?: readonly string[];
+  /** Also judge commands found inside `sh -c` code with this rule. */
+  inner?: boolean;
+  match(f: Facts, ctx: RuleContext): Hit[] | Hit | undefined;
+}
+
+export const TMP_DIRS = ["/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/"];
+export const PROTECTED_SERVICES = /^(auditd|clawav|clawav-.*|apparmor|ufw|firewalld|nftables|netfilter-persistent|laurel|falco|samhain)(\.service)?$/;
+export const PROTECTED_PROCS = /^(auditd|clawav|clawav-.*|laurel|falco|samhain)$/;
+
+export function notAllowed(f: Facts): string[] {
+  return f.hosts.filter((h) => !f.hostCheck.hostAllowed(h));
+}
+
+export function credClasses(path: string): PathClass[] {
+  return classifyPath(path).filter((c) => c.read?.category === "CRED_ACCESS");
+}
+
+/** Inline code (`python3 -c`, `node -e`) is never the trusted program itself, whatever its interpreter. */
+export function trustedTool(f: Facts, list: readonly string[] | undefined): boolean {
+  if (!list?.includes(f.tool)) return false;
+  return !(INTERPRETERS.has(f.tool) && interpreterCode(f.tool, f.args) !== undefined);
+}
+
+export function readHits(f: Facts, path: string, via: string): Hit[] {
+  const out: Hit[] = [];
+  for (const c of classifyPath(path)) {
+    if (!c.read) continue;
+    const trusted = trustedTool(f, c.trustedReaders);
+    // A tool doing its job leaves an info trace only for the most sensitive files (keys, hashes);
+    // the agent reading its own config or a program its .env would otherwise flood the trail.
+    if (trusted && c.read.severity !== "critical") continue;
+    out.push({ id: `file.read.${c.id}`, category: c.read.category, severity: trusted ? "info" : c.read.severity, summary: `${f.tool} ${via} ${c.description}: ${path}` });
+  }
+  return out;
+}
+
+export function writeHits(f: Facts, path: string, via: string): Hit[] {
+  const out: Hit[] = [];
+  for (const c of classifyPath(path)) {
+    if (!c.write) continue;
+    const trusted = trustedTool(f, c.trustedWriters);
+    if (trusted && c.write.severity !== "critical") continue;
+    out.push({ id: `file.write.${c.id}`, category: c.write.category, severity: trusted ? "info" : c.write.severity, summary: `${f.tool} ${via} ${c.description}: ${path}` });
+  }
+  return out;
+}
+

@@ -1,0 +1,223 @@
+// Rules that follow an attack across several processes: a burst of discovery, a file dropped then
+// made executable then run, a credential read then a connection out, files encrypted one after
+// another. State is kept per agent (or per parent process), bounded, on the events' own time.
+import { posix } from "node:path";
+import type { Alert, Category, Event, Severity } from "../../events/index.js";
+import { baseName, type Facts } from "../behavior/index.js";
+
+export interface SequenceFinding {
+  rule: string;
+  category: Category;
+  severity: Severity;
+  summary: string;
+}
+
+export interface SequenceOptions {
+  /** Bound on the keys (agents, parents) remembered; the oldest go first, counted. */
+  maxKeys?: number;
+}
+
+export interface SequenceStatus {
+  keys: number;
+  evicted: number;
+  fired: Record<string, number>;
+}
+
+/** Commands that tell an agent where it is: one is nothing, several in a row are a survey. */
+const DISCOVERY = new Set(["whoami", "id", "uname", "hostname", "ifconfig", "ip", "ps", "netstat", "ss", "lsof", "env", "printenv", "lsb_release", "getent", "w", "who", "last", "lastlog", "lscpu", "lsblk", "lsusb", "lspci", "groups", "arp", "route", "hostnamectl", "df", "mount", "uptime", "systemctl", "crontab", "find", "locate", "sudo", "cat", "ls", "dpkg", "rpm", "getcap", "nmcli", "iptables", "timedatectl", "users", "pstree", "top"]);
+/** `cat` and `ls` count only when they look at the system, not at the project. */
+const SYSTEM_PLACE = /^\/(etc|proc|sys|var\/log|var\/spool|home|root|run|boot)\b/;
+const BURST_WINDOW = 30_000;
+const BURST_DISTINCT = 4;
+const CHAIN_WINDOW = 10 * 60_000;
+const EXFIL_WINDOW = 2 * 60_000;
+const ENCRYPT_WINDOW = 60_000;
+const ENCRYPT_COUNT = 5;
+
+interface KeyState {
+  /** discovery tool → last time seen */
+  discovery: Map<string, number>;
+  burstFiredAt: number;
+  /** path → time it was written or downloaded */
+  dropped: Map<string, number>;
+  /** path → time it was made executable */
+  executable: Map<string, number>;
+  credReadAt: number;
+  credWhat: string;
+  stagedAt: number;
+  stagedWhat: string;
+  encryptions: number[];
+  encryptFiredAt: number;
+}
+
+const fresh = (): KeyState => ({ discovery: new Map(), burstFiredAt: -Infinity, dropped: new Map(), executable: new Map(), credReadAt: -Infinity, credWhat: "", stagedAt: -Infinity, stagedWhat: "", encryptions: [], encryptFiredAt: -Infinity });
+
+function discoveryTool(f: Facts): string | undefined {
+  const t = f.tool;
+  if (!DISCOVERY.has(t)) return undefined;
+  if (t === "cat" || t === "ls" || t === "find" || t === "locate") return f.argPaths.some((p) => SYSTEM_PLACE.test(p)) ? `${t} ${f.argPaths.find((p) => SYSTEM_PLACE.test(p))}` : undefined;
+  if (t === "sudo") return f.args.includes("-l") ? "sudo -l" : undefined;
+  if (t === "systemctl") return f.args.some((a) => a === "list-units" || a === "status" || a === "list-timers") ? "systemctl" : undefined;
+  if (t === "crontab") return f.args.includes("-l") ? "crontab -l" : undefined;
+  if (t === "mount") return f.args.length === 0 ? "mount" : undefined;
+  if (t === "iptables") return f.args.some((a) => a === "-L" || a === "-S") ? "iptables -L" : undefined;
+  return t;
+}
+
+/** Where a download tool writes: curl -o F / --output F / -O (the URL's name), wget -O F / -P DIR. */
+function downloadTarget(f: Facts): string | undefined {
+  const a = f.args;
+  const abs = (p: string) => (p.startsWith("/") ? p : f.cwd ? posix.resolve(f.cwd, p) : p);
+  if (f.tool === "curl") {
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] === "-o" || a[i] === "--output") return a[i + 1] !== undefined ? abs(a[i + 1]!) : undefined;
+      if (a[i]!.startsWith("--output=")) return abs(a[i]!.slice(9));
+    }
+    return undefined;
+  }
+  if (f.tool === "wget") {
+    for (let i = 0; i < a.length; i++) if (a[i] === "-O" || a[i] === "--output-document") return a[i + 1] !== undefined && a[i + 1] !== "-" ? abs(a[i + 1]!) : undefined;
+  }
+  return undefined;
+}
+
+function chmodX(f: Facts): string[] {
+  if (f.tool !== "chmod" && f.tool !== "install") return [];
+  const mode = f.args.find((a) => !a.startsWith("-") || /^[-+=][rwxXst]+$/.test(a));
+  if (!mode) return [];
+  const x = /^[0-7]{3,4}$/.test(mode) ? (parseInt(mode, 8) & 0o111) !== 0 : /[+=][rwXst]*x/.test(mode);
+  return x ? (f.tool === "install" ? f.argPaths.slice(-1) : f.argPaths) : [];
+}
+
+/**
+ * Judges an event with what came before it from the same agent. It sees the alerts the other
+ * engines raised for the event, so a step can be "a credential was read" whatever rule said so.
+ */
+export class SequenceEngine {
+  private readonly keys = new Map<string, KeyState>();
+  private readonly maxKeys: number;
+  private evicted = 0;
+  private readonly fired: Record<string, number> = {};
+
+  constructor(o: SequenceOptions = {}) {
+    this.maxKeys = o.maxKeys ?? 4096;
+  }
+
+  status(): SequenceStatus {
+    return { keys: this.keys.size, evicted: this.evicted, fired: { ...this.fired } };
+  }
+
+  judge(e: Event, f: Facts, raised: readonly Alert[]): SequenceFinding[] {
+    const p = e.process;
+    if (!p) return [];
+    const out: SequenceFinding[] = [];
+    const now = e.ts;
+    const agent = this.state(`a:${p.agent ?? p.uid}`);
+
+    // 1. A burst of distinct discovery commands from one parent (a script, or the agent itself).
+    if (e.kind === "exec") {
+      const tool = discoveryTool(f);
+      if (tool !== undefined) {
+        const parent = this.state(`p:${p.ppid}:${p.agent ?? p.uid}`);
+        parent.discovery.set(tool, now);
+        for (const [k, t] of parent.discovery) if (now - t > BURST_WINDOW) parent.discovery.delete(k);
+        if (parent.discovery.size >= BURST_DISTINCT && now - parent.burstFiredAt > BURST_WINDOW) {
+          parent.burstFiredAt = now;
+          out.push(this.fire("recon.burst", "RECON", "warning", `${parent.discovery.size} distinct discovery commands within ${BURST_WINDOW / 1000} s (${[...parent.discovery.keys()].slice(0, 8).join(", ")})`));
+        }
+      }
+    }
+
+    // 2. Dropped → made executable → run.
+    if (e.kind === "exec") {
+      const dl = downloadTarget(f);
+      if (dl) agent.dropped.set(dl, now);
+      for (const path of chmodX(f)) agent.executable.set(path, now);
+      if (p.exe) {
+        const x = agent.executable.get(p.exe);
+        const d = agent.dropped.get(p.exe);
+        // A build output made executable and run is daily work; a download, or a file in a temporary or hidden folder, is a dropper.
+        if (x !== undefined && now - x <= CHAIN_WINDOW && (d !== undefined || /^\/(tmp|var\/tmp|dev\/shm|run\/shm)\//.test(p.exe) || /\/\.[^/]+\//.test(p.exe))) {
+          out.push(this.fire("exec.dropped-and-run", "EXECUTION", d !== undefined ? "critical" : "warning", `${p.exe} was ${d !== undefined ? "downloaded, " : ""}made executable and run`));
+          agent.executable.delete(p.exe);
+        }
+      }
+      prune(agent.dropped, now, CHAIN_WINDOW);
+      prune(agent.executable, now, CHAIN_WINDOW);
+    }
+    if (e.kind === "file" && e.file && e.file.items.some((i) => i.nametype === "CREATE")) agent.dropped.set(e.file.path, now);
+
+    // 3. A credential read, or secrets staged, then a connection out or an upload.
+    const cred = raised.find((a) => a.category === "CRED_ACCESS" && a.severity !== "info");
+    if (cred) {
+      agent.credReadAt = now;
+      agent.credWhat = cred.summary.slice(0, 120);
+    }
+    const staged = raised.find((a) => a.rule === "collection.archive" || a.rule === "collection.stage" || a.rule === "collection.code-archive");
+    if (staged) {
+      agent.stagedAt = now;
+      agent.stagedWhat = staged.summary.slice(0, 120);
+    }
+    const sends = (e.kind === "net" && e.net?.address !== undefined && !/^(127\.|::1$|::ffff:127\.)/.test(e.net.address) && (e.net.family === "inet" || e.net.family === "inet6")) || raised.some((a) => a.category === "DATA_EXFIL" && a.severity !== "info" && !a.rule.startsWith("collection.") && a.rule !== "exfil.after-credential");
+    if (sends && !cred) {
+      const to = e.net?.address !== undefined ? `${e.net.address}:${e.net.port ?? "?"}` : (f.hosts.join(", ") || baseName(f.exe));
+      if (now - agent.credReadAt <= EXFIL_WINDOW && agent.credReadAt > -Infinity) {
+        out.push(this.fire("exfil.after-credential", "DATA_EXFIL", "critical", `sends to ${to} after reading a credential (${agent.credWhat})`));
+        agent.credReadAt = -Infinity;
+      } else if (now - agent.stagedAt <= EXFIL_WINDOW && agent.stagedAt > -Infinity) {
+        out.push(this.fire("exfil.after-staging", "DATA_EXFIL", "critical", `sends to ${to} after staging secrets (${agent.stagedWhat})`));
+        agent.stagedAt = -Infinity;
+      }
+    }
+
+    // 4. Many files encrypted in a row: the shape of ransomware.
+    if (e.kind === "exec" && isEncryption(f)) {
+      agent.encryptions.push(now);
+      while (agent.encryptions.length > 0 && now - agent.encryptions[0]! > ENCRYPT_WINDOW) agent.encryptions.shift();
+      if (agent.encryptions.length >= ENCRYPT_COUNT && now - agent.encryptFiredAt > ENCRYPT_WINDOW) {
+        agent.encryptFiredAt = now;
+        out.push(this.fire("impact.encrypt-many", "DATA_EXFIL", "critical", `${agent.encryptions.length} files encrypted within ${ENCRYPT_WINDOW / 1000} s (ransomware shape)`));
+      }
+    }
+    return out;
+  }
+
+  private fire(rule: string, category: Category, severity: Severity, summary: string): SequenceFinding {
+    this.fired[rule] = (this.fired[rule] ?? 0) + 1;
+    return { rule, category, severity, summary };
+  }
+
+  private state(key: string): KeyState {
+    let s = this.keys.get(key);
+    if (s) {
+      this.keys.delete(key);
+      this.keys.set(key, s);
+      return s;
+    }
+    s = fresh();
+    this.keys.set(key, s);
+    while (this.keys.size > this.maxKeys) {
+      this.keys.delete(this.keys.keys().next().value!);
+      this.evicted++;
+    }
+    return s;
+  }
+}
+
+function prune(m: Map<string, number>, now: number, window: number): void {
+  if (m.size < 64) {
+    for (const [k, t] of m) if (now - t > window) m.delete(k);
+    return;
+  }
+  // Bounded whatever happens: a flood of drops keeps only the newest.
+  for (const [k, t] of m) if (now - t > window || m.size > 256) m.delete(k);
+}
+
+function isEncryption(f: Facts): boolean {
+  const a = f.args;
+  if (f.tool === "openssl") return (a[0] === "enc" || /^-?(aes|chacha|des|camellia)/.test(a[0] ?? "")) && !a.includes("-d");
+  if (f.tool === "gpg" || f.tool === "gpg2") return a.some((x) => x === "-c" || x === "--symmetric" || x === "-e" || x === "--encrypt");
+  if (f.tool === "age" || f.tool === "ccrypt") return !a.includes("-d");
+  return false;
+}
+

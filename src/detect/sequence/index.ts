@@ -1,0 +1,1 @@
+export { SequenceEngine, type SequenceFinding, type SequenceStatus } from "./engine.js";
