@@ -7,7 +7,7 @@ import { SEVERITIES, bySeverityDesc, type Alert, type AlertAction, type Engine, 
 import { identityByName, resolveNothing, type ExeIdentityFn, type ResolveHostFn } from "../enrich/index.js";
 import { PACKAGE_ROOT } from "../version.js";
 import { BehaviorEngine, factsOf, hostMatches, type Facts, type HostCheck } from "./behavior/index.js";
-import { SequenceEngine, type SequenceStatus } from "./sequence/index.js";
+import { SequenceEngine, StepSequences, type SequenceStatus } from "./sequence/index.js";
 import { mitreOf } from "./mitre.js";
 import { loadPopular, type PopularLists } from "./supply/typosquat.js";
 import { addressSet, isClawsudoPolicyFile, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";
@@ -31,6 +31,7 @@ export interface DetectorOptions {
   popular?: PopularLists;
   /** Sequence state carried across a reload (SIGHUP), so an attack in progress is still followed. */
   sequence?: SequenceEngine;
+  steps?: StepSequences;
   /** Policy folders; default: the package's policies/, then config policy.dirs and policy.dir. */
   policyDirs?: string[];
 }
@@ -102,7 +103,9 @@ export function createDetector(opts: DetectorOptions): Detector {
   const sequence = opts.sequence ?? new SequenceEngine();
   const popular = opts.popular ?? loadPopular(join(PACKAGE_ROOT, "policies", "packages"));
   const rules = loaded.rules.filter((r) => r.enabled);
-  const policyIndex = indexPolicies(rules);
+  const policyIndex = indexPolicies(rules.filter((r) => !r.sequence));
+  const sequenceRules = rules.filter((r) => r.sequence);
+  const steps = opts.steps ?? new StepSequences();
 
   const evaluate = (e: Event): Alert[] => {
     // A gate's event describes a request, not something that ran: the gate engine judges it.
@@ -112,10 +115,23 @@ export function createDetector(opts: DetectorOptions): Detector {
     const findings = behavior.judge(f);
     for (const x of findings) alerts.push(alertOf(e, "behavior", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));
     const cands = policyCandidates(policyIndex, e.kind, f);
+    let subject: MatchSubject | undefined;
+    if (sequenceRules.length > 0) {
+      subject = subjectOf(f, findings.map((x) => x.category));
+      const p = e.process;
+      for (const r of sequenceRules) {
+        const sq = r.sequence!;
+        const key = sq.by === "process" ? `${p.pid}` : sq.by === "parent" ? `${p.ppid}:${p.agent ?? p.uid}` : `${p.agent ?? p.uid}`;
+        const subj = subject;
+        if (steps.advance({ name: r.name, by: sq.by, withinMs: sq.withinMs, steps: sq.steps.length }, key, e.ts, (i) => sq.steps[i]!.match(subj))) {
+          alerts.push(alertOf(e, "sequence", r.name, r.category, r.severity, `${r.description ?? r.name} (${sq.steps.length} steps within ${sq.withinMs / 1000} s): ${commandLine(f)}`, r.quarantine ? "quarantine" : "alert", policyVersion, r.mitre));
+        }
+      }
+    }
     if (cands.length > 0) {
-      const subject = subjectOf(f, findings.map((x) => x.category));
+      const subj = subject ?? subjectOf(f, findings.map((x) => x.category));
       for (const r of cands) {
-        if (!r.match(subject) || r.exceptions.some((m) => m(subject))) continue;
+        if (!r.match(subj) || r.exceptions.some((m) => m(subj))) continue;
         const action: AlertAction = r.enforcement !== "none" ? r.enforcement : r.quarantine ? "quarantine" : "alert";
         alerts.push(alertOf(e, "policy", r.name, r.category, r.severity, `${r.description ?? r.name}: ${commandLine(f)}`, action, policyVersion, r.mitre));
       }
@@ -131,10 +147,13 @@ export function createDetector(opts: DetectorOptions): Detector {
     policyCount: rules.length,
     sources: loaded.files,
     policies: rules,
-    sequenceStatus: () => sequence.status(),
+    sequenceStatus: () => {
+      const st = sequence.status();
+      return { ...st, keys: st.keys + steps.size, evicted: st.evicted + steps.evicted };
+    },
     reload(next?: Config) {
       try {
-        return { detector: createDetector({ ...opts, config: next ?? config, identity, sequence, popular }), errors: [] };
+        return { detector: createDetector({ ...opts, config: next ?? config, identity, sequence, steps, popular }), errors: [] };
       } catch (err) {
         if (err instanceof PolicyLoadError) return { errors: err.errors };
         throw err;

@@ -1,13 +1,15 @@
 import type { Command } from "commander";
 import { defaultConfig } from "../../config/index.js";
 import { UserError } from "../../errors/index.js";
-import type { Event, ProcessInfo } from "../../events/index.js";
+import { parseEventLine, type Event, type ProcessInfo } from "../../events/index.js";
+import { readFileSync } from "node:fs";
 import { BEHAVIOR_RULES, coverage, createDetector, formatPolicyError, loadPolicies, mitreOf, policyDirsOf, shellSplit, TACTICS } from "../../detect/index.js";
 import { configFrom } from "../load-config.js";
 
 interface TestOpts {
   config?: string;
-  cmd: string;
+  cmd?: string;
+  events?: string;
   file?: string;
   write?: boolean;
   connect?: string;
@@ -82,8 +84,9 @@ export function registerPolicy(program: Command): void {
     });
   cmd
     .command("test")
-    .description("build a synthetic event and show which behaviour and policy rules fire, and why")
-    .requiredOption("--cmd <command>", "the command line (split like a shell would)")
+    .description("build a synthetic event (or read a file of them) and show which rules fire, and why")
+    .option("--cmd <command>", "the command line (split like a shell would)")
+    .option("--events <file>", "NDJSON events, judged in order (sequences see them all); from parse-audit, run --events, or written by hand")
     .option("--file <path>", "also judge a file access to PATH by this command")
     .option("--write", "the --file access is a write")
     .option("--connect <host:port>", "also judge a connect to HOST:PORT (an IP address, or a name)")
@@ -96,6 +99,8 @@ export function registerPolicy(program: Command): void {
     .action((opts: TestOpts) => {
       const config = opts.config !== undefined ? configFrom(opts.config) : defaultConfig();
       const detector = createDetector({ config, ...(opts.dir ? { policyDirs: opts.dir } : {}) });
+      if (opts.events !== undefined) return judgeFile(detector, opts.events);
+      if (opts.cmd === undefined) throw new UserError("policy test: give --cmd COMMAND or --events FILE");
       const argv = shellSplit(opts.cmd);
       if (argv.length === 0) throw new UserError("policy test: --cmd is empty");
       const uid = /^\d+$/.test(opts.user ?? "") ? Number(opts.user) : 1000;
@@ -126,4 +131,34 @@ export function registerPolicy(program: Command): void {
       }
       process.stdout.write(`verdict: ${worst} (${total} rule${total === 1 ? "" : "s"} fired; ${detector.policyCount} policy rules from ${detector.sources.length} file${detector.sources.length === 1 ? "" : "s"})\n`);
     });
+}
+
+/** Judges a file of events in order and prints what fired for each; a bad line names its number. */
+function judgeFile(detector: ReturnType<typeof createDetector>, file: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UserError(`policy test: ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const lines = text.split("\n");
+  let fired = 0;
+  let events = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === "") continue;
+    const r = parseEventLine(line);
+    if ("error" in r) throw new UserError(`policy test: ${file}:${i + 1}: ${r.error}`);
+    if ("skip" in r) continue;
+    events++;
+    const e = r.event;
+    const alerts = detector.evaluate(e);
+    const what = e.process ? e.process.argv.join(" ").slice(0, 80) : e.kind;
+    process.stdout.write(`${file}:${i + 1} ${e.kind} ${what}:${alerts.length === 0 ? " no rule fires" : ""}\n`);
+    for (const a of alerts) {
+      fired++;
+      process.stdout.write(`  ${a.severity.padEnd(8)} ${a.engine}/${a.rule} [${a.category}]${a.mitre?.length ? ` ${a.mitre.join(",")}` : ""}: ${a.summary}\n`);
+    }
+  }
+  process.stdout.write(`${events} events, ${fired} alerts\n`);
 }

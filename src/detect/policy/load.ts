@@ -8,7 +8,16 @@ import { compileMatch, DESTINATION_KEYS, MATCH_KEYS, MatchSyntaxError, type Matc
 export const ENFORCEMENTS = ["none", "kill", "kill_tree", "deny", "ask", "allow"] as const;
 export type Enforcement = (typeof ENFORCEMENTS)[number];
 
-const RULE_KEYS = ["name", "description", "match", "action", "enforcement", "quarantine", "enabled", "exceptions", "category", "mitre"] as const;
+const RULE_KEYS = ["name", "description", "match", "sequence", "action", "enforcement", "quarantine", "enabled", "exceptions", "category", "mitre"] as const;
+const SEQUENCE_KEYS = ["by", "within", "steps"] as const;
+export const SEQUENCE_BY = ["agent", "parent", "process"] as const;
+
+/** Steps matched in order by one agent (or parent, or process) within a time window. */
+export interface SequenceSpec {
+  by: (typeof SEQUENCE_BY)[number];
+  withinMs: number;
+  steps: { spec: MatchSpec; match: Matcher }[];
+}
 /** `action: block` in older policies means critical, with enforcement left to the rule. */
 const ACTIONS = [...SEVERITIES, "alert", "block"] as const;
 
@@ -25,6 +34,8 @@ export interface PolicyRule {
   exceptions: Matcher[];
   /** ATT&CK technique ids the rule names (`mitre: [T1552.004]`). */
   mitre?: string[];
+  /** A rule over several events: fires when its steps have matched in order within the window. */
+  sequence?: SequenceSpec;
   /** file:line of the rule, for "why did this fire". */
   origin: string;
 }
@@ -214,7 +225,18 @@ function parseRule(node: Node, path: string, outer: At, file: string, lc: LineCo
   const matchPair = get.get("match");
   let spec: MatchSpec | undefined;
   let match: Matcher | undefined;
-  if (!matchPair) at(node, `${path}.match`, "missing");
+  const seqPair = get.get("sequence");
+  let sequence: SequenceSpec | undefined;
+  if (seqPair) {
+    if (matchPair) at(matchPair.key as Node, `${path}.match`, "a rule has either match or sequence, not both");
+    sequence = parseSequence(seqPair.value as Node, `${path}.sequence`, at);
+    // The rule's own match is its last step: that is the event the alert is about.
+    if (sequence) {
+      const last = sequence.steps[sequence.steps.length - 1]!;
+      spec = last.spec;
+      match = last.match;
+    }
+  } else if (!matchPair) at(node, `${path}.match`, "missing (or give a sequence)");
   else {
     spec = parseMatchBlock(matchPair.value as Node, `${path}.match`, at);
     if (spec) match = compileAt(spec, matchPair.value as Node, `${path}.match`, at);
@@ -245,8 +267,75 @@ function parseRule(node: Node, path: string, outer: At, file: string, lc: LineCo
     match,
     exceptions,
     ...(mitre && mitre.length > 0 ? { mitre } : {}),
+    ...(sequence ? { sequence } : {}),
     origin: `${file}:${pos.line}`,
   };
+}
+
+/** `within: 30s`, `10m`, `2h`, or a number of seconds. */
+function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? "s";
+  return n * (unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000);
+}
+
+function parseSequence(node: Node, path: string, at: At): SequenceSpec | undefined {
+  if (!isMap(node)) {
+    at(node, path, "expected a mapping with by, within and steps");
+    return undefined;
+  }
+  let by: SequenceSpec["by"] = "agent";
+  let withinMs: number | undefined;
+  let sawWithin = false;
+  const steps: SequenceSpec["steps"] = [];
+  let ok = true;
+  for (const p of node.items) {
+    const k = isScalar(p.key) ? String(p.key.value) : "";
+    const v = p.value as Node;
+    if (k === "by") {
+      const t = isScalar(v) ? String(v.value) : "";
+      if (!(SEQUENCE_BY as readonly string[]).includes(t)) {
+        at(v, `${path}.by`, `${JSON.stringify(t)} is not one of ${SEQUENCE_BY.join(", ")}`);
+        ok = false;
+      } else by = t as SequenceSpec["by"];
+    } else if (k === "within") {
+      sawWithin = true;
+      const d = isScalar(v) ? parseDuration(String(v.value)) : undefined;
+      if (d === undefined || d <= 0 || d > 24 * 3_600_000) {
+        at(v, `${path}.within`, "expected a duration up to 24h, like 30s, 10m or 2h");
+        ok = false;
+      } else withinMs = d;
+    } else if (k === "steps") {
+      if (!isSeq(v) || v.items.length < 2 || v.items.length > 8) {
+        at(v, `${path}.steps`, "expected a list of 2 to 8 steps, each a mapping with match");
+        ok = false;
+        continue;
+      }
+      v.items.forEach((it, i) => {
+        const sp = `${path}.steps[${i}]`;
+        if (!isMap(it) || it.items.length !== 1 || !isScalar(it.items[0]!.key) || String(it.items[0]!.key.value) !== "match") {
+          at(it as Node, sp, "expected a mapping with one key, match");
+          ok = false;
+          return;
+        }
+        const mnode = it.items[0]!.value as Node;
+        const spec = parseMatchBlock(mnode, `${sp}.match`, at);
+        const m = spec && compileAt(spec, mnode, `${sp}.match`, at);
+        if (spec && m) steps.push({ spec, match: m });
+        else ok = false;
+      });
+    } else {
+      at(p.key as Node, `${path}.${k}`, unknownKey(k, SEQUENCE_KEYS));
+      ok = false;
+    }
+  }
+  if (withinMs === undefined) {
+    if (!sawWithin) at(node, `${path}.within`, "missing");
+    return undefined;
+  }
+  return ok && steps.length >= 2 ? { by, withinMs, steps } : undefined;
 }
 
 function compileAt(spec: MatchSpec, node: Node, path: string, at: At): Matcher | undefined {
