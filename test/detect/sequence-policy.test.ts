@@ -62,7 +62,7 @@ describe.skipIf(!existsSync(CLI))("clawav policy test --events", () => {
     writeFileSync(f, [JSON.stringify(at(exec("curl -s https://example.org/x -o /tmp/x"), 1_000)), JSON.stringify(at(exec(["/tmp/x"], { exe: "/tmp/x" }), 30_000))].join("\n") + "\n");
     const r = await runCli(["policy", "test", "--dir", join(dir, "p.yaml"), "--events", f]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/events\.ndjson:2 exec \/tmp\/x:\n(.*\n)*  critical sequence\/fetch-then-run-in-tmp \[EXECUTION\] T1105,T1204\.002/);
+    expect(r.stdout).toMatch(/events\.ndjson:2 exec \/tmp\/x:\n(.*\n)* {2}critical sequence\/fetch-then-run-in-tmp \[EXECUTION\] T1105,T1204\.002/);
     expect(r.stdout).toMatch(/^2 events, \d+ alerts$/m);
     writeFileSync(f, JSON.stringify(at(exec("id"), 1)) + "\n{\"id\": 3}\n");
     const bad = await runCli(["policy", "test", "--dir", join(dir, "p.yaml"), "--events", f]);
