@@ -72,6 +72,8 @@ const network = z
       ]),
     /** Addresses and CIDRs an agent may connect to (connect events carry addresses, not names). */
     allowed_cidrs: z.array(z.string()).default([]),
+    /** DNS servers ("ip" or "ip:port") that resolve allowed_hosts; empty: the system's resolv.conf. */
+    dns_servers: z.array(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]|[0-9a-fA-F:]+)(:\d{1,5})?$/, "expected an IP address, optionally with :port")).default([]),
   })
   .prefault({});
 

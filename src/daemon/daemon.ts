@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config/index.js";
 import { EventIdGenerator, type AlertSink, type Event, type GateInfo, type Recorder, type Source, type SourceStatus } from "../events/index.js";
-import { createWatchedUsers, resolveHosts, systemUserNames, type WatchedUsers } from "../enrich/index.js";
+import { AllowedNamesResolver, createWatchedUsers, systemUserNames, type WatchedUsers } from "../enrich/index.js";
 import type { Logger } from "../log/index.js";
 import { VERSION } from "../version.js";
 import { BoundedQueue, type AggregatorStatus, type PipelineStats } from "../pipeline/index.js";
@@ -88,6 +88,7 @@ export class Daemon {
   /** A query of clawav's own API by the agent is reconnaissance of the watch: the detector must know where it listens. */
   private readonly watchdogPorts = (): readonly number[] => [this.apiAddress?.port ?? this.o.config.api.port];
   private unlock: (() => void) | undefined;
+  private names: AllowedNamesResolver | undefined;
 
   constructor(private readonly o: DaemonOptions) {
     const { config } = o;
@@ -141,9 +142,13 @@ export class Daemon {
       log.error("audit chain does not verify", { problem: rep.tailProblem });
       this.enqueue(this.sensor("chain_tampered", `the audit chain's tail does not verify: ${rep.tailProblem}`));
     }
-    // The allowed names' addresses, looked up once before judging starts: judging never waits on DNS.
+    // The allowed names' addresses, looked up before judging starts and again when their TTL runs
+    // out: judging never waits on DNS.
     const names = config.network.allowed_hosts;
-    this.built.hostNames?.update(names, await resolveHosts(names));
+    this.names = new AllowedNamesResolver(names, { servers: config.network.dns_servers });
+    this.names.onChange = (resolve) => this.built.hostNames?.update(names, resolve);
+    await this.names.start();
+    this.built.hostNames?.update(names, this.names.table());
     for (const entry of SOURCES) {
       const s = entry.create({ config, nodeId: this.nodeId, ids: this.ids, users: this.users, log, stateDir, isRoot, made: this.sources });
       if (s) this.sources.push(s);
@@ -206,6 +211,7 @@ export class Daemon {
     for (const s of this.sources) s.commit?.(true);
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.filesTimer) clearInterval(this.filesTimer);
+    this.names?.stop();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.chain?.close();
     for (const s of this.sinks) await s.close?.();
@@ -241,7 +247,7 @@ export class Daemon {
       queue: { length: this.queue.length, capacity: this.queue.capacity, dropped: this.queue.dropped, high_water: this.queue.highWater },
       pipeline: b.pipeline.stats,
       aggregator: b.aggregator.status(),
-      enrichers: Object.fromEntries(b.enrichers.flatMap((e) => (e.status ? [[e.name, e.status()]] : []))),
+      enrichers: { ...Object.fromEntries(b.enrichers.flatMap((e) => (e.status ? [[e.name, e.status()]] : []))), ...(this.names ? { "allowed-names": { ...this.names.status() } } : {}) },
       chain: this.chain ? { entries: this.chain.length, head: this.chain.headMac(), ...(cp ? { checkpoint: { seq: cp.seq, head: cp.head, ts: cp.ts } } : {}), skipped_after_restart: this.skipped } : undefined,
       policies: this.detector.policyCount,
       sequences: this.detector.sequenceStatus(),

@@ -6,3 +6,4 @@ export { systemUserNames, parsePasswd, noUserNames, type UserNames } from "./use
 export { lineageEnricher, userNamesEnricher, identityEnricher } from "./enrichers.js";
 export { HostNamesEnricher, etcHostsResolver, resolveHosts, resolveNothing, type ResolveHostFn } from "./hosts.js";
 export { signalTargetEnricher } from "./signals.js";
+export { AllowedNamesResolver, type RefreshOptions, type RefreshStatus } from "./resolver.js";

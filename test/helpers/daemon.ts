@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll } from "vitest";
 import { CLI, waitFor } from "./system.js";
 import type { Alert, Event } from "../../src/events/index.js";
@@ -38,16 +38,24 @@ export class DaemonUnderTest {
   static withTempState(extraArgs: string[] = [], configToml?: string, spawnOpts: SpawnOptions = {}): DaemonUnderTest {
     const dir = mkdtempSync(join(tmpdir(), "clawav-daemon-"));
     const args = [...extraArgs];
-    if (configToml !== undefined) {
-      const cfg = join(dir, "config.toml");
-      writeFileSync(cfg, configToml, { mode: 0o600 });
-      args.push("--config", cfg);
-    }
+    // Tests talk to loopback only: the allowed names are resolved by a DNS server that is not there
+    // (refused at once), never by the machine's own resolver, unless a test names its own.
+    const toml = (configToml ?? "") + (configToml?.includes("[network]") ? "" : '\n[network]\ndns_servers = ["127.0.0.1:1"]\n');
+    const cfg = join(dir, "config.toml");
+    writeFileSync(cfg, toml, { mode: 0o600 });
+    args.push("--config", cfg);
     return new DaemonUnderTest(join(dir, "state"), args, spawnOpts);
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [CLI, "run", "--headless", "--events", "--api-port", "0", "--state-dir", this.stateDir, ...this.extraArgs], { ...this.spawnOpts, stdio: ["ignore", "pipe", "pipe"] });
+    const args = [...this.extraArgs];
+    if (!args.includes("--config") && this.spawnOpts.uid === undefined) {
+      // As withTempState: loopback only, the allowed names resolved by no one.
+      const cfg = join(dirname(this.stateDir), "loopback-dns.toml");
+      writeFileSync(cfg, '[network]\ndns_servers = ["127.0.0.1:1"]\n', { mode: 0o600 });
+      args.push("--config", cfg);
+    }
+    const child = spawn(process.execPath, [CLI, "run", "--headless", "--events", "--api-port", "0", "--state-dir", this.stateDir, ...args], { ...this.spawnOpts, stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     running.add(child);
     this.exit = new Promise((r) =>
