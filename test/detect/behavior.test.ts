@@ -41,8 +41,10 @@ describe("benign daily work stays at info or below", () => {
 
   it("node reading its own .env and the agent reading or writing its config raise nothing", () => {
     expect(rulesOf(d, open("/usr/bin/node", `${HOME}/project/.env`))).toEqual([]);
-    expect(rulesOf(d, open("/usr/bin/node", `${HOME}/.claude/settings.json`))).toEqual([]);
-    expect(rulesOf(d, open("/usr/bin/node", `${HOME}/.claude/settings.json`, { write: true }))).toEqual([]);
+    // The agent's runtime: a node started from a shell, not by another interpreter.
+    const runtime = { proc: { lineage: [{ pid: 4000, exe: "/usr/bin/bash" }] } };
+    expect(rulesOf(d, open("/usr/bin/node", `${HOME}/.claude/settings.json`, runtime))).toEqual([]);
+    expect(rulesOf(d, open("/usr/bin/node", `${HOME}/.claude/settings.json`, { write: true, ...runtime }))).toEqual([]);
     has(open("/usr/bin/cat", `${HOME}/.claude/settings.json`), "file.read.agent-config", "warning");
   });
   it("ssh reading its key (git push over ssh) is info at most", () => quiet(open("/usr/bin/ssh", `${HOME}/.ssh/id_ed25519`)));

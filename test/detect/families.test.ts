@@ -129,3 +129,14 @@ describe("sequences", () => {
     expect(seq.status().evicted).toBeGreaterThan(9000);
   });
 });
+
+describe("the agent's own runtime and what it spawns", () => {
+  it("node reading ~/.openclaw is the agent itself; a python or node program started under the agent is not", () => {
+    const det = detector();
+    const runtime = exec(["node", "/usr/lib/node_modules/openclaw/bin/openclaw.js"], { lineage: [{ pid: 10, exe: "/usr/bin/bash" }, { pid: 1, exe: "/usr/lib/systemd/systemd" }] });
+    const spawned = exec(["python3", "/tmp/steal.py"], { exe: "/usr/bin/python3.11", lineage: [{ pid: 20, exe: "/usr/bin/bash" }, { pid: 10, exe: "/usr/bin/node" }] });
+    const read = (e: Event): Event => ({ ...e, kind: "file", syscall: { name: "openat", nr: 257, arch: "x86_64", success: true, exit: 3, args: ["ffffff9c", "0", "0", "0"] }, file: { path: "/home/agent/.openclaw/credentials.json", items: [{ name: "/home/agent/.openclaw/credentials.json", nametype: "NORMAL" }] } });
+    expect(rulesOf(det, read(runtime)).filter((r) => !r.startsWith("info:"))).toEqual([]);
+    expect(rulesOf(det, read(spawned))).toContain("warning:file.read.agent-config");
+  });
+});

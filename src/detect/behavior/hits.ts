@@ -49,11 +49,19 @@ export function trustedTool(f: Facts, list: readonly string[] | undefined): bool
   return !(INTERPRETERS.has(f.tool) && interpreterCode(f.tool, f.args) !== undefined);
 }
 
+const INTERPRETER_EXE = /^(node|nodejs|bun|deno|python3?(\.\d+)?|ruby\d*(\.\d+)?|php\d*(\.\d+)?)$/;
+
+function spawnedByInterpreter(f: Facts): boolean {
+  return f.parents.some((p) => INTERPRETER_EXE.test(p.slice(p.lastIndexOf("/") + 1)));
+}
+
 export function readHits(f: Facts, path: string, via: string): Hit[] {
   const out: Hit[] = [];
   for (const c of classifyPath(path)) {
     if (!c.read) continue;
-    const trusted = trustedTool(f, c.trustedReaders);
+    // An agent's runtime reads its own configuration; a program it started (an interpreter below
+    // another interpreter in the process tree) is something else reading the agent's secrets.
+    const trusted = trustedTool(f, c.trustedReaders) && !(c.id === "agent-config" && spawnedByInterpreter(f));
     // A tool doing its job leaves an info trace only for the most sensitive files (keys, hashes);
     // the agent reading its own config or a program its .env would otherwise flood the trail.
     if (trusted && c.read.severity !== "critical") continue;
