@@ -388,6 +388,8 @@ export const FAMILY_RULES: readonly BehaviorRule[] = [
     kinds: ["exec"],
     inner: true,
     match: (f) => {
+      // Nearly every command names nothing of clawav: look for the letters before anything else.
+      if (!f.args.some((a) => a.includes("clawav") || a.includes("CLAWAV") || a.includes("Clawav"))) return undefined;
       // Tools the other rules already judge for this are left to them.
       if (["grep", "egrep", "pgrep", "pidof", "ps", "ls", "systemctl", "service", "cat", "stat", "find", "auditctl", "kill", "pkill", "killall", "which", "whereis"].includes(f.tool)) return undefined;
       // A command line the kernel cut short may end in half a word (/home/clawavtest → /home/clawav).

@@ -112,7 +112,11 @@ export class SequenceEngine {
     if (!p) return [];
     const out: SequenceFinding[] = [];
     const now = e.ts;
-    const agent = this.state(`a:${p.agent ?? p.uid}`);
+    const agentKey = `a:${p.agent ?? p.uid}`;
+    // Most events change nothing: the agent's state is only read (no LRU move) unless a step is taken.
+    let touched: KeyState | undefined;
+    const agent = (): KeyState => (touched ??= this.state(agentKey));
+    const seen = this.keys.get(agentKey);
 
     // 1. A burst of distinct discovery commands from one parent (a script, or the agent itself).
     if (e.kind === "exec") {
@@ -131,52 +135,58 @@ export class SequenceEngine {
     // 2. Dropped → made executable → run.
     if (e.kind === "exec") {
       const dl = downloadTarget(f);
-      if (dl) agent.dropped.set(dl, now);
-      for (const path of chmodX(f)) agent.executable.set(path, now);
-      if (p.exe) {
-        const x = agent.executable.get(p.exe);
-        const d = agent.dropped.get(p.exe);
+      if (dl) agent().dropped.set(dl, now);
+      for (const path of chmodX(f)) agent().executable.set(path, now);
+      const st = touched ?? seen;
+      if (p.exe && st && st.executable.size > 0) {
+        const x = st.executable.get(p.exe);
+        const d = st.dropped.get(p.exe);
         // A build output made executable and run is daily work; a download, or a file in a temporary or hidden folder, is a dropper.
         if (x !== undefined && now - x <= CHAIN_WINDOW && (d !== undefined || /^\/(tmp|var\/tmp|dev\/shm|run\/shm)\//.test(p.exe) || /\/\.[^/]+\//.test(p.exe))) {
           out.push(this.fire("exec.dropped-and-run", "EXECUTION", d !== undefined ? "critical" : "warning", `${p.exe} was ${d !== undefined ? "downloaded, " : ""}made executable and run`));
-          agent.executable.delete(p.exe);
+          agent().executable.delete(p.exe);
         }
       }
-      prune(agent.dropped, now, CHAIN_WINDOW);
-      prune(agent.executable, now, CHAIN_WINDOW);
+      if (touched) {
+        prune(touched.dropped, now, CHAIN_WINDOW);
+        prune(touched.executable, now, CHAIN_WINDOW);
+      }
     }
-    if (e.kind === "file" && e.file && e.file.items.some((i) => i.nametype === "CREATE")) agent.dropped.set(e.file.path, now);
+    if (e.kind === "file" && e.file && e.file.items.some((i) => i.nametype === "CREATE")) agent().dropped.set(e.file.path, now);
 
     // 3. A credential read, or secrets staged, then a connection out or an upload.
     const cred = raised.find((a) => a.category === "CRED_ACCESS" && a.severity !== "info");
     if (cred) {
-      agent.credReadAt = now;
-      agent.credWhat = cred.summary.slice(0, 120);
+      agent().credReadAt = now;
+      agent().credWhat = cred.summary.slice(0, 120);
     }
     const staged = raised.find((a) => a.rule === "collection.archive" || a.rule === "collection.stage" || a.rule === "collection.code-archive");
     if (staged) {
-      agent.stagedAt = now;
-      agent.stagedWhat = staged.summary.slice(0, 120);
+      agent().stagedAt = now;
+      agent().stagedWhat = staged.summary.slice(0, 120);
     }
     const sends = (e.kind === "net" && e.net?.address !== undefined && !/^(127\.|::1$|::ffff:127\.)/.test(e.net.address) && (e.net.family === "inet" || e.net.family === "inet6")) || raised.some((a) => a.category === "DATA_EXFIL" && a.severity !== "info" && !a.rule.startsWith("collection.") && a.rule !== "exfil.after-credential");
-    if (sends && !cred) {
+    const a0 = touched ?? seen;
+    if (sends && !cred && a0 && (a0.credReadAt > -Infinity || a0.stagedAt > -Infinity)) {
+      const agentState = agent();
       const to = e.net?.address !== undefined ? `${e.net.address}:${e.net.port ?? "?"}` : (f.hosts.join(", ") || baseName(f.exe));
-      if (now - agent.credReadAt <= EXFIL_WINDOW && agent.credReadAt > -Infinity) {
-        out.push(this.fire("exfil.after-credential", "DATA_EXFIL", "critical", `sends to ${to} after reading a credential (${agent.credWhat})`));
-        agent.credReadAt = -Infinity;
-      } else if (now - agent.stagedAt <= EXFIL_WINDOW && agent.stagedAt > -Infinity) {
-        out.push(this.fire("exfil.after-staging", "DATA_EXFIL", "critical", `sends to ${to} after staging secrets (${agent.stagedWhat})`));
-        agent.stagedAt = -Infinity;
+      if (now - agentState.credReadAt <= EXFIL_WINDOW && agentState.credReadAt > -Infinity) {
+        out.push(this.fire("exfil.after-credential", "DATA_EXFIL", "critical", `sends to ${to} after reading a credential (${agentState.credWhat})`));
+        agentState.credReadAt = -Infinity;
+      } else if (now - agentState.stagedAt <= EXFIL_WINDOW && agentState.stagedAt > -Infinity) {
+        out.push(this.fire("exfil.after-staging", "DATA_EXFIL", "critical", `sends to ${to} after staging secrets (${agentState.stagedWhat})`));
+        agentState.stagedAt = -Infinity;
       }
     }
 
     // 4. Many files encrypted in a row: the shape of ransomware.
     if (e.kind === "exec" && isEncryption(f)) {
-      agent.encryptions.push(now);
-      while (agent.encryptions.length > 0 && now - agent.encryptions[0]! > ENCRYPT_WINDOW) agent.encryptions.shift();
-      if (agent.encryptions.length >= ENCRYPT_COUNT && now - agent.encryptFiredAt > ENCRYPT_WINDOW) {
-        agent.encryptFiredAt = now;
-        out.push(this.fire("impact.encrypt-many", "DATA_EXFIL", "critical", `${agent.encryptions.length} files encrypted within ${ENCRYPT_WINDOW / 1000} s (ransomware shape)`));
+      const st = agent();
+      st.encryptions.push(now);
+      while (st.encryptions.length > 0 && now - st.encryptions[0]! > ENCRYPT_WINDOW) st.encryptions.shift();
+      if (st.encryptions.length >= ENCRYPT_COUNT && now - st.encryptFiredAt > ENCRYPT_WINDOW) {
+        st.encryptFiredAt = now;
+        out.push(this.fire("impact.encrypt-many", "DATA_EXFIL", "critical", `${st.encryptions.length} files encrypted within ${ENCRYPT_WINDOW / 1000} s (ransomware shape)`));
       }
     }
     return out;
