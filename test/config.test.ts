@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, defaultConfig, locateKey, parseConfig, redactConfig } from "../src/config/index.js";
-import { runCli } from "./helpers/system.js";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { CLI, runCli } from "./helpers/system.js";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -75,5 +75,13 @@ describe("config", () => {
     const ok = await runCli(["config", "check", join(dir, "missing.toml")]);
     expect(ok.code).toBe(2);
     expect(ok.stderr).not.toMatch(/at .*\.js/);
+  });
+});
+
+describe.skipIf(!existsSync(CLI))("clawav --version", () => {
+  it("says clawav, its version and the Node.js it runs on", async () => {
+    const r = await runCli(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^clawav \\d+\\.\\d+\\.\\d+ \\(node ${process.versions.node.replace(/\./g, "\\.")}\\)\\n$`));
   });
 });

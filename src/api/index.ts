@@ -1,3 +1,3 @@
 export { ApiServer, isLoopback, readJsonBody, type ApiOptions, type ApiState, type Route } from "./server.js";
 export { Ring } from "./ring.js";
-export { loadOrCreateToken, tokenMatches } from "./token.js";
+export { loadOrCreateToken, tokenMatches, checkToken } from "./token.js";

@@ -4,7 +4,7 @@ import { isIP } from "node:net";
 import { CATEGORIES, SEVERITIES, parseSeverity, severityRank, type Alert, type AlertEntry, type AlertSink, type Notice, type Severity } from "../events/index.js";
 import { Ring } from "./ring.js";
 import { UserError } from "../errors/index.js";
-import { tokenMatches } from "./token.js";
+import { checkToken } from "./token.js";
 
 /** What the daemon shows through the API. */
 export interface ApiState {
@@ -80,6 +80,12 @@ export class ApiServer implements AlertSink {
       this.serve(req, res).catch((e: unknown) => send(res, 500, { error: "internal error", detail: e instanceof Error ? e.message : String(e) }));
     });
     const server = this.server;
+    // A slow or idle client must not hold the API: bounded headers, requests, idle time and connections.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    server.keepAliveTimeout = 5_000;
+    server.maxConnections = 256;
+    server.setTimeout(60_000);
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e: NodeJS.ErrnoException) =>
         reject(e.code === "EADDRINUSE" || e.code === "EACCES" || e.code === "EADDRNOTAVAIL" ? new UserError(`api: cannot listen on ${this.o.bind}:${this.o.port} (${e.code}): is another clawav running? Set api.port or --api-port`) : e),
@@ -100,10 +106,14 @@ export class ApiServer implements AlertSink {
     const url = new URL(req.url ?? "/", "http://clawav.invalid");
     const matching = this.routes.filter((r) => r.path === url.pathname || (r.path.endsWith("/") && r.path !== "/" && url.pathname.startsWith(r.path)));
     if (matching.length === 0) return send(res, 404, { error: `no such endpoint: ${url.pathname}` });
-    const route = matching.find((r) => r.method === req.method);
-    if (!route) return send(res, 405, { error: `${req.method ?? "?"} not allowed on ${url.pathname}` }, { Allow: [...new Set(matching.map((r) => r.method))].join(", ") });
-    if ((route.requireToken || !this.loopbackOnly) && !tokenMatches(req.headers.authorization, this.o.token)) {
-      return send(res, 401, { error: "a bearer token is required (Authorization: Bearer <token from the api-token file>)" }, { "WWW-Authenticate": "Bearer" });
+    // HEAD is GET without the body (Node's server leaves the body out by itself).
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const route = matching.find((r) => r.method === method);
+    if (!route) return send(res, 405, { error: `${req.method ?? "?"} not allowed on ${url.pathname}` }, { Allow: [...new Set(matching.flatMap((r) => (r.method === "GET" ? ["GET", "HEAD"] : [r.method])))].join(", ") });
+    if (route.requireToken || !this.loopbackOnly) {
+      const t = checkToken(req.headers.authorization, this.o.token);
+      if (t === "missing") return send(res, 401, { error: "a bearer token is required (Authorization: Bearer <token from the api-token file>)" }, { "WWW-Authenticate": "Bearer" });
+      if (t === "wrong") return send(res, 403, { error: "the bearer token does not match" }, { "WWW-Authenticate": 'Bearer error="invalid_token"' });
     }
     try {
       const r = await route.handle(req, url, route.path.endsWith("/") ? url.pathname.slice(route.path.length) : "");

@@ -18,9 +18,16 @@ export function loadOrCreateToken(file: string): string {
   return readFileSync(file, "utf8").trim();
 }
 
-export function tokenMatches(header: string | undefined, token: string): boolean {
-  if (!header?.startsWith("Bearer ")) return false;
-  const given = Buffer.from(header.slice(7).trim());
+/** What an Authorization header says: no bearer token at all, the right one, or a wrong one. */
+export function checkToken(header: string | undefined, token: string): "missing" | "ok" | "wrong" {
+  // The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
+  const m = header === undefined ? null : /^bearer[ \t]+(\S+)\s*$/i.exec(header);
+  if (!m) return "missing";
+  const given = Buffer.from(m[1]!);
   const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
+  return given.length === want.length && timingSafeEqual(given, want) ? "ok" : "wrong";
+}
+
+export function tokenMatches(header: string | undefined, token: string): boolean {
+  return checkToken(header, token) === "ok";
 }

@@ -8,7 +8,7 @@ export function buildProgram(): Command {
   program
     .name("clawav")
     .description("A security watchdog for AI agents: watches from the kernel's side, judges, alerts, enforces.")
-    .version(VERSION)
+    .version(`clawav ${VERSION} (node ${process.versions.node})`, "-V, --version", "print clawav's version and the Node.js it runs on")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   registerCommands(program);

@@ -71,9 +71,24 @@ describe("JSON API", () => {
     const { s, token, base } = await start();
     s.addRoute({ method: "POST", path: "/api/test/", requireToken: false, handle: (_r, _u, p) => ({ status: 200, body: { did: p } }) });
     expect((await fetch(`${base}/api/test/x`, { method: "POST" })).status).toBe(401);
-    expect((await fetch(`${base}/api/test/x`, { method: "POST", headers: { Authorization: "Bearer wrong" } })).status).toBe(401);
+    // A wrong token is told apart from none: 403, not 401.
+    const wrong = await fetch(`${base}/api/test/x`, { method: "POST", headers: { Authorization: "Bearer wrong" } });
+    expect([wrong.status, ((await wrong.json()) as { error: string }).error]).toEqual([403, "the bearer token does not match"]);
     const ok = await fetch(`${base}/api/test/x`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
     expect(await ok.json()).toEqual({ did: "x" });
+    // The scheme is case-insensitive.
+    const lower = await fetch(`${base}/api/test/y`, { method: "POST", headers: { Authorization: `bearer ${token}` } });
+    expect(await lower.json()).toEqual({ did: "y" });
+  });
+
+  it("answers HEAD like GET without a body, and lists HEAD in Allow", async () => {
+    const { base } = await start();
+    const h = await fetch(`${base}/api/health`, { method: "HEAD" });
+    expect(h.status).toBe(200);
+    expect(h.headers.get("content-type")).toBe("application/json");
+    expect(await h.text()).toBe("");
+    const m = await fetch(`${base}/api/alerts`, { method: "PUT" });
+    expect([m.status, m.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
   });
 
   it("wants the token for every endpoint when bound beyond loopback", async () => {

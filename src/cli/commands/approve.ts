@@ -19,7 +19,7 @@ export function registerApprove(program: Command): void {
     .command("approve")
     .description("answer a pending clawsudo request (as root: it needs the daemon's admin token)")
     .argument("[id]", "the request id from the alert or clawsudo's message")
-    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .option("--deny", "reject the request instead")
     .option("-l, --list", "list pending requests")
     .action(async (id: string | undefined, opts: { config?: string; deny?: boolean; list?: boolean }) => {

@@ -1,13 +1,13 @@
 import type { Command } from "commander";
 import { loadConfigFile, redactConfig } from "../../config/index.js";
-import { configFrom } from "../load-config.js";
+import { configFrom, DEFAULT_CONFIG_PATH } from "../load-config.js";
 
 export function registerConfig(program: Command): void {
   const cmd = program.command("config").description("check or show the configuration");
   cmd
     .command("check")
     .description("validate a config.toml; errors name file, line and key")
-    .argument("<file>", "the config file")
+    .argument("[file]", "the config file", DEFAULT_CONFIG_PATH)
     .action((file: string) => {
       loadConfigFile(file);
       process.stdout.write(`OK: ${file}\n`);
@@ -15,7 +15,7 @@ export function registerConfig(program: Command): void {
   cmd
     .command("print")
     .description("print the effective config (built-in defaults, or --config FILE) as JSON, secrets redacted")
-    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .action((opts: { config?: string }) => {
       process.stdout.write(JSON.stringify(redactConfig(configFrom(opts.config)), null, 2) + "\n");
     });

@@ -31,7 +31,7 @@ export function registerExec(program: Command): void {
   program
     .command("exec")
     .description("run an agent under the preload guard: scrubbed environment, LD_PRELOAD set, its process tree registered with the daemon")
-    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .option("-u, --user <name>", "run the agent as this user (needs root; keeps the user's groups)")
     .option("-n, --name <agent>", "the agent's name in alerts (default: the command's base name)")
     .option("--policy <file>", "preload policy JSON (default: preload.policy_file, else the shipped policies/preload-policy.json)")

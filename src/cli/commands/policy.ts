@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { defaultConfig } from "../../config/index.js";
 import { UserError } from "../../errors/index.js";
 import { parseEventLine, type Event, type ProcessInfo } from "../../events/index.js";
 import { readFileSync } from "node:fs";
@@ -26,7 +25,7 @@ export function registerPolicy(program: Command): void {
     .command("lint")
     .description("check policy YAML files (default: the shipped policies and the config's policy folders)")
     .argument("[dir...]", "policy folders or files")
-    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .action((dirs: string[], opts: { config?: string }) => {
       const use = dirs.length > 0 ? dirs : policyDirsOf(configFrom(opts.config));
       const r = loadPolicies(use);
@@ -40,7 +39,7 @@ export function registerPolicy(program: Command): void {
   cmd
     .command("list")
     .description("list the built-in behaviour rules and the loaded policy rules")
-    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .option("--dir <dir...>", "policy folders instead of the config's")
     .action((opts: { config?: string; dir?: string[] }) => {
       const r = loadPolicies(opts.dir ?? policyDirsOf(configFrom(opts.config)));
@@ -58,7 +57,7 @@ export function registerPolicy(program: Command): void {
   program
     .command("coverage")
     .description("the MITRE ATT&CK techniques clawav's rules cover, by tactic")
-    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .option("--json", "as JSON")
     .action((opts: { config?: string; json?: boolean }) => {
       const r = loadPolicies(policyDirsOf(configFrom(opts.config)));
@@ -95,9 +94,9 @@ export function registerPolicy(program: Command): void {
     .option("--parent <exe>", "the parent's executable")
     .option("--cwd <dir>", "the working folder", "/home/agent")
     .option("--dir <dir...>", "policy folders instead of the config's")
-    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .action((opts: TestOpts) => {
-      const config = opts.config !== undefined ? configFrom(opts.config) : defaultConfig();
+      const config = configFrom(opts.config);
       const detector = createDetector({ config, ...(opts.dir ? { policyDirs: opts.dir } : {}) });
       if (opts.events !== undefined) return judgeFile(detector, opts.events);
       if (opts.cmd === undefined) throw new UserError("policy test: give --cmd COMMAND or --events FILE");

@@ -10,7 +10,7 @@ export function registerRelease(program: Command): void {
     .command("release")
     .description("thaw a quarantined agent (root): through the running daemon, or --local when it is not running")
     .argument("<agent>", "the agent's name (see /api/status: enforce.quarantined)")
-    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .option("--api <url>", "the daemon's API (default: http://127.0.0.1:<api.port>)")
     .option("--local", "thaw directly from the saved quarantine state, without the daemon")
     .action(async (agent: string, opts: { config?: string; api?: string; local?: boolean }) => {

@@ -21,7 +21,7 @@ export function registerReplay(program: Command): void {
     .command("replay")
     .description("run recorded events through the daemon's own pipeline; alerts as NDJSON on stdout")
     .argument("<file>", "an audit.log, or events as NDJSON (from `clawav run --events` or `parse-audit`); - for stdin")
-    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .option("--all", "print every alert the chain would record, repeats included (default: each distinct detection once per window)")
     .option("--host", "take facts from this machine (/proc, passwd, executables' content, resolved names), as the live daemon does")
     .addHelpText(

@@ -8,7 +8,7 @@ export function registerRules(program: Command): void {
   cmd
     .command("print")
     .description("show the audit rules clawav installs, as auditctl commands")
-    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .action((opts: { config?: string }) => {
       const rules = clawavRules(ruleContextFor(configFrom(opts.config)));
       process.stdout.write(rules.map(formatRule).join("\n") + "\n");
@@ -16,7 +16,7 @@ export function registerRules(program: Command): void {
   cmd
     .command("install")
     .description("add the missing clawav rules to the kernel (root); other rules are left alone")
-    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .action((opts: { config?: string }) => {
       if (process.getuid?.() !== 0) throw new UserError("rules install needs root (it calls auditctl)");
       const cfg = configFrom(opts.config);

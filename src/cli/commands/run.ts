@@ -30,7 +30,7 @@ export function registerRun(program: Command): void {
   program
     .command("run")
     .description("run the watchdog (as root for auditd; as another user it falls back to polling /proc)")
-    .option("-c, --config <file>", "config file (default: built-in defaults)")
+    .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .option("--headless", "no console view: JSON logs on stderr, alerts as NDJSON on stdout")
     .option("--events", "also print every event as NDJSON on stdout")
     .option("--mode <mode>", "monitor or enforce (overrides config `mode`)")
