@@ -85,3 +85,18 @@ describe.skipIf(!existsSync(CLI))("clawav --version", () => {
     expect(r.stdout).toMatch(new RegExp(`^clawav \\d+\\.\\d+\\.\\d+ \\(node ${process.versions.node.replace(/\./g, "\\.")}\\)\\n$`));
   });
 });
+
+describe("every check run makes, config check makes", () => {
+  it("refuses a bad CIDR, a bind that is no address, a file: URL and timers longer than Node can keep, naming line and key", () => {
+    const issues = issuesOf(`[network]\nallowed_cidrs = ["10.0.0.0/33"]\n[api]\nbind = "999.1.1.1"\n[alerts]\nwebhook_url = "file:///etc/passwd"\nheartbeat_interval = 2592000\n[auditd]\neoe_timeout_ms = 3000000000\n`);
+    expect(issues.map((i) => `${i.line}:${i.key}: ${i.message}`)).toEqual([
+      "2:network.allowed_cidrs.0: expected an IP address or a CIDR block like 10.0.0.0/8 or 2001:db8::/32",
+      "4:api.bind: expected an IP address (127.0.0.1, ::1, 0.0.0.0) or localhost",
+      "6:alerts.webhook_url: expected an http:// or https:// URL",
+      "7:alerts.heartbeat_interval: at most 2073600 (24 days): longer timers cannot be kept",
+      "9:auditd.eoe_timeout_ms: at most 2073600000 (24 days): longer timers cannot be kept",
+    ]);
+    const ok = parseConfig(`[network]\nallowed_cidrs = ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"]\n[api]\nbind = "::1"\n`, "ok.toml");
+    expect([ok.network.allowed_cidrs, ok.api.bind]).toEqual([["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"], "::1"]);
+  });
+});

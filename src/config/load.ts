@@ -46,7 +46,8 @@ export function parseConfig(text: string, file: string): Config {
   }
   const res = configSchema.safeParse(data);
   if (res.success) return res.data;
-  throw new ConfigError(res.error.issues.flatMap((iss) => toIssues(iss, text, file)));
+  // In the order of the file, as a person reads it.
+  throw new ConfigError(res.error.issues.flatMap((iss) => toIssues(iss, text, file)).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
 }
 
 export function loadConfigFile(file: string): Config {

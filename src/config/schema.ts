@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 // One schema: it gives the TypeScript type (Config), the checks, and the defaults, so the
@@ -5,8 +6,29 @@ import { z } from "zod";
 
 const severity = z.enum(["info", "warning", "critical"]);
 const secret = z.string().min(1);
-/** Seconds, as a positive number. */
-const seconds = z.number().positive();
+/** A URL clawav posts to: http or https only (never file:, never a local socket by mistake). */
+const httpUrl = secret.refine((v) => {
+  try {
+    const u = new URL(v);
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
+}, "expected an http:// or https:// URL");
+/** An IPv4/IPv6 address or CIDR block. */
+const cidr = z.string().refine((v) => {
+  const [addr, bits, extra] = v.split("/");
+  if (extra !== undefined || !addr) return false;
+  const fam = isIP(addr);
+  if (fam === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (fam === 4 ? 32 : 128);
+}, "expected an IP address or a CIDR block like 10.0.0.0/8 or 2001:db8::/32");
+/** Milliseconds for a timer: a whole positive number a Node timer can keep (at most 24 days). */
+const millis = z.number().int().positive().max(2_073_600_000, "at most 2073600000 (24 days): longer timers cannot be kept");
+/** Seconds, as a positive number; at most 24 days, the longest a Node timer can wait. */
+const seconds = z.number().positive().max(2_073_600, "at most 2073600 (24 days): longer timers cannot be kept");
 
 const general = z
   .strictObject({
@@ -34,7 +56,7 @@ const auditd = z
     /** How often to read the kernel's audit status (lost, backlog). */
     status_interval: seconds.default(5),
     /** An event whose EOE never comes is flushed after this many milliseconds. */
-    eoe_timeout_ms: z.number().int().positive().default(2000),
+    eoe_timeout_ms: millis.default(2000),
     /** Raise the kernel's backlog limit to at least this when installing rules. */
     backlog_limit: z.number().int().positive().default(8192),
   })
@@ -44,7 +66,7 @@ const procfs = z
   .strictObject({
     /** "auto": only when auditd cannot be used (not root, or no auditd). */
     enabled: z.union([z.boolean(), z.literal("auto")]).default("auto"),
-    interval_ms: z.number().int().positive().default(250),
+    interval_ms: millis.default(250),
   })
   .prefault({});
 
@@ -71,7 +93,7 @@ const network = z
         "security.debian.org",
       ]),
     /** Addresses and CIDRs an agent may connect to (connect events carry addresses, not names). */
-    allowed_cidrs: z.array(z.string()).default([]),
+    allowed_cidrs: z.array(cidr).default([]),
     /** DNS servers ("ip" or "ip:port") that resolve allowed_hosts; empty: the system's resolv.conf. */
     dns_servers: z.array(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]|[0-9a-fA-F:]+)(:\d{1,5})?$/, "expected an IP address, optionally with :port")).default([]),
   })
@@ -89,7 +111,7 @@ const api = z
   .strictObject({
     enabled: z.boolean().default(true),
     /** Loopback by default; any other bind requires the bearer token for every endpoint. */
-    bind: z.string().default("127.0.0.1"),
+    bind: z.string().refine((v) => v === "localhost" || isIP(v) !== 0, "expected an IP address (127.0.0.1, ::1, 0.0.0.0) or localhost").default("127.0.0.1"),
     port: z.number().int().min(0).max(65535).default(18791),
     token_file: z.string().optional(),
   })
@@ -114,15 +136,15 @@ const chain = z
     checkpoint_file: z.string().optional(),
     /** always: fsync every append; batch: at most every `fsync_interval_ms`; never: leave it to the OS. */
     fsync: z.enum(["always", "batch", "never"]).default("batch"),
-    fsync_interval_ms: z.number().int().positive().default(200),
+    fsync_interval_ms: millis.default(200),
     checkpoint_every: z.number().int().positive().default(100),
   })
   .prefault({});
 
 const slack = z
   .strictObject({
-    webhook_url: secret.optional(),
-    backup_webhook_url: secret.optional(),
+    webhook_url: httpUrl.optional(),
+    backup_webhook_url: httpUrl.optional(),
     channel: z.string().optional(),
     min_slack_level: severity.optional(),
   })
@@ -136,13 +158,13 @@ const alerts = z
     rate_limit: z.number().int().positive().default(60),
     queue_size: z.number().int().positive().default(128),
     max_retries: z.number().int().min(0).default(5),
-    timeout_ms: z.number().int().positive().default(5000),
+    timeout_ms: millis.default(5000),
     heartbeat_interval: seconds.default(86400),
-    webhook_url: secret.optional(),
-    discord_webhook_url: secret.optional(),
+    webhook_url: httpUrl.optional(),
+    discord_webhook_url: httpUrl.optional(),
     telegram_bot_token: secret.optional(),
     telegram_chat_id: z.string().optional(),
-    telegram_api_base: z.string().default("https://api.telegram.org"),
+    telegram_api_base: httpUrl.default("https://api.telegram.org"),
   })
   .prefault({});
 
