@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { UserError } from "../../errors/index.js";
-import { clawavRules, formatRule, installRules, ruleContextFor } from "../../sources/auditd/index.js";
+import { clawavRules, formatRule, installRules, removeRules, ruleContextFor } from "../../sources/auditd/index.js";
 import { configFrom } from "../load-config.js";
 
 export function registerRules(program: Command): void {
@@ -23,5 +23,15 @@ export function registerRules(program: Command): void {
       const r = installRules(clawavRules(ruleContextFor(cfg)), cfg.auditd.backlog_limit);
       process.stdout.write(`rules: ${r.added.length} added, ${r.present.length} already present, ${r.failed.length} refused${r.backlogRaisedTo ? `, backlog limit raised to ${r.backlogRaisedTo}` : ""}\n`);
       for (const f of r.failed) process.stdout.write(`  refused: ${formatRule(f.rule)}: ${f.reason}\n`);
+    });
+  cmd
+    .command("remove")
+    .description("delete clawav's audit rules (key `clawav`) from the kernel (root); other rules are left alone")
+    .action(() => {
+      if (process.getuid?.() !== 0) throw new UserError("rules remove needs root (it calls auditctl)");
+      const r = removeRules();
+      process.stdout.write(`rules: ${r.removed} removed (key clawav); a running daemon adds them back at its next start\n`);
+      for (const f of r.failed) process.stderr.write(`clawav: rules remove: auditctl refused ${f.rule}: ${f.reason}\n`);
+      if (r.failed.length > 0) process.exitCode = 1;
     });
 }

@@ -7,5 +7,5 @@ export { bytesToText } from "./values.js";
 export { LogTailer, type TailStats, type TailOptions } from "./tail.js";
 export { loadCursor, saveCursor, type Cursor } from "./cursor.js";
 export { ruleContextFor } from "./rule-context.js";
-export { clawavRules, watchedPaths, installRules, formatRule, parseAuditStatus, readAuditStatus, RULE_KEY, type AuditRule, type AuditStatus } from "./rules.js";
+export { clawavRules, watchedPaths, installRules, removeRules, formatRule, parseAuditStatus, readAuditStatus, RULE_KEY, type AuditRule, type AuditStatus } from "./rules.js";
 export { AuditdSource, auditdUnavailable, cursorFileIn, type AuditdSourceDeps } from "./source.js";

@@ -109,6 +109,28 @@ export function installRules(rules: readonly AuditRule[], backlogLimit?: number)
   return res;
 }
 
+/**
+ * Deletes clawav's own rules (key exactly `clawav`) and nothing else, one by one as the kernel
+ * lists them: `auditctl -D -k` would also take rules whose key merely starts with `clawav`.
+ */
+export function removeRules(): { removed: number; failed: { rule: string; reason: string }[] } {
+  const listed = spawnSync("auditctl", ["-l"], { encoding: "utf8" });
+  const out = { removed: 0, failed: [] as { rule: string; reason: string }[] };
+  if (listed.status !== 0) return { ...out, failed: [{ rule: "auditctl -l", reason: (listed.stderr || `exit ${listed.status}`).trim() }] };
+  for (const line of listed.stdout.split("\n")) {
+    const words = line.trim().split(/\s+/);
+    const mine = words.includes(`key=${RULE_KEY}`) || (words.at(-2) === "-k" && words.at(-1) === RULE_KEY);
+    if (!mine) continue;
+    if (words[0] === "-a") words[0] = "-d";
+    else if (words[0] === "-w") words[0] = "-W";
+    else continue;
+    const r = spawnSync("auditctl", words, { encoding: "utf8" });
+    if (r.status === 0) out.removed++;
+    else out.failed.push({ rule: line.trim(), reason: (r.stderr || `exit ${r.status}`).trim().split("\n").pop()! });
+  }
+  return out;
+}
+
 export function formatRule(rule: AuditRule): string {
   return ["auditctl", ...rule.map((a) => (/^[\w,=!<>./@:+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))].join(" ");
 }
