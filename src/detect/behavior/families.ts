@@ -80,7 +80,7 @@ const SECRET_PATTERN = /pass(word|wd)?|secret|token|api[_-]?key|apikey|private.?
 const DAEMON_NAMES = /^(sshd|systemd(-[a-z-]+)?|kworker.*|kthreadd|ksoftirqd.*|kswapd\d*|dbus-daemon|dbus-broker|cron|crond|rsyslogd|syslogd|journald|udevd|init|getty|agetty|polkitd|networkmanager|containerd|dockerd|snapd|atd|irqbalance|migration.*|watchdogd?|rcu_.*|accounts-daemon|avahi-daemon|cupsd|login|gdm|lightdm|upowerd|udisksd|auditd|chronyd|ntpd|named|nginx|apache2|httpd|mysqld|postgres)$/i;
 const SNEAKY_CHARS = /[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u00a0]|\s$/;
 const ARCHIVERS = new Set(["tar", "zip", "7z", "7za", "7zr", "rar", "cpio", "gzip", "bzip2", "xz", "zstd", "pigz", "lz4", "ar"]);
-const ENCRYPTORS = new Set(["gpg", "gpg2", "openssl", "age", "ccrypt", "mcrypt", "aescrypt", "scrypt"]);
+export const ENCRYPTORS: ReadonlySet<string> = new Set(["gpg", "gpg2", "openssl", "age", "ccrypt", "mcrypt", "aescrypt", "scrypt"]);
 
 /** Home-level folders whose whole content is secret: archiving or copying them is collection. */
 const SECRET_DIRS = /(^|\/)(\.ssh|\.aws|\.gnupg|\.kube|\.docker|\.openclaw|\.claude|\.config\/gcloud|\.azure|\.password-store|\.local\/share\/keyrings|\.mozilla|\.config\/google-chrome|\.config\/chromium)\/?$/;
@@ -128,18 +128,18 @@ function encryptedArchive(f: Facts): boolean {
 }
 
 /** openssl enc / gpg -c / age: is this call encrypting (not decrypting, not hashing)? */
-function encrypts(f: Facts): boolean {
+export function encrypts(f: Facts): boolean {
   const a = f.args;
   if (f.tool === "openssl") return (a[0] === "enc" || /^-?aes|^-?chacha|^-?des|^-?camellia/.test(a[0] ?? "")) && !a.includes("-d") && !a.includes("-base64") && !a.includes("-a");
   if (f.tool === "gpg" || f.tool === "gpg2") return a.some((x) => x === "-c" || x === "--symmetric" || x === "-e" || x === "--encrypt" || /^-[a-zA-Z]*c[a-zA-Z]*$/.test(x) && !x.startsWith("--"));
   return !a.includes("-d") && !a.includes("--decrypt");
 }
 
-function modeOf(f: Facts): string | undefined {
+export function modeOf(f: Facts): string | undefined {
   return f.args.find((a) => !a.startsWith("-") || /^-[rwxXst]+$/.test(a) === false && /^[-+=]/.test(a) && /[rwxXst]/.test(a));
 }
 
-function makesExecutable(mode: string): boolean {
+export function makesExecutable(mode: string): boolean {
   if (/^[0-7]{3,4}$/.test(mode)) return (parseInt(mode, 8) & 0o111) !== 0;
   return /^[ugoa]*[+=][rwXst]*x/.test(mode) || /^\+x$/.test(mode);
 }

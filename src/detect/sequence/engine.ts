@@ -3,7 +3,7 @@
 // another. State is kept per agent (or per parent process), bounded, on the events' own time.
 import { posix } from "node:path";
 import type { Alert, Category, Event, Severity } from "../../events/index.js";
-import { baseName, type Facts } from "../behavior/index.js";
+import { baseName, encrypts, ENCRYPTORS, makesExecutable, modeOf, type Facts } from "../behavior/index.js";
 
 export interface SequenceFinding {
   rule: string;
@@ -81,12 +81,12 @@ function downloadTarget(f: Facts): string | undefined {
   return undefined;
 }
 
+/** The paths chmod (or install -m) makes executable, read as the permissions rule reads them. */
 function chmodX(f: Facts): string[] {
   if (f.tool !== "chmod" && f.tool !== "install") return [];
-  const mode = f.args.find((a) => !a.startsWith("-") || /^[-+=][rwxXst]+$/.test(a));
-  if (!mode) return [];
-  const x = /^[0-7]{3,4}$/.test(mode) ? (parseInt(mode, 8) & 0o111) !== 0 : /[+=][rwXst]*x/.test(mode);
-  return x ? (f.tool === "install" ? f.argPaths.slice(-1) : f.argPaths) : [];
+  const mode = f.tool === "install" ? f.args[f.args.findIndex((a) => a === "-m" || a === "--mode") + 1] : modeOf(f);
+  if (!mode || !makesExecutable(mode)) return [];
+  return f.tool === "install" ? f.argPaths.slice(-1) : f.argPaths;
 }
 
 /**
@@ -180,7 +180,7 @@ export class SequenceEngine {
     }
 
     // 4. Many files encrypted in a row: the shape of ransomware.
-    if (e.kind === "exec" && isEncryption(f)) {
+    if (e.kind === "exec" && ENCRYPTORS.has(f.tool) && encrypts(f)) {
       const st = agent();
       st.encryptions.push(now);
       while (st.encryptions.length > 0 && now - st.encryptions[0]! > ENCRYPT_WINDOW) st.encryptions.shift();
@@ -223,11 +223,4 @@ function prune(m: Map<string, number>, now: number, window: number): void {
   for (const [k, t] of m) if (now - t > window || m.size > 256) m.delete(k);
 }
 
-function isEncryption(f: Facts): boolean {
-  const a = f.args;
-  if (f.tool === "openssl") return (a[0] === "enc" || /^-?(aes|chacha|des|camellia)/.test(a[0] ?? "")) && !a.includes("-d");
-  if (f.tool === "gpg" || f.tool === "gpg2") return a.some((x) => x === "-c" || x === "--symmetric" || x === "-e" || x === "--encrypt");
-  if (f.tool === "age" || f.tool === "ccrypt") return !a.includes("-d");
-  return false;
-}
 
