@@ -128,6 +128,17 @@ describe("sequences", () => {
     expect(seq.status().keys).toBeLessThanOrEqual(100);
     expect(seq.status().evicted).toBeGreaterThan(4800);
   });
+  it("one agent's files stay bounded under a flood of creates with no command between them", () => {
+    const seq = new SequenceEngine();
+    const hostCheck = { hostAllowed: () => false, addressAllowed: () => false, isWatchdog: () => false };
+    for (let i = 0; i < 20_000; i++) {
+      const path = `/home/agent/build/out${i}.o`;
+      const e: Event = { ...at(exec("cc"), 6_000_000 + i), kind: "file", file: { path, items: [{ name: path, nametype: "CREATE" }] } };
+      seq.judge(e, { e, tool: "cc", exeBase: "cc", exe: "/usr/bin/cc", argv: ["cc"], args: [], parents: [], hosts: [], upload: { sends: false, files: [] }, argPaths: [], paths: [path], write: true, hostCheck, depth: 0 }, []);
+    }
+    expect(seq.status().keys).toBe(1);
+    expect(seq.status().entries).toBeLessThanOrEqual(256);
+  });
 });
 
 describe("the agent's own runtime and what it spawns", () => {

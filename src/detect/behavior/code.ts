@@ -15,7 +15,20 @@ export interface CodeFinding {
 }
 
 /** The inline code of an interpreter invocation, if its arguments carry one. */
+const codeOfArgs = new WeakMap<readonly string[], { tool: string; found: { lang: Lang; code: string } | undefined }>();
+
 export function interpreterCode(tool: string, args: readonly string[]): { lang: Lang; code: string } | undefined {
+  // Several rules ask of the same event's argument array; keyed by the array itself, so the
+  // answer lives exactly as long as the event does.
+  let r = codeOfArgs.get(args);
+  if (r?.tool !== tool) {
+    r = { tool, found: findCode(tool, args) };
+    codeOfArgs.set(args, r);
+  }
+  return r.found;
+}
+
+function findCode(tool: string, args: readonly string[]): { lang: Lang; code: string } | undefined {
   const lang: Lang | undefined = SHELLS.has(tool) ? "shell" : tool === "python3" ? "python" : tool === "node" || tool === "bun" || tool === "deno" ? "node" : tool === "perl" ? "perl" : tool === "ruby" ? "ruby" : tool === "php" ? "php" : undefined;
   if (!lang) return undefined;
   for (let i = 0; i < args.length; i++) {
@@ -53,7 +66,20 @@ export function interpreterCode(tool: string, args: readonly string[]): { lang: 
 }
 
 /** String literals of a script ('...', "...", `...`), for code that builds shell commands. */
-export function stringLiterals(code: string): string[] {
+const literalMemo = new Map<string, readonly string[]>();
+
+export function stringLiterals(code: string): readonly string[] {
+  // Asked up to five times per event (each family reads the literals its way), and scripts recur.
+  let r = literalMemo.get(code);
+  if (r === undefined) {
+    r = scanLiterals(code);
+    if (literalMemo.size >= 1024) literalMemo.delete(literalMemo.keys().next().value!);
+    literalMemo.set(code, r);
+  }
+  return r;
+}
+
+function scanLiterals(code: string): string[] {
   const out: string[] = [];
   const re = /'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|`((?:[^`\\]|\\.)*)`/g;
   for (let m = re.exec(code); m; m = re.exec(code)) {

@@ -13,6 +13,8 @@ export interface Finding {
 interface KindIndex {
   byTool: Map<string, BehaviorRule[]>;
   any: BehaviorRule[];
+  /** The merged candidate lists already asked for, by tool and executable name. */
+  merged: Map<string, BehaviorRule[]>;
 }
 
 /**
@@ -21,7 +23,7 @@ interface KindIndex {
  */
 export class BehaviorEngine {
   private readonly byKind = new Map<EventKind, KindIndex>();
-  private readonly inner: KindIndex = { byTool: new Map(), any: [] };
+  private readonly inner: KindIndex = { byTool: new Map(), any: [], merged: new Map() };
   readonly rules: readonly BehaviorRule[];
 
   constructor(rules: readonly BehaviorRule[] = BEHAVIOR_RULES) {
@@ -29,7 +31,7 @@ export class BehaviorEngine {
     for (const r of rules) {
       for (const k of r.kinds) {
         let idx = this.byKind.get(k);
-        if (!idx) this.byKind.set(k, (idx = { byTool: new Map(), any: [] }));
+        if (!idx) this.byKind.set(k, (idx = { byTool: new Map(), any: [], merged: new Map() }));
         add(idx, r);
       }
       if (r.inner && r.kinds.includes("exec")) add(this.inner, r);
@@ -52,10 +54,16 @@ export class BehaviorEngine {
     for (const r of candidates(this.inner, f.tool, f.exeBase)) {
       const h = r.match(f, ctx);
       if (!h) continue;
-      for (const x of Array.isArray(h) ? h : [h]) out.push({ ...x, id: x.id ?? r.id, category: x.category ?? r.category, severity: x.severity ?? r.severity });
+      if (Array.isArray(h)) for (const x of h) out.push(hitOf(x, r));
+      else out.push(hitOf(h, r));
     }
     return out;
   }
+}
+
+/** A hit with its rule's defaults filled in (one object shape for every caller). */
+function hitOf(x: Hit, r: BehaviorRule): Hit {
+  return { id: x.id ?? r.id, category: x.category ?? r.category, severity: x.severity ?? r.severity, summary: x.summary };
 }
 
 function add(idx: KindIndex, r: BehaviorRule): void {
@@ -74,8 +82,15 @@ function candidates(idx: KindIndex, tool: string, base: string): BehaviorRule[] 
   const a = idx.byTool.get(tool);
   const b = base !== tool ? idx.byTool.get(base) : undefined;
   if (!a && !b) return idx.any;
-  const set = new Set<BehaviorRule>([...(a ?? []), ...(b ?? [])]);
-  return [...set, ...idx.any];
+  const key = b ? `${tool}\u0000${base}` : tool;
+  let list = idx.merged.get(key);
+  if (!list) {
+    list = [...new Set<BehaviorRule>([...(a ?? []), ...(b ?? []), ...idx.any])];
+    // Keys are names of tools that some rule names, so few; the bound only guards odd renames.
+    if (idx.merged.size >= 1024) idx.merged.clear();
+    idx.merged.set(key, list);
+  }
+  return list;
 }
 
 function collect(out: Finding[], r: BehaviorRule, h: Hit | Hit[] | undefined): void {

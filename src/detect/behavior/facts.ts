@@ -7,7 +7,20 @@ import { argHosts, baseName, uploadOf, type Upload } from "./argv.js";
 import type { PopularLists } from "../supply/typosquat.js";
 
 /** Canonical tool names: python3.11 → python3, nc.openbsd → nc, rbash → bash. */
+const toolMemo = new Map<string, string>();
+
 export function toolName(base: string): string {
+  // Every event and every inner command asks; a handful of names recur, and the regexes add up.
+  let t = toolMemo.get(base);
+  if (t === undefined) {
+    t = canonicalTool(base);
+    if (toolMemo.size >= 4096) toolMemo.clear();
+    toolMemo.set(base, t);
+  }
+  return t;
+}
+
+function canonicalTool(base: string): string {
   if (/^python(\d(\.\d+)?)?$/.test(base)) return "python3";
   if (/^perl(\d[\d.]*)?$/.test(base)) return "perl";
   if (/^ruby(\d[\d.]*)?$/.test(base)) return "ruby";
@@ -97,10 +110,17 @@ export function pathArgs(args: readonly string[], cwd: string | undefined): stri
     // `..` and `.` are folded even in absolute paths: /tmp/../etc/shadow is /etc/shadow.
     if (v.startsWith("/")) out.push(v.includes("/.") || v.includes("//") ? posix.normalize(v) : v);
     else if (v.startsWith("~") || v.startsWith("$HOME") || v.startsWith("${HOME}")) out.push(v.includes("/.") ? posix.normalize(v) : v);
-    else if (cwd?.startsWith("/")) out.push(posix.resolve(cwd, v));
+    else if (cwd?.startsWith("/")) out.push(joinCwd(cwd, v));
     else out.push(v);
   }
   return out;
+}
+
+/** cwd + relative path; path.resolve only when a `.`/`..` segment or a double slash needs folding. */
+function joinCwd(cwd: string, v: string): string {
+  if (/(^|\/)\.\.?(\/|$)|\/\//.test(v) || cwd.includes("/.") || cwd.includes("//")) return posix.resolve(cwd, v);
+  const base = cwd.endsWith("/") ? cwd : cwd + "/";
+  return v.endsWith("/") && v.length > 1 ? base + v.slice(0, -1) : base + v;
 }
 
 export function factsOf(e: Event, identity: ExeIdentity | undefined, hostCheck: HostCheck, popular?: PopularLists): Facts {
@@ -111,53 +131,59 @@ export function factsOf(e: Event, identity: ExeIdentity | undefined, hostCheck: 
   const id = identity;
   const tool = id?.tool ?? exeBase;
   const args = argv.slice(1);
-  const f: Facts = {
+  const paths = e.file ? e.file.items.filter((i) => i.nametype !== "PARENT").map((i) => i.name) : [];
+  if (e.file && paths.length === 0 && e.file.path && e.kind === "file") paths.push(e.file.path);
+  const renamed = id?.tool !== undefined && id.tool !== exeBase && !(SHELLS.has(id.tool) && SHELLS.has(exeBase)) && !isSystemPath(exe);
+  // Every field set, in one order, here and in innerFacts: one object shape keeps the rules' reads monomorphic.
+  return {
     e,
     exe,
     exeBase,
     tool,
+    identity: id,
+    renamedFrom: renamed ? id.tool : undefined,
     argv,
     args,
+    cwd: p?.cwd,
+    uid: p?.uid,
+    euid: p?.euid,
     parents: p?.lineage?.map((l) => l.exe) ?? [],
     hosts: argHosts(tool, args),
     upload: uploadOf(tool, args),
     argPaths: e.kind === "exec" ? pathArgs(args, p?.cwd) : [],
-    paths: e.file ? e.file.items.filter((i) => i.nametype !== "PARENT").map((i) => i.name) : [],
+    paths,
     write: e.kind === "file" && isWrite(e),
     hostCheck,
     depth: 0,
+    popular,
   };
-  if (id) f.identity = id;
-  if (popular) f.popular = popular;
-  if (p?.cwd !== undefined) f.cwd = p.cwd;
-  if (p) {
-    f.uid = p.uid;
-    f.euid = p.euid;
-  }
-  if (e.file && f.paths.length === 0 && e.file.path && e.kind === "file") f.paths.push(e.file.path);
-  if (id?.tool !== undefined && id.tool !== exeBase && !(SHELLS.has(id.tool) && SHELLS.has(exeBase)) && !isSystemPath(exe)) f.renamedFrom = id.tool;
-  return f;
 }
 
 /** Facts for a command found inside code (`sh -c "..."`), in the same process context. */
 export function innerFacts(outer: Facts, argv: readonly string[]): Facts {
   const tool = toolName(baseName(argv[0] ?? ""));
   const args = argv.slice(1);
-  const { identity: _identity, renamedFrom: _renamed, ...rest } = outer;
   return {
-    ...rest,
+    e: outer.e,
     exe: argv[0] ?? "",
     exeBase: tool,
     tool,
+    identity: undefined,
+    renamedFrom: undefined,
     argv,
     args,
+    cwd: outer.cwd,
+    uid: outer.uid,
+    euid: outer.euid,
+    parents: [outer.exe, ...outer.parents],
     hosts: argHosts(tool, args),
     upload: uploadOf(tool, args),
     argPaths: pathArgs(args, outer.cwd),
     paths: [],
     write: false,
+    hostCheck: outer.hostCheck,
     depth: outer.depth + 1,
-    parents: [outer.exe, ...outer.parents],
+    popular: outer.popular,
   };
 }
 

@@ -45,10 +45,10 @@ function inlineCode(f: Facts, ctx: RuleContext): Hit[] {
       for (const r0 of c.redirects) {
         // A relative target is a file in the working folder: judge its full path.
         const r = /^[^/~$]/.test(r0.target) && f.cwd?.startsWith("/") ? { ...r0, target: posix.resolve(f.cwd, r0.target) } : r0;
-        if (r.op === "<" || r.op === "<&") hits.push(...readHits(c.argv.length > 0 ? innerFacts(f, c.argv) : { ...f, tool: "" }, r.target, "reads (redirection)"));
+        if (r.op === "<" || r.op === "<&") hits.push(...readHits(innerFacts(f, c.argv), r.target, "reads (redirection)"));
         else if (!r.target.startsWith("/dev/")) {
           // The shell opens the file, but on behalf of the command: `: > ~/.bash_history` is not bash keeping its history.
-          const writer = c.argv.length > 0 ? innerFacts(f, c.argv) : { ...f, tool: "" };
+          const writer = innerFacts(f, c.argv);
           const written = writeHits(writer, r.target, "writes (redirection)");
           hits.push(...written);
           // A loader or interpreter hook written into a start-up file hijacks every later program.

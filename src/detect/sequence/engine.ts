@@ -19,6 +19,8 @@ export interface SequenceOptions {
 
 export interface SequenceStatus {
   keys: number;
+  /** Entries held across all keys (discovery tools, dropped and executable files, encryptions). */
+  entries: number;
   evicted: number;
   fired: Record<string, number>;
 }
@@ -104,7 +106,9 @@ export class SequenceEngine {
   }
 
   status(): SequenceStatus {
-    return { keys: this.keys.size, evicted: this.evicted, fired: { ...this.fired } };
+    let entries = 0;
+    for (const k of this.keys.values()) entries += k.discovery.size + k.dropped.size + k.executable.size + k.encryptions.length;
+    return { keys: this.keys.size, entries, evicted: this.evicted, fired: { ...this.fired } };
   }
 
   judge(e: Event, f: Facts, raised: readonly Alert[]): SequenceFinding[] {
@@ -123,8 +127,7 @@ export class SequenceEngine {
       const tool = discoveryTool(f);
       if (tool !== undefined) {
         const parent = this.state(`p:${p.ppid}:${p.agent ?? p.uid}`);
-        parent.discovery.set(tool, now);
-        for (const [k, t] of parent.discovery) if (now - t > BURST_WINDOW) parent.discovery.delete(k);
+        stamp(parent.discovery, tool, now, BURST_WINDOW);
         if (parent.discovery.size >= BURST_DISTINCT && now - parent.burstFiredAt > BURST_WINDOW) {
           parent.burstFiredAt = now;
           out.push(this.fire("recon.burst", "RECON", "warning", `${parent.discovery.size} distinct discovery commands within ${BURST_WINDOW / 1000} s (${[...parent.discovery.keys()].slice(0, 8).join(", ")})`));
@@ -135,8 +138,8 @@ export class SequenceEngine {
     // 2. Dropped → made executable → run.
     if (e.kind === "exec") {
       const dl = downloadTarget(f);
-      if (dl) agent().dropped.set(dl, now);
-      for (const path of chmodX(f)) agent().executable.set(path, now);
+      if (dl) stamp(agent().dropped, dl, now, CHAIN_WINDOW);
+      for (const path of chmodX(f)) stamp(agent().executable, path, now, CHAIN_WINDOW);
       const st = touched ?? seen;
       if (p.exe && st && st.executable.size > 0) {
         const x = st.executable.get(p.exe);
@@ -152,7 +155,7 @@ export class SequenceEngine {
         prune(touched.executable, now, CHAIN_WINDOW);
       }
     }
-    if (e.kind === "file" && e.file && e.file.items.some((i) => i.nametype === "CREATE")) agent().dropped.set(e.file.path, now);
+    if (e.kind === "file" && e.file && e.file.items.some((i) => i.nametype === "CREATE")) stamp(agent().dropped, e.file.path, now, CHAIN_WINDOW);
 
     // 3. A credential read, or secrets staged, then a connection out or an upload.
     const cred = raised.find((a) => a.category === "CRED_ACCESS" && a.severity !== "info");
@@ -214,13 +217,22 @@ export class SequenceEngine {
   }
 }
 
-function prune(m: Map<string, number>, now: number, window: number): void {
-  if (m.size < 64) {
-    for (const [k, t] of m) if (now - t > window) m.delete(k);
-    return;
-  }
-  // Bounded whatever happens: a flood of drops keeps only the newest.
-  for (const [k, t] of m) if (now - t > window || m.size > 256) m.delete(k);
+/** Most entries a time-keyed map of one agent holds; a flood keeps the newest. */
+const MAX_TIMED = 256;
+
+/**
+ * Records key at time now, keeping the map in time order (re-set moves a key to the end) so that
+ * pruning stops at the first fresh entry, and bounded whatever the flood.
+ */
+function stamp(m: Map<string, number>, key: string, now: number, window: number): void {
+  m.delete(key);
+  m.set(key, now);
+  prune(m, now, window);
 }
 
-
+function prune(m: Map<string, number>, now: number, window: number): void {
+  for (const [k, t] of m) {
+    if (now - t <= window && m.size <= MAX_TIMED) return;
+    m.delete(k);
+  }
+}
