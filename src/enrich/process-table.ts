@@ -7,7 +7,14 @@ export interface ProcEntry {
   uid: number;
   exe: string;
   argv0: string;
+  /** The argv of the image's EXECVE record (absent when the table learned of it otherwise, or it was too long to keep). */
+  argv?: string[];
+  /** The argv of the images this pid ran before (newest first, at most two), for stale PROCTITLEs. */
+  prior?: string[][];
 }
+
+/** Longest argv (in characters) the table keeps per process. */
+const MAX_KEPT_ARGV = 8192;
 
 /** Reads one process from /proc in the live daemon; absent in replay so replay stays deterministic. */
 export type ProcLookup = (pid: number) => ProcEntry | undefined;
@@ -76,9 +83,33 @@ export class ProcessTable {
   observe(event: Event): void {
     const p = event.process;
     if (!p) return;
-    if (event.kind === "exec" || !this.entries.has(p.pid)) {
+    if (event.kind === "exec") {
+      const old = this.entries.get(p.pid);
+      const prior = old && old.ppid === p.ppid ? [...(old.argv ? [old.argv] : []), ...(old.prior ?? [])].slice(0, 2) : [];
+      const kept = p.argv.reduce((n, a) => n + a.length + 1, 0) <= MAX_KEPT_ARGV && p.argv_truncated !== true;
+      this.put({ pid: p.pid, ppid: p.ppid, uid: p.uid, exe: p.exe, argv0: p.argv[0] ?? p.comm, ...(kept ? { argv: [...p.argv] } : {}), ...(prior.length > 0 ? { prior } : {}) });
+    } else if (!this.entries.has(p.pid)) {
       this.put({ pid: p.pid, ppid: p.ppid, uid: p.uid, exe: p.exe, argv0: p.argv[0] ?? p.comm });
     }
+  }
+
+  /**
+   * The kernel's audit context caches PROCTITLE at a task's first audited record and keeps it
+   * across execve, so after `bash -c "cd x && pip install y"` (bash execs its last command) the
+   * records of pip still carry bash's, or even the forking parent's, command line. When an
+   * event's argv is exactly an earlier image of this pid or its parent's, the argv of the pid's
+   * current image (from its EXECVE record) is the truth.
+   */
+  private freshArgv(event: Event): void {
+    const p = event.process;
+    if (!p || event.kind === "exec") return;
+    const cur = this.entries.get(p.pid);
+    if (!cur?.argv || cur.exe !== p.exe || cur.ppid !== p.ppid || sameImage(p.argv, cur.argv)) return;
+    const parent = this.entries.get(p.ppid);
+    const earlier = [...(cur.prior ?? []), ...(parent?.argv ? [parent.argv] : [])];
+    if (!earlier.some((img) => sameImage(p.argv, img))) return;
+    p.argv = [...cur.argv];
+    delete p.argv_truncated;
   }
 
   /** Ancestors of a process, nearest first, as far as the table (and /proc) know them. */
@@ -101,6 +132,7 @@ export class ProcessTable {
 
   /** Observes the event, then fills in process.lineage and process.agent. */
   enrich(event: Event): Event {
+    this.freshArgv(event);
     this.observe(event);
     const p = event.process;
     if (!p) return event;
@@ -131,6 +163,14 @@ export class ProcessTable {
       this.evictions++;
     }
   }
+}
+
+/** Is `seen` this argv, or its start cut at PROCTITLE's 128 bytes (the last word may be cut short)? */
+function sameImage(seen: readonly string[], argv: readonly string[]): boolean {
+  if (seen.length === 0 || seen.length > argv.length) return false;
+  for (let i = 0; i < seen.length - 1; i++) if (seen[i] !== argv[i]) return false;
+  const last = seen.length - 1;
+  return seen[last] === argv[last] || (seen.length <= argv.length && argv[last]!.startsWith(seen[last]!));
 }
 
 function baseName(p: string): string {

@@ -12,6 +12,7 @@ import { DaemonUnderTest } from "../helpers/daemon.js";
 import type { Alert, Event } from "../../src/events/index.js";
 import { ATTACKS, type Scenario } from "./scenarios/attacks.js";
 import { BENIGN } from "./scenarios/benign.js";
+import { MIRROR_ADDRESS, PackageMirror } from "../helpers/package-mirror.js";
 
 /** Detected share of attacks with the right category at >= warning: raised as rules improve, never lowered. */
 const ATTACK_FLOOR = 0.95;
@@ -33,7 +34,10 @@ describe.skipIf(!live)("scenario suite: attacks by family and benign workflows, 
   let http: Server;
   let port = 0;
   let d: DaemonUnderTest;
+  const mirror = new PackageMirror(process.cwd(), ["zod", "commander", "yaml"]);
   const outcomes: Outcome[] = [];
+  /** A benign workflow that fails proves nothing about false positives: each must succeed. */
+  const failedBenign: string[] = [];
 
   const put = (rel: string, text: string, mode = 0o600) => {
     const p = join(u.home, rel);
@@ -87,13 +91,16 @@ describe.skipIf(!live)("scenario suite: attacks by family and benign workflows, 
     });
     await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
     port = (http.address() as { port: number }).port;
-    d = DaemonUnderTest.withTempState(["--alert-dedupe-window", "0.001"]);
+    await mirror.start();
+    // The mirror's own loopback address is allowed, as a company mirror would be; 127.0.0.1 (the attacks' "remote" host) is not.
+    d = DaemonUnderTest.withTempState(["--alert-dedupe-window", "0.001"], `[network]\nallowed_cidrs = ["${MIRROR_ADDRESS}/32"]\ndns_servers = ["127.0.0.1:1"]\n`);
     await d.start();
   }, 120_000);
 
   afterAll(async () => {
     await d?.stop();
     http?.close();
+    await mirror.stop();
     spawnSync("crontab", ["-r", "-u", TEST_USER], { stdio: "ignore" });
     spawnSync("sh", ["-c", 'cd "$1" && find . -mindepth 1 -maxdepth 1 -exec rm -rf {} +', "sh", u.home]);
     spawnSync("tar", ["xpf", backup, "-C", u.home]);
@@ -113,8 +120,9 @@ describe.skipIf(!live)("scenario suite: attacks by family and benign workflows, 
       const from = await marker(`${tag}-start`);
       const api = (d.logs.find((l) => l.msg === "api listening") as { port: number }).port;
       const auditd = spawnSync("pidof", ["auditd"], { encoding: "utf8" }).stdout.trim().split(" ")[0] ?? "1";
-      const sh = (s.sh ?? "").replaceAll("{P}", String(port)).replaceAll("{H}", u.home).replaceAll("{API}", String(api)).replaceAll("{AUDITD}", auditd).replaceAll("{CLAWAV}", String(d.pid ?? 1));
-      await runAsUser("timeout", ["15", ...(s.argv ?? ["bash", "-c", sh])]);
+      const sh = (s.sh ?? "").replaceAll("{P}", String(port)).replaceAll("{H}", u.home).replaceAll("{API}", String(api)).replaceAll("{AUDITD}", auditd).replaceAll("{CLAWAV}", String(d.pid ?? 1)).replaceAll("{NPM}", mirror.npmRegistry).replaceAll("{PYPI}", mirror.pypiIndex);
+      const r = await runAsUser("timeout", [s.family === "benign" ? "60" : "15", ...(s.argv ?? ["bash", "-c", sh])]);
+      if (s.family === "benign" && r.code !== 0) failedBenign.push(`${s.id} (exit ${r.code}: ${(r.stderr || r.stdout).trim().slice(-300)})`);
       const to = await marker(`${tag}-end`);
       windows.push({ s, from, to });
     }
@@ -130,6 +138,7 @@ describe.skipIf(!live)("scenario suite: attacks by family and benign workflows, 
   it("runs every attack and benign workflow", async () => {
     await runAll([...ATTACKS, ...BENIGN]);
     expect(outcomes.length).toBe(ATTACKS.length + BENIGN.length);
+    expect(failedBenign).toEqual([]);
   }, 900_000);
 
   it(`detects at least ${ATTACK_FLOOR * 100}% of attacks with the right category, flags at most ${BENIGN_CEILING} benign workflows`, () => {
@@ -147,10 +156,12 @@ describe.skipIf(!live)("scenario suite: attacks by family and benign workflows, 
     const flagged = benign.filter((o) => o.loud);
     const lines = [...families].map(([k, f]) => `${k.padEnd(20)} ${String(f.right).padStart(3)}/${String(f.n).padEnd(3)} right category, ${f.any} at >= warning`);
     lines.push(`${"all attacks".padEnd(20)} ${right}/${attacks.length} (${((100 * right) / attacks.length).toFixed(1)}%)`);
-    lines.push(`${"benign flagged".padEnd(20)} ${flagged.length}/${benign.length}: ${flagged.map((o) => `${o.s.id} [${o.alerts.filter((a) => a.severity !== "info").map((a) => a.rule).join(",")}]`).join("; ")}`);
+    lines.push(`${"benign flagged".padEnd(20)} ${flagged.length}/${benign.length}: ${flagged.map((o) => `${o.s.id} [${o.alerts.filter((a) => a.severity !== "info").map((a) => `${a.rule} (${a.event.process?.argv.join(" ").slice(0, 100) ?? ""})`).join(", ")}]`).join("; ")}`);
     const missed = attacks.filter((o) => !o.right).map((o) => `${o.s.id} (${o.alerts.filter((a) => a.severity !== "info").map((a) => `${a.category}:${a.rule} [${a.event.process?.argv.join(" ").slice(0, 80) ?? ""}]`).join(", ") || "nothing"})`);
     process.stdout.write(`\nscenario suite\n${lines.join("\n")}\nmissed: ${missed.join("; ")}\n`);
     writeFileSync("/tmp/clawav-scenarios.txt", `${lines.join("\n")}\nmissed:\n${missed.join("\n")}\n`);
+    // The whole alerts of flagged benign workflows, for whoever has to find out why.
+    writeFileSync("/tmp/clawav-scenarios-flagged.ndjson", flagged.flatMap((o) => o.alerts.filter((a) => a.severity !== "info").map((a) => JSON.stringify({ scenario: o.s.id, alert: a }) + "\n")).join(""));
     expect(right / attacks.length).toBeGreaterThanOrEqual(ATTACK_FLOOR);
     expect(flagged.length).toBeLessThanOrEqual(BENIGN_CEILING);
   });

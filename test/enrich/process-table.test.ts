@@ -9,7 +9,39 @@ function exec(pid: number, ppid: number, exe: string, uid = 1000, argv: string[]
   };
 }
 
+/** A file event whose argv came from PROCTITLE, as auditd gives it. */
+function fileRead(pid: number, ppid: number, exe: string, proctitle: string[]): Event {
+  return {
+    id: "0", ts: 0, source: "auditd", kind: "file", node_id: "n", fidelity: "kernel",
+    process: { pid, ppid, uid: 1000, auid: 1000, euid: 1000, exe, comm: "pip", argv: proctitle, argv_truncated: true },
+    file: { path: "/home/a/.netrc", items: [{ name: "/home/a/.netrc", nametype: "NORMAL" }] },
+  };
+}
+
 describe("ProcessTable", () => {
+  // Recorded live: timeout 60 bash -c "cd ~/p && .venv/bin/pip install wheel"; bash execs pip (its
+  // last command) in place, and pip's records carry the PROCTITLE the kernel cached for the task.
+  const timeoutArgv = ["timeout", "60", "bash", "-c", "cd ~/p && .venv/bin/pip install -q wheel"];
+  const pipArgv = ["/home/a/p/.venv/bin/python3", ".venv/bin/pip", "install", "-q", "wheel"];
+  it("gives a stale PROCTITLE (the parent's or an earlier image's) the argv of the pid's current image", () => {
+    const t = new ProcessTable();
+    t.enrich(exec(50, 1, "/usr/bin/timeout", 1000, timeoutArgv));
+    t.enrich(exec(51, 50, "/usr/bin/bash", 1000, ["bash", "-c", "cd ~/p && .venv/bin/pip install -q wheel"]));
+    t.enrich(exec(51, 50, "/usr/bin/python3.11", 1000, pipArgv));
+    const fromParent = t.enrich(fileRead(51, 50, "/usr/bin/python3.11", ["timeout", "60", "bash", "-c", "cd ~/p && .venv/bin/pi"]));
+    expect(fromParent.process!.argv).toEqual(pipArgv);
+    expect(fromParent.process!.argv_truncated).toBeUndefined();
+    const fromEarlierImage = t.enrich(fileRead(51, 50, "/usr/bin/python3.11", ["bash", "-c", "cd ~/p"]));
+    expect(fromEarlierImage.process!.argv).toEqual(pipArgv);
+  });
+  it("keeps a PROCTITLE the process wrote itself (a renamed process), and one of another executable", () => {
+    const t = new ProcessTable();
+    t.enrich(exec(50, 1, "/usr/bin/timeout", 1000, timeoutArgv));
+    t.enrich(exec(51, 50, "/usr/bin/python3.11", 1000, pipArgv));
+    expect(t.enrich(fileRead(51, 50, "/usr/bin/python3.11", ["[kworker/0:1]"])).process!.argv).toEqual(["[kworker/0:1]"]);
+    expect(t.enrich(fileRead(51, 50, "/usr/bin/perl", timeoutArgv)).process!.argv).toEqual(timeoutArgv);
+  });
+
   it("builds lineage nearest first from exec events", () => {
     const t = new ProcessTable();
     t.enrich(exec(10, 1, "/usr/lib/systemd/systemd"));

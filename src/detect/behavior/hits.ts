@@ -45,8 +45,35 @@ export function credClasses(path: string): PathClass[] {
 
 /** Inline code (`python3 -c`, `node -e`) is never the trusted program itself, whatever its interpreter. */
 export function trustedTool(f: Facts, list: readonly string[] | undefined): boolean {
-  if (!list?.includes(f.tool)) return false;
+  if (!list) return false;
+  if (!list.includes(f.tool)) {
+    const launched = launchedTool(f);
+    return launched !== undefined && list.includes(launched);
+  }
   return !(INTERPRETERS.has(f.tool) && interpreterCode(f.tool, f.args) !== undefined);
+}
+
+/** Package managers that are scripts: the interpreter runs them from a bin folder, or as a module. */
+const LAUNCHED = /^(pip|pip3|pip3\.\d+|npm|npx|npm-cli\.js|npx-cli\.js|pnpm|yarn|twine|poetry|pipx|uv)$/;
+
+/**
+ * The package manager an interpreter runs (`python3 .venv/bin/pip install`, `python3 -m pip`,
+ * `node …/npm/bin/npm-cli.js`): it reads ~/.netrc and its index settings as part of its job. Only
+ * a script named so in a bin folder (a venv's, the system's, npm's own) counts, and never inline code.
+ */
+export function launchedTool(f: Facts): string | undefined {
+  if (f.tool !== "python3" && f.tool !== "node") return undefined;
+  const a = f.args;
+  let i = 0;
+  while (i < a.length && a[i]!.startsWith("-") && a[i] !== "-m") i++;
+  if (a[i] === "-m") return f.tool === "python3" && a[i + 1] !== undefined && /^(pip|pip3|twine|pipx|poetry)$/.test(a[i + 1]!) ? a[i + 1]!.replace(/^pip3$/, "pip") : undefined;
+  const script = a[i];
+  if (script === undefined || interpreterCode(f.tool, a) !== undefined) return undefined;
+  const slash = script.lastIndexOf("/");
+  const name = script.slice(slash + 1);
+  const dir = script.slice(0, slash + 1);
+  if (!LAUNCHED.test(name) || !/(^|\/)bin\/$/.test(dir) || TMP_DIRS.some((d) => script.startsWith(d))) return undefined;
+  return name.replace(/-cli\.js$/, "").replace(/^pip3(\.\d+)?$/, "pip");
 }
 
 const INTERPRETER_EXE = /^(node|nodejs|bun|deno|python3?(\.\d+)?|ruby\d*(\.\d+)?|php\d*(\.\d+)?)$/;

@@ -66,7 +66,8 @@ export const PATH_CLASSES: readonly PathClass[] = [
     description: "stored git or HTTP passwords",
     globs: ["**/.netrc", "**/.git-credentials", "**/.config/git/credentials", "**/.config/gh/hosts.yml", "**/.pgpass", "**/.my.cnf"],
     read: { category: "CRED_ACCESS", severity: "warning" },
-    trustedReaders: ["git", "git-remote-http", "git-remote-https", "git-credential-store", "gh", "psql", "mysql"],
+    // pip (through requests) and npm look up the index host's login in ~/.netrc: their documented job.
+    trustedReaders: ["git", "git-remote-http", "git-remote-https", "git-credential-store", "gh", "psql", "mysql", "pip", "npm", "twine", "poetry"],
   },
   {
     id: "package-token",

@@ -17,6 +17,8 @@ const WRITERS_LAST = ["cp", "mv", "install", "ln", "rsync", "scp"];
 const WEB_SERVERS = new Set(["nginx", "apache2", "httpd", "php-fpm", "lighttpd", "caddy", "uwsgi", "gunicorn", "tomcat", "java"]);
 const RECON_TOOLS = ["whoami", "id", "uname", "hostname", "ifconfig", "ip", "ps", "netstat", "ss", "env", "printenv", "lsb_release", "getent", "w", "who", "last", "lscpu", "lsblk", "groups", "arp", "route", "hostnamectl"];
 const SCAN_TOOLS = ["nmap", "masscan", "zmap", "nikto", "gobuster", "dirb", "arp-scan", "enum4linux", "linpeas.sh", "linpeas", "pspy", "pspy64", "hydra"];
+/** Options of npm, pip and uv whose separate value is an index or registry URL. */
+const INDEX_OPTION = /^(--index-url|--extra-index-url|-i|--registry|--find-links|-f|--index|--default-index)$/;
 const SIDE_CHANNEL_TOOLS = ["perf", "rdmsr", "wrmsr", "mastik", "spectre", "meltdown", "rowhammer", "flush-reload", "cachegrab"];
 
 /** Runs the inline code of an interpreter through the code readers and, for shell, the whole table. */
@@ -453,10 +455,11 @@ const CORE_RULES: readonly BehaviorRule[] = [
         args = args.slice(i + 2);
       }
       if (!args.some((a) => ["install", "i", "add", "ci"].includes(a))) return undefined;
-      const remote = args.filter((a) => /^(git\+|git:\/\/|github:|gitlab:|bitbucket:|https?:\/\/)/.test(a) || /^[\w.-]+\/[\w.-]+#/.test(a));
+      // The value of an index option is where packages come from, not a package: judged by its host below.
+      const remote = args.filter((a, i) => !INDEX_OPTION.test(args[i - 1] ?? "") && (/^(git\+|git:\/\/|github:|gitlab:|bitbucket:|https?:\/\/)/.test(a) || /^[\w.-]+\/[\w.-]+#/.test(a)));
       if (remote.length > 0) return { summary: `installs from ${remote.join(", ")}` };
       for (let i = 0; i < args.length; i++) {
-        const m = /^(--index-url|--extra-index-url|-i|--registry)(?:=(.*))?$/.exec(args[i]!);
+        const m = /^(--index-url|--extra-index-url|-i|--registry|--find-links|-f)(?:=(.*))?$/.exec(args[i]!);
         if (!m) continue;
         const v = m[2] ?? args[i + 1] ?? "";
         let host: string;

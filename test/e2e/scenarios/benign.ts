@@ -57,4 +57,13 @@ export const BENIGN: Scenario[] = b([
   ["base64-encode", "echo hello | base64"],
   ["sha256", "sha256sum src/main.c"],
   ["gzip-log", "echo log > app.log && gzip -f app.log"],
+  // Package installs of real popular packages, from the loopback mirror (an allowed address, as a
+  // company mirror would be): {NPM} and {PYPI} are its npm registry and PyPI simple index.
+  ["npm-install", "npm install --no-audit --no-fund --registry {NPM} zod"],
+  ["npm-install-two", "npm install --no-audit --no-fund --registry={NPM} commander yaml && ls node_modules"],
+  ["npm-ci", "rm -rf node_modules && npm ci --no-audit --no-fund --registry {NPM}"],
+  ["npm-uninstall", "npm uninstall --no-audit --no-fund --registry {NPM} yaml"],
+  ["pip-venv-install", "python3 -m venv .venv && .venv/bin/pip install -q --disable-pip-version-check --index-url {PYPI} wheel"],
+  ["pip-module-upgrade", ".venv/bin/python -m pip install -q --disable-pip-version-check -i {PYPI} --upgrade setuptools"],
+  ["pip-freeze", ".venv/bin/pip freeze --disable-pip-version-check"],
 ]);
