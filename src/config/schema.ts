@@ -70,6 +70,20 @@ const procfs = z
   })
   .prefault({});
 
+const ebpf = z
+  .strictObject({
+    /**
+     * The names processes resolve and the addresses they get back (a bpftrace uprobe on libc's
+     * getaddrinfo), so a connect to an allowed name's address is judged as a connect to that name.
+     * "auto": when clawav runs as root and bpftrace is installed.
+     */
+    dns_answers: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+    bpftrace: z.string().default("/usr/bin/bpftrace"),
+    /** libc whose getaddrinfo is watched; default: the first of the usual places that exists. */
+    libc: z.string().optional(),
+  })
+  .prefault({});
+
 const network = z
   .strictObject({
     enabled: z.boolean().default(false),
@@ -229,6 +243,7 @@ export const configSchema = z.strictObject({
   general,
   auditd,
   procfs,
+  ebpf,
   network,
   falco: tailSource("/var/log/falco/falco_output.jsonl"),
   samhain: tailSource("/var/log/samhain/samhain.log"),

@@ -1,6 +1,6 @@
 import type { Config } from "../config/index.js";
 import type { AlertSink, Enricher, Engine, Event, Recorder } from "../events/index.js";
-import { HostNamesEnricher, signalTargetEnricher, ProcessTable, WatchedFiles, createExeIdentity, etcHostsResolver, identityEnricher, lineageEnricher, systemUserNames, userNamesEnricher, watchedEvent, type ResolveHostFn, type UserNames, type WatchedUsers } from "../enrich/index.js";
+import { DnsAnswersEnricher, HostNamesEnricher, signalTargetEnricher, ProcessTable, WatchedFiles, createExeIdentity, etcHostsResolver, identityEnricher, lineageEnricher, systemUserNames, userNamesEnricher, watchedEvent, type ResolveHostFn, type UserNames, type WatchedUsers } from "../enrich/index.js";
 import { Enforcer, TrustScores, type QuarantineDeps, type QuarantineStore } from "../enforce/index.js";
 import type { KillGuard } from "../enforce/index.js";
 import { Aggregator, Pipeline } from "../pipeline/index.js";
@@ -71,6 +71,8 @@ export function buildPipeline(o: BuildOptions): Built {
     hostNames = new HostNamesEnricher(config.network.allowed_hosts, o.resolveHost ?? etcHostsResolver());
     enrichers.push(hostNames);
   }
+  // From the dns events in the stream itself, so replaying a recorded stream names the same connects.
+  enrichers.push(new DnsAnswersEnricher());
   enrichers.push(lineageEnricher(table));
   if (host) {
     const guarded = o.enforce?.guard.protectedPids ?? new Set<number>();

@@ -5,6 +5,8 @@ import type { Route } from "../api/index.js";
 import { AuditdSource, auditdUnavailable, cursorFileIn } from "../sources/auditd/index.js";
 import { ProcfsSource } from "../sources/procfs/index.js";
 import { PreloadSource } from "../sources/preload/index.js";
+import { DnsAnswersSource, LIBC_CANDIDATES } from "../sources/bpftrace/index.js";
+import { existsSync } from "node:fs";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
 import { agentRoutes, clawsudoRoutes, type ApprovalRegistry, type PreloadGuardEnricher } from "../gate/index.js";
 import type { Enforcer } from "../enforce/index.js";
@@ -51,6 +53,22 @@ export const SOURCES: readonly SourceEntry[] = [
       if (mode === false || (mode === "auto" && auditd)) return undefined;
       const reason = mode === true ? "enabled in config" : (auditdUnavailable(c.config, c.isRoot) ?? "auditd unavailable");
       return new ProcfsSource({ nodeId: c.nodeId, ids: c.ids, users: c.users, intervalMs: c.config.procfs.interval_ms, reason });
+    },
+  },
+  {
+    section: "ebpf",
+    create(c) {
+      const want = c.config.ebpf.dns_answers;
+      if (want === false) return undefined;
+      const libc = c.config.ebpf.libc ?? LIBC_CANDIDATES.find((p) => existsSync(p));
+      const missing = !c.isRoot ? "clawav is not root" : !existsSync(c.config.ebpf.bpftrace) ? `${c.config.ebpf.bpftrace} is not installed` : libc === undefined ? "no libc found in the usual places (set ebpf.libc)" : undefined;
+      if (missing !== undefined) {
+        // Asked for outright, its absence is a warning; on "auto" it is only noted.
+        if (want === true) c.log.warn("dns answers sensor unavailable", { reason: missing });
+        else c.log.info("dns answers sensor off", { reason: missing });
+        return undefined;
+      }
+      return new DnsAnswersSource({ bpftrace: c.config.ebpf.bpftrace, libc: libc!, nodeId: c.nodeId, ids: c.ids });
     },
   },
   {

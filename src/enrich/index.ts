@@ -4,6 +4,7 @@ export { createExeIdentity, identityByName, KNOWN_TOOLS, type ExeIdentity, type 
 export { WatchedFiles, auditDev } from "./watched-files.js";
 export { systemUserNames, parsePasswd, noUserNames, type UserNames } from "./users.js";
 export { lineageEnricher, userNamesEnricher, identityEnricher } from "./enrichers.js";
+export { DnsAnswersEnricher, type DnsAnswersOptions } from "./dns-answers.js";
 export { HostNamesEnricher, etcHostsResolver, resolveHosts, resolveNothing, type ResolveHostFn } from "./hosts.js";
 export { signalTargetEnricher } from "./signals.js";
 export { AllowedNamesResolver, type RefreshOptions, type RefreshStatus } from "./resolver.js";

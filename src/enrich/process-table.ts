@@ -82,7 +82,8 @@ export class ProcessTable {
   /** Records what an event says about its process; exec events replace the pid's image. */
   observe(event: Event): void {
     const p = event.process;
-    if (!p) return;
+    // A DNS answer names the asking pid but not its executable: it teaches the table nothing.
+    if (!p || event.kind === "dns") return;
     if (event.kind === "exec") {
       const old = this.entries.get(p.pid);
       const prior = old && old.ppid === p.ppid ? [...(old.argv ? [old.argv] : []), ...(old.prior ?? [])].slice(0, 2) : [];
@@ -136,6 +137,8 @@ export class ProcessTable {
     this.observe(event);
     const p = event.process;
     if (!p) return event;
+    // A DNS answer knows the pid that asked, not its executable: the table does.
+    if (event.kind === "dns" && p.exe === "") p.exe = this.get(p.pid)?.exe ?? "";
     p.lineage = this.lineage(p.pid, p.ppid);
     const agent = this.agentOf(p.pid, p.uid, p.user, p.exe, p.argv[0], p.lineage);
     if (agent !== undefined) p.agent = agent;

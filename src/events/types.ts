@@ -29,6 +29,7 @@ export const EVENT_KINDS = [
   "memfd",
   "perf",
   "signal",
+  "dns",
   "syscall",
   "sensor",
   "gate",
@@ -103,8 +104,16 @@ export interface NetInfo {
   path?: string;
   /** Host name, when a source knows it (e.g. from argv); never used to excuse a connect by itself. */
   host?: string;
-  /** The allowed host name this address was resolved from (enrich/), when it was. */
+  /**
+   * The host name this address was resolved from (enrich/): an allowed name clawav resolved
+   * itself, or the name in a DNS answer the same process (or user) received just before.
+   */
   resolved_host?: string;
+}
+
+export interface DnsInfo {
+  name: string;
+  addresses: string[];
 }
 
 export interface SyscallInfo {
@@ -164,6 +173,8 @@ export interface Event {
   process?: ProcessInfo;
   file?: FileInfo;
   net?: NetInfo;
+  /** A name a process resolved and the addresses it got back (the DNS answers sensor). */
+  dns?: DnsInfo;
   sensor?: SensorInfo;
   gate?: GateInfo;
   /** Audit record types of the event; with `--raw`, the records themselves. */

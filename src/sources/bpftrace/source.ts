@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import type { Event, EventIdGenerator, Source, SourceStatus } from "../../events/index.js";
+import { gaiProgram, parseGaiLine } from "./gai.js";
+
+export interface DnsAnswersOptions {
+  bpftrace: string;
+  libc: string;
+  nodeId: string;
+  ids: EventIdGenerator;
+}
+
+/**
+ * getaddrinfo gives each address once per socket type: lines repeating a (pid, name, address)
+ * seen this recently are the same answer.
+ */
+const REPEAT_MS = 1000;
+/** Recent (pid, name, address) keys remembered, at most. */
+const MAX_RECENT = 4096;
+
+/**
+ * Runs bpftrace with a uprobe on libc's getaddrinfo and emits a `dns` event for each answer a
+ * process received: its name, its addresses, the pid, parent and uid that asked. Programs that
+ * resolve without libc (static Go binaries, their own DNS clients) are not seen.
+ */
+export class DnsAnswersSource implements Source {
+  readonly name = "dns-answers";
+  private child: ChildProcess | undefined;
+  private emit: ((e: Event) => void) | undefined;
+  private state: SourceStatus["state"] = "starting";
+  private events = 0;
+  private parseErrors = 0;
+  private detail: string | undefined;
+  private stderr = "";
+  private readonly recent = new Map<string, number>();
+  private stopping = false;
+
+  constructor(private readonly o: DnsAnswersOptions) {}
+
+  async start(emit: (e: Event) => void): Promise<void> {
+    this.emit = emit;
+    const child = spawn(this.o.bpftrace, ["-B", "line", "-e", gaiProgram(this.o.libc)], { stdio: ["ignore", "pipe", "pipe"] });
+    this.child = child;
+    child.on("error", (err) => this.fail(`bpftrace could not start: ${err.message}`));
+    child.on("exit", (code, signal) => {
+      if (!this.stopping) this.fail(`bpftrace exited (${signal ?? `code ${code}`}): ${this.stderr.trim().split("\n").slice(-2).join(" ").slice(0, 300)}`);
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      this.stderr = (this.stderr + b.toString("utf8")).slice(-4096);
+    });
+    createInterface({ input: child.stdout }).on("line", (line) => this.onLine(line));
+    await Promise.resolve();
+  }
+
+  private onLine(line: string): void {
+    if (line.startsWith("Attaching ")) {
+      this.state = "running";
+      this.detail = `getaddrinfo in ${this.o.libc}`;
+      return;
+    }
+    const a = parseGaiLine(line);
+    if (!a) {
+      if (line.trim() !== "") this.parseErrors++;
+      return;
+    }
+    // Emitted at once, address by address: the connect that follows is on its way through auditd,
+    // and the answer must be in the stream before it to name it.
+    const now = Date.now();
+    const key = `${a.pid}\u0000${a.name}\u0000${a.address}`;
+    const seen = this.recent.get(key);
+    if (seen !== undefined && now - seen < REPEAT_MS) return;
+    this.recent.delete(key);
+    this.recent.set(key, now);
+    if (this.recent.size > MAX_RECENT) this.recent.delete(this.recent.keys().next().value!);
+    this.events++;
+    this.emit?.({
+      id: this.o.ids.take(),
+      ts: now,
+      source: this.name,
+      kind: "dns",
+      node_id: this.o.nodeId,
+      fidelity: "kernel",
+      process: { pid: a.pid, ppid: a.ppid, uid: a.uid, auid: null, euid: a.uid, exe: "", comm: a.comm, argv: [] },
+      dns: { name: a.name, addresses: [a.address] },
+    });
+  }
+
+  private fail(why: string): void {
+    if (this.state === "down") return;
+    this.state = "down";
+    this.detail = why;
+    this.emit?.({ id: this.o.ids.take(), ts: Date.now(), source: this.name, kind: "sensor", node_id: this.o.nodeId, fidelity: "kernel", sensor: { condition: "source_down:dns-answers", detail: why } });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const c = this.child;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      await new Promise<void>((r) => {
+        c.once("exit", () => r());
+        c.kill("SIGINT");
+        setTimeout(() => c.kill("SIGKILL"), 2000).unref();
+      });
+    }
+    this.state = "stopped";
+  }
+
+  status(): SourceStatus {
+    return { name: this.name, state: this.state, events: this.events, parse_errors: this.parseErrors, drops: 0, fidelity: "kernel", ...(this.detail !== undefined ? { detail: this.detail } : {}) };
+  }
+}
