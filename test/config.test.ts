@@ -26,7 +26,7 @@ describe("config", () => {
 
   it("reads seed 000's reference sections", () => {
     const c = parseConfig(
-      `[general]\nwatched_users = ["1000", "1001"]\nmin_alert_level = "critical"\n[slack]\nwebhook_url = "https://hooks.slack.com/services/T/B/SECRET"\n[auditd]\nlog_path = "/tmp/a.log"\nenabled = true\n[api]\nport = 9999\n[scans]\ninterval = 60\n[policy]\nenabled = true\ndir = "./policies"\n`,
+      `[general]\nwatched_users = ["1000", "1001"]\nmin_alert_level = "critical"\n[slack]\nwebhook_url = "https://hooks.slack.com/services/T/B/SECRET"\n[auditd]\nlog_path = "/tmp/a.log"\nenabled = true\n[api]\nport = 9999\n[policy]\nenabled = true\ndir = "./policies"\n`,
       "c.toml",
     );
     expect(c.general.watched_users).toEqual(["1000", "1001"]);
@@ -87,6 +87,13 @@ describe.skipIf(!existsSync(CLI))("clawav --version", () => {
 });
 
 describe("every check run makes, config check makes", () => {
+  it("refuses keys nothing implements yet, rather than ignore them, naming line and key", () => {
+    const issues = issuesOf(`[general]\nlog_file = "/var/log/clawav.log"\n[network]\nenabled = true\nallowed_hosts = ["github.com"]\n[falco]\nenabled = true\n[scans]\ninterval = 60\n`);
+    expect(issues.map((i) => `${i.line}:${i.key}`)).toEqual(["2:general.log_file", "4:network.enabled", "6:falco", "8:scans"]);
+    expect(issues[0]!.message).toMatch(/not supported yet/);
+    expect(issues[2]!.message).toMatch(/not supported yet; remove the \[falco\] section/);
+  });
+
   it("refuses a bad CIDR, a bind that is no address, a file: URL and timers longer than Node can keep, naming line and key", () => {
     const issues = issuesOf(`[network]\nallowed_cidrs = ["10.0.0.0/33"]\n[api]\nbind = "999.1.1.1"\n[alerts]\nwebhook_url = "file:///etc/passwd"\nheartbeat_interval = 2592000\n[auditd]\neoe_timeout_ms = 3000000000\n`);
     expect(issues.map((i) => `${i.line}:${i.key}: ${i.message}`)).toEqual([

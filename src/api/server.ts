@@ -37,8 +37,9 @@ class HttpError extends Error {
 export type ListedAlert = Alert & { count: number; first_ts: number; last_ts: number; last_event_id: string };
 
 /**
- * The JSON API. Loopback by default; bound anywhere else, every endpoint wants the bearer token,
- * and every endpoint that changes state always does. Every detection is listed: repeats of one
+ * The JSON API. Loopback by default. Everything but the page and the liveness check wants the
+ * bearer token, reads too: the agent is a local user, and what clawav saw of it (alerts, sources,
+ * counters) tells it what to avoid. Bound beyond loopback, every endpoint wants it. Every detection is listed: repeats of one
  * fold into its entry (count, first and last time); the newest entries are kept in a ring whose
  * evictions are counted.
  */
@@ -56,9 +57,9 @@ export class ApiServer implements AlertSink {
     this.routes.push(
       { method: "GET", path: "/", requireToken: false, handle: () => ({ status: 200, body: PAGE }) },
       { method: "GET", path: "/api/health", requireToken: false, handle: () => ({ status: 200, body: { ok: true, uptime_s: Math.round(process.uptime()) } }) },
-      { method: "GET", path: "/api/status", requireToken: false, handle: () => ({ status: 200, body: { ...o.state.status(), api: { alerts_kept: this.alerts.length, alerts_evicted: this.alerts.evicted } } }) },
-      { method: "GET", path: "/api/alerts", requireToken: false, handle: (_req, url) => ({ status: 200, body: this.queryAlerts(url) }) },
-      { method: "GET", path: "/api/security", requireToken: false, handle: () => ({ status: 200, body: this.security() }) },
+      { method: "GET", path: "/api/status", requireToken: true, handle: () => ({ status: 200, body: { ...o.state.status(), api: { alerts_kept: this.alerts.length, alerts_evicted: this.alerts.evicted } } }) },
+      { method: "GET", path: "/api/alerts", requireToken: true, handle: (_req, url) => ({ status: 200, body: this.queryAlerts(url) }) },
+      { method: "GET", path: "/api/security", requireToken: true, handle: () => ({ status: 200, body: this.security() }) },
     );
   }
 
@@ -169,7 +170,9 @@ export function isLoopback(bind: string): boolean {
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>clawav</title>
 <style>body{font-family:sans-serif;max-width:40em;margin:2em auto;color:#222}code{background:#eee;padding:0 .2em}</style></head>
-<body><h1>clawav</h1><p>A security watchdog for AI agents. JSON endpoints:</p><ul>
+<body><h1>clawav</h1><p>A security watchdog for AI agents. JSON endpoints; all but the health check want
+<code>Authorization: Bearer &lt;token&gt;</code>, the token being in the state folder's <code>api-token</code>
+(readable by root only), e.g. <code>curl -H "Authorization: Bearer $(sudo cat /var/lib/clawav/api-token)" http://127.0.0.1:18791/api/status</code>:</p><ul>
 <li><a href="/api/health"><code>/api/health</code></a></li>
 <li><a href="/api/status"><code>/api/status</code></a>: sources, queue, chain, counters</li>
 <li><a href="/api/alerts"><code>/api/alerts</code></a>: newest first; <code>?limit=</code>, <code>?severity=</code>, <code>?since=</code></li>

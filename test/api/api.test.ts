@@ -27,6 +27,9 @@ async function start(bind = "127.0.0.1") {
   return { s, token, base: `http://127.0.0.1:${addr.port}` };
 }
 
+/** fetch with the server's bearer token. */
+const authed = (token: string) => (url: string, init: RequestInit = {}) => fetch(url, { ...init, headers: { Authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) } });
+
 describe("JSON API", () => {
   it("creates a 0600 token file once and reuses it", () => {
     const f = join(mkdtempSync(join(tmpdir(), "clawav-tok-")), "api-token");
@@ -37,30 +40,32 @@ describe("JSON API", () => {
   });
 
   it("serves alerts newest first with limit, severity and since; the ring keeps the newest and counts evictions", async () => {
-    const { s, base } = await start();
+    const { s, token, base } = await start();
+    const get = authed(token);
     for (const [ts, sev] of [[1, "info"], [2, "critical"], [3, "warning"], [4, "critical"]] as const) record(s, alert(ts, sev));
-    const all = (await (await fetch(`${base}/api/alerts`)).json()) as { alerts: Alert[] };
+    const all = (await (await get(`${base}/api/alerts`)).json()) as { alerts: Alert[] };
     expect(all.alerts.map((a) => a.ts)).toEqual([4, 3, 2]);
-    const crit = (await (await fetch(`${base}/api/alerts?severity=critical`)).json()) as { alerts: Alert[] };
+    const crit = (await (await get(`${base}/api/alerts?severity=critical`)).json()) as { alerts: Alert[] };
     expect(crit.alerts.map((a) => a.ts)).toEqual([4, 2]);
-    const since = (await (await fetch(`${base}/api/alerts?since=3&limit=1`)).json()) as { alerts: Alert[]; total: number };
+    const since = (await (await get(`${base}/api/alerts?since=3&limit=1`)).json()) as { alerts: Alert[]; total: number };
     expect([since.alerts.map((a) => a.ts), since.total]).toEqual([[4], 2]);
-    const st = (await (await fetch(`${base}/api/status`)).json()) as { api: { alerts_evicted: number } };
+    const st = (await (await get(`${base}/api/status`)).json()) as { api: { alerts_evicted: number } };
     expect(st.api.alerts_evicted).toBe(1);
-    const sec = (await (await fetch(`${base}/api/security`)).json()) as { by_severity: Record<string, number>; by_category: Record<string, number> };
+    const sec = (await (await get(`${base}/api/security`)).json()) as { by_severity: Record<string, number>; by_category: Record<string, number> };
     expect(sec.by_severity).toEqual({ info: 1, warning: 1, critical: 2 });
     expect(sec.by_category.RECON).toBe(4);
     expect(sec.by_category.DATA_EXFIL).toBe(0);
   });
 
   it("answers bad requests with a status and a message naming the parameter", async () => {
-    const { base } = await start();
-    const bad = await fetch(`${base}/api/alerts?severity=loud`);
+    const { token, base } = await start();
+    const get = authed(token);
+    const bad = await get(`${base}/api/alerts?severity=loud`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/^severity:/);
-    expect((await fetch(`${base}/api/alerts?since=yesterday`)).status).toBe(400);
-    expect((await fetch(`${base}/api/nothing`)).status).toBe(404);
-    const m = await fetch(`${base}/api/alerts`, { method: "DELETE" });
+    expect((await get(`${base}/api/alerts?since=yesterday`)).status).toBe(400);
+    expect((await get(`${base}/api/nothing`)).status).toBe(404);
+    const m = await get(`${base}/api/alerts`, { method: "DELETE" });
     expect(m.status).toBe(405);
     const page = await fetch(`${base}/`);
     expect(page.headers.get("content-type")).toMatch(/text\/html/);
@@ -89,6 +94,17 @@ describe("JSON API", () => {
     expect(await h.text()).toBe("");
     const m = await fetch(`${base}/api/alerts`, { method: "PUT" });
     expect([m.status, m.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
+  });
+
+  it("wants the token for reads on loopback too (the agent is a local user); only the page and health are open", async () => {
+    const { token, base } = await start();
+    for (const path of ["/api/status", "/api/alerts", "/api/security"]) {
+      expect((await fetch(`${base}${path}`)).status, path).toBe(401);
+      expect((await fetch(`${base}${path}`, { headers: { Authorization: "Bearer nope" } })).status, path).toBe(403);
+      expect((await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${token}` } })).status, path).toBe(200);
+    }
+    expect((await fetch(`${base}/api/health`)).status).toBe(200);
+    expect((await fetch(`${base}/`)).status).toBe(200);
   });
 
   it("wants the token for every endpoint when bound beyond loopback", async () => {

@@ -171,16 +171,16 @@ describe.skipIf(!live)("detection end to end (real auditd; daemon as root; the a
   it("shows the alerts through the API, newest first, filtered by severity", async () => {
     const addr = d.logs.find((l) => l.msg === "api listening") as { port: number } | undefined;
     expect(addr).toBeDefined();
-    const res = await fetch(`http://127.0.0.1:${addr!.port}/api/alerts?severity=critical&limit=5`);
-    const body = (await res.json()) as { alerts: Alert[]; total: number };
-    expect(res.status).toBe(200);
+    // Reads want the token: without it, the agent (a local user) could read what was seen of it.
+    expect((await fetch(`http://127.0.0.1:${addr!.port}/api/alerts`)).status).toBe(401);
+    const body = await d.api<{ alerts: Alert[]; total: number }>("/api/alerts?severity=critical&limit=5");
     expect(body.alerts.length).toBeGreaterThan(0);
     expect(body.alerts.every((a) => a.severity === "critical")).toBe(true);
     for (let i = 1; i < body.alerts.length; i++) expect(body.alerts[i - 1]!.ts).toBeGreaterThanOrEqual(body.alerts[i]!.ts);
-    const st = (await (await fetch(`http://127.0.0.1:${addr!.port}/api/status`)).json()) as { sources: { name: string; state: string }[]; chain: { entries: number } };
+    const st = await d.api<{ sources: { name: string; state: string }[]; chain: { entries: number } }>("/api/status");
     expect(st.sources[0]).toMatchObject({ name: "auditd", state: "running" });
     expect(st.chain.entries).toBeGreaterThan(0);
-    const sec = (await (await fetch(`http://127.0.0.1:${addr!.port}/api/security`)).json()) as { by_category: Record<string, number> };
+    const sec = await d.api<{ by_category: Record<string, number> }>("/api/security");
     expect(sec.by_category.DATA_EXFIL).toBeGreaterThan(0);
   });
 });

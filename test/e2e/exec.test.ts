@@ -98,7 +98,8 @@ describe.skipIf(!usable)("clawav exec", () => {
       expect(r.code).toBe(0);
       const api = JSON.parse(readFileSync(join(dir, "state", "api.json"), "utf8")) as { port: number };
       const src = await waitFor("the preload source to count the bad line", async () => {
-        const st = (await (await fetch(`http://127.0.0.1:${api.port}/api/status`)).json()) as { sources: { name: string; parse_errors: number; detail?: string }[] };
+        const token = readFileSync(join(dir, "state", "api-token"), "utf8").trim();
+        const st = (await (await fetch(`http://127.0.0.1:${api.port}/api/status`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { sources: { name: string; parse_errors: number; detail?: string }[] };
         const p = st.sources.find((s) => s.name === "preload");
         return p && p.parse_errors > 0 ? p : undefined;
       });

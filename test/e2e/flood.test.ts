@@ -31,7 +31,6 @@ describe.skipIf(!auditdUsable())("a flood of warnings does not hide the next det
     chmodSync(tool, 0o755);
     const d = DaemonUnderTest.withTempState(["--alert-enabled", "--alert-webhook-url", rx.url("/hook"), "--alert-rate-limit", "5"]);
     await d.start();
-    const base = `http://127.0.0.1:${(d.logs.find((l) => l.msg === "api listening") as { port: number }).port}`;
     // Each run of a program from /tmp is a warning (exec.temp-dir), each with its own command line.
     const flood = await runAsUser("bash", ["-c", `for i in $(seq 1 2000); do ${tool} flood-$i; done`]);
     expect(flood.code).toBe(0);
@@ -40,11 +39,11 @@ describe.skipIf(!auditdUsable())("a flood of warnings does not hide the next det
     const distinct = await d.waitAlert("the distinct detection after the flood", (a) => a.rule === "exfil.upload" && JSON.stringify(a.event.process?.argv).includes(marker), 60_000);
     expect(distinct.severity).toBe("warning");
     const status = await waitFor("every flood alert judged", async () => {
-      const st = (await (await fetch(`${base}/api/status`)).json()) as { aggregator: { alerts: number; channels: Record<string, { pushed: number; rate_limited: number; pending_suppressed: number }> } };
+      const st = await d.api<{ aggregator: { alerts: number; channels: Record<string, { pushed: number; rate_limited: number; pending_suppressed: number }> } }>("/api/status");
       return st.aggregator.alerts >= 2001 ? st : undefined;
     }, 60_000);
 
-    const listed = (await (await fetch(`${base}/api/alerts?limit=1000`)).json()) as { alerts: Listed[]; total: number };
+    const listed = await d.api<{ alerts: Listed[]; total: number }>("/api/alerts?limit=1000");
     expect(listed.alerts.some((a) => a.rule === "exfil.upload" && a.event_id === distinct.event_id)).toBe(true);
     expect(listed.alerts.filter((a) => a.rule === "exec.temp-dir").length).toBeGreaterThan(900);
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll } from "vitest";
@@ -79,6 +79,15 @@ export class DaemonUnderTest {
     await waitFor("the daemon to say it runs", () => (this.logs.some((l) => l.msg === "clawav running") ? true : undefined), 30_000).catch((e: Error) => {
       throw new Error(`${e.message}; stderr: ${this.stderr}`);
     });
+  }
+
+  /** GET of the daemon's API with its bearer token (reads want it, as the agent must not read them). */
+  async api<T = unknown>(path: string): Promise<T> {
+    const { port } = JSON.parse(readFileSync(join(this.stateDir, "api.json"), "utf8")) as { port: number };
+    const token = readFileSync(join(this.stateDir, "api-token"), "utf8").trim();
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
   }
 
   get pid(): number | undefined {
