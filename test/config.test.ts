@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, defaultConfig, locateKey, parseConfig, redactConfig } from "../src/config/index.js";
+import { EXIT_TABLE } from "../src/errors/index.js";
 import { CLI, runCli } from "./helpers/system.js";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -65,15 +66,15 @@ describe("config", () => {
     expect(s).toContain("https://hooks.slack.com/<redacted>");
   });
 
-  it("config check exits 2 with file:line:key and no stack trace", async () => {
+  it("config check exits 65 (a file you gave is wrong) with file:line:key and no stack trace; 66 for a file it cannot read", async () => {
     const dir = mkdtempSync(join(tmpdir(), "clawav-cfg-"));
     const f = join(dir, "config.toml");
     writeFileSync(f, `[auditd]\nlog_pth = "/x"\n`);
     const r = await runCli(["config", "check", f]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(65);
     expect(r.stderr).toBe(`clawav: ${f}:2: auditd.log_pth: unknown key (did you mean "log_path"?)\n`);
     const ok = await runCli(["config", "check", join(dir, "missing.toml")]);
-    expect(ok.code).toBe(2);
+    expect(ok.code).toBe(66);
     expect(ok.stderr).not.toMatch(/at .*\.js/);
   });
 });
@@ -105,5 +106,16 @@ describe("every check run makes, config check makes", () => {
     ]);
     const ok = parseConfig(`[network]\nallowed_cidrs = ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"]\n[api]\nbind = "::1"\n`, "ok.toml");
     expect([ok.network.allowed_cidrs, ok.api.bind]).toEqual([["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"], "::1"]);
+  });
+});
+
+describe("exit codes", () => {
+  it("come from one table, printed by --help; a usage error is 64", async () => {
+    const help = await runCli(["--help"]);
+    expect(help.code).toBe(0);
+    for (const [code, meaning] of EXIT_TABLE) expect(help.stdout).toContain(`${String(code).padStart(2)}  ${meaning}`);
+    const bad = await runCli(["no-such-command"]);
+    expect(bad.code).toBe(64);
+    expect((await runCli(["config", "check", "--no-such-flag"])).code).toBe(64);
   });
 });

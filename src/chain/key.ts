@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeSync, fsyncSync, statSync } from "node:fs";
-import { UserError } from "../errors/index.js";
+import { EXIT, UserError } from "../errors/index.js";
 
 /**
  * The chain's HMAC key: 32 random bytes created at first run with O_EXCL and mode 0600, so only
@@ -30,7 +30,7 @@ export function readKey(file: string): Buffer {
   try {
     text = readFileSync(file, "utf8").trim();
   } catch (e) {
-    throw new UserError(`cannot read the chain key ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}): run as clawav's user or root, or pass --key FILE`);
+    throw new UserError(`cannot read the chain key ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}): run as clawav's user or root, or pass --key FILE`, EXIT.NOINPUT);
   }
   if (!/^[0-9a-f]{64}$/.test(text)) throw new UserError(`${file} is not a clawav chain key (want 64 hex digits)`);
   return Buffer.from(text, "hex");

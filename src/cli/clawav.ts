@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { EXIT } from "../errors/index.js";
 import { main } from "./main.js";
 
 main(process.argv).then(
@@ -7,6 +8,6 @@ main(process.argv).then(
   },
   (e: unknown) => {
     process.stderr.write(`clawav: internal error: ${String(e)}\n`);
-    process.exitCode = 70;
+    process.exitCode = EXIT.SOFTWARE;
   },
 );

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import { configFrom } from "./load-config.js";
-import { UserError } from "../errors/index.js";
+import { UserError, EXIT } from "../errors/index.js";
 import type { Config } from "../config/index.js";
 import { PACKAGE_ROOT } from "../version.js";
 import {
@@ -15,9 +15,9 @@ import {
   type DaemonEndpoint, type SudoCommand, type Verdict,
 } from "../gate/index.js";
 
-export const EXIT_DENIED = 77;
-export const EXIT_TIMEOUT = 78;
-const EXIT_USAGE = 64;
+export const EXIT_DENIED = EXIT.NOPERM;
+export const EXIT_TIMEOUT = EXIT.APPROVAL_TIMEOUT;
+const EXIT_USAGE = EXIT.USAGE;
 
 const USAGE = `usage: clawsudo [--config FILE] CMD [ARGS...]
 

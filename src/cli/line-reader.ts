@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
-import { UserError } from "../errors/index.js";
+import { EXIT, UserError } from "../errors/index.js";
 
 /**
  * Streams the lines of a file (or stdin for "-") in large chunks; a last line without its
@@ -25,7 +25,7 @@ export async function forEachLine(file: string, onLine: (line: string) => void, 
     }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") throw new UserError(`${file}: cannot read (${code})`);
+    if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") throw new UserError(`${file}: cannot read (${code})`, EXIT.NOINPUT);
     throw e;
   }
   rest += dec.end();

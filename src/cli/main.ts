@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { UserError } from "../errors/index.js";
+import { EXIT, EXIT_TABLE, UserError } from "../errors/index.js";
 import { VERSION } from "../version.js";
 import { registerCommands } from "./commands/index.js";
 
@@ -10,7 +10,8 @@ export function buildProgram(): Command {
     .description("A security watchdog for AI agents: watches from the kernel's side, judges, alerts, enforces.")
     .version(`clawav ${VERSION} (node ${process.versions.node})`, "-V, --version", "print clawav's version and the Node.js it runs on")
     .showHelpAfterError("(run with --help for usage)")
-    .exitOverride();
+    .exitOverride()
+    .addHelpText("after", `\nExit codes:\n${EXIT_TABLE.map(([c, m]) => `  ${String(c).padStart(2)}  ${m}`).join("\n")}\n`);
   registerCommands(program);
   return program;
 }
@@ -26,12 +27,13 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    // Help and --version end with 0; every other complaint of the parser is a usage error.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (e instanceof UserError) {
       process.stderr.write(`clawav: ${e.message}\n`);
       return e.exitCode;
     }
     process.stderr.write(`clawav: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return 70;
+    return EXIT.SOFTWARE;
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import { UserError } from "../errors/index.js";
+import { EXIT, UserError } from "../errors/index.js";
 
 /**
  * Reads KEY=VALUE lines from a .env file (comments, blank lines, `export ` prefixes, single or
@@ -12,7 +12,7 @@ export function readDotEnv(file: string): { vars: Record<string, string>; warnin
     text = readFileSync(file, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return { vars: {}, warnings: [] };
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, EXIT.NOINPUT);
   }
   const warnings: string[] = [];
   if ((statSync(file).mode & 0o044) !== 0) warnings.push(`${file} is readable by other users and holds secrets: chmod 600 ${file}`);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { z } from "zod";
-import { UserError, didYouMean } from "../errors/index.js";
+import { EXIT, UserError, didYouMean } from "../errors/index.js";
 import { configSchema, SECRET_KEYS, type Config } from "./schema.js";
 import { locateKey } from "./locate.js";
 
@@ -16,7 +16,7 @@ export interface ConfigIssue {
 export class ConfigError extends UserError {
   readonly issues: ConfigIssue[];
   constructor(issues: ConfigIssue[]) {
-    super(issues.map(formatIssue).join("\n"), 2);
+    super(issues.map(formatIssue).join("\n"), EXIT.DATAERR);
     this.name = "ConfigError";
     this.issues = issues;
   }
@@ -85,7 +85,7 @@ export function loadConfigFile(file: string): Config {
     text = readFileSync(file, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: cannot read config (${code ?? String(e)}); pass --config with a readable file, or none for the built-in defaults`);
+    throw new UserError(`${file}: cannot read config (${code ?? String(e)}); pass --config with a readable file, or none for the built-in defaults`, EXIT.NOINPUT);
   }
   return parseConfig(text, file);
 }

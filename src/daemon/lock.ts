@@ -1,9 +1,9 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../errors/index.js";
+import { UserError, EXIT } from "../errors/index.js";
 
 /** Exit code of a second daemon on the same state folder (EX_TEMPFAIL: try again when the first is gone). */
-export const ALREADY_RUNNING = 75;
+export const ALREADY_RUNNING = EXIT.TEMPFAIL;
 
 /** The kernel's start time of a process (clock ticks since boot): with the pid, it names one process. */
 function startTime(pid: number): string | undefined {

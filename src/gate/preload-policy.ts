@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import { z } from "zod";
-import { UserError } from "../errors/index.js";
+import { EXIT, UserError } from "../errors/index.js";
 
 const pathPattern = z.string().refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), "want an absolute path or ~/...");
 const cidr = z.string().refine((c) => {
@@ -33,7 +33,7 @@ export function loadPreloadPolicy(file: string): PreloadPolicy {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new UserError(`${file}: cannot read the preload policy (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+    throw new UserError(`${file}: cannot read the preload policy (${(e as NodeJS.ErrnoException).code ?? "error"})`, EXIT.NOINPUT);
   }
   let json: unknown;
   try {

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { UserError } from "../errors/index.js";
+import { UserError, EXIT } from "../errors/index.js";
 import { PACKAGE_ROOT } from "../version.js";
 import { compile } from "./compile.js";
 import { encode } from "./bpf.js";
@@ -43,7 +43,7 @@ export function prepareSeccompLaunch(file: string, pub: string | undefined): Sec
   }
   if (pub !== undefined) {
     const problem = signatureProblem(w, pub);
-    if (problem) throw new UserError(`${file}: refused: ${problem} (seccomp.public_key is ${pub})`, 1);
+    if (problem) throw new UserError(`${file}: refused: ${problem} (seccomp.public_key is ${pub})`, EXIT.FINDINGS);
   }
   const portArgs: string[] = [];
   for (const [flag, ports] of [["--connect-tcp", w.ports?.connect_tcp], ["--bind-tcp", w.ports?.bind_tcp]] as const) {

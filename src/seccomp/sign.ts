@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { UserError } from "../errors/index.js";
+import { EXIT, UserError } from "../errors/index.js";
 import type { Whitelist } from "./whitelist.js";
 
 /** The bytes a signature covers: the whitelist without `signature`, keys sorted, no spaces. */
@@ -27,7 +27,7 @@ function readKey(file: string, kind: "private" | "public"): KeyObject {
   try {
     pem = readFileSync(file, "utf8");
   } catch (e) {
-    throw new UserError(`${file}: cannot read the ${kind} key (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new UserError(`${file}: cannot read the ${kind} key (${(e as NodeJS.ErrnoException).code ?? String(e)})`, EXIT.NOINPUT);
   }
   try {
     const k = kind === "private" ? createPrivateKey(pem) : createPublicKey(pem);

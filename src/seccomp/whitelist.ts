@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
-import { UserError } from "../errors/index.js";
+import { EXIT, UserError } from "../errors/index.js";
 import { PACKAGE_ROOT } from "../version.js";
 
 export type Arch = "x86_64" | "aarch64";
@@ -40,7 +40,7 @@ export interface Whitelist {
 
 export class WhitelistError extends UserError {
   constructor(readonly file: string, readonly problems: string[]) {
-    super(problems.map((p) => `${file}: ${p}`).join("\n"), 1);
+    super(problems.map((p) => `${file}: ${p}`).join("\n"), EXIT.DATAERR);
   }
 }
 
@@ -101,7 +101,7 @@ export function loadWhitelist(file: string, knownNames?: (arch: Arch) => Readonl
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, EXIT.NOINPUT);
   }
   return parseWhitelist(text, file, knownNames);
 }

@@ -125,12 +125,12 @@ describe("audit chain", () => {
     c.close();
   });
 
-  it("says why when the key cannot be read (exit 2, no stack)", async () => {
+  it("says why when the key cannot be read (exit 66, no stack)", async () => {
     const o = opts();
     write(o, 1).close();
     rmSync(o.keyFile);
     const r = await verifyCli(o);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(66);
     expect(r.stderr).toMatch(/cannot read the chain key .*chain\.key \(ENOENT\)/);
   });
 

@@ -66,7 +66,7 @@ describe.skipIf(!existsSync(CLI))("clawav policy test --events", () => {
     expect(r.stdout).toMatch(/^2 events, \d+ alerts$/m);
     writeFileSync(f, JSON.stringify(at(exec("id"), 1)) + "\n{\"id\": 3}\n");
     const bad = await runCli(["policy", "test", "--dir", join(dir, "p.yaml"), "--events", f]);
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(65);
     expect(bad.stderr).toBe(`clawav: policy test: ${f}:2: id: want 16 hex digits\n`);
   });
 });

@@ -76,11 +76,11 @@ describe("real programs under real seccomp filters", () => {
     expect(r.code).toBe(128 + 31);
   });
 
-  it("says what is wrong with a whitelist, by JSON path, exit 1", async () => {
+  it("says what is wrong with a whitelist, by JSON path, exit 65", async () => {
     const f = join(dir, "bad.json");
     writeFileSync(f, JSON.stringify({ version: "1.0.0", default_action: "ALLOW", syscalls: [{ name: "socket", permission: "CONDITIONAL", conditions: [{ arg: 9, op: "eq", value: 1 }] }] }));
     const r = await runCli(["seccomp", "validate", f]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(65);
     expect(r.stderr).toContain(`${f}: $.syscalls[0].conditions[0].arg: must be <= 5`);
     const ok = await runCli(["seccomp", "validate", join(PACKAGE_ROOT, "examples", "seccomp-whitelist.example.json")]);
     expect(ok.stdout).toMatch(/^OK: .*35 syscalls/);
@@ -90,7 +90,7 @@ describe("real programs under real seccomp filters", () => {
     const f = join(dir, "notif.json");
     writeFileSync(f, JSON.stringify({ version: "1.0.0", default_action: "ALLOW", syscalls: [{ name: "mkdir", permission: "DENY", action: "USER_NOTIF" }] }));
     const r = await runCli(["seccomp", "exec", "--whitelist", f, "--", "/bin/true"]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(65);
     expect(r.stderr).toMatch(/USER_NOTIF needs a supervisor/);
   });
 

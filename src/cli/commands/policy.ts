@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { UserError } from "../../errors/index.js";
+import { EXIT, UserError } from "../../errors/index.js";
 import { parseEventLine, type Event, type ProcessInfo } from "../../events/index.js";
 import { readFileSync } from "node:fs";
 import { BEHAVIOR_RULES, coverage, createDetector, formatPolicyError, loadPolicies, mitreOf, policyDirsOf, shellSplit, TACTICS } from "../../detect/index.js";
@@ -31,7 +31,7 @@ export function registerPolicy(program: Command): void {
       const r = loadPolicies(use);
       if (r.errors.length > 0) {
         for (const e of r.errors) process.stderr.write(`clawav: ${formatPolicyError(e)}\n`);
-        process.exitCode = 1;
+        process.exitCode = EXIT.FINDINGS;
         return;
       }
       process.stdout.write(`OK: ${r.rules.length} rule${r.rules.length === 1 ? "" : "s"}\n`);
@@ -45,7 +45,7 @@ export function registerPolicy(program: Command): void {
       const r = loadPolicies(opts.dir ?? policyDirsOf(configFrom(opts.config)));
       if (r.errors.length > 0) {
         for (const e of r.errors) process.stderr.write(`clawav: ${formatPolicyError(e)}\n`);
-        process.exitCode = 1;
+        process.exitCode = EXIT.FINDINGS;
         return;
       }
       const out: string[] = ["behaviour rules (built in):"];
@@ -138,7 +138,7 @@ function judgeFile(detector: ReturnType<typeof createDetector>, file: string): v
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new UserError(`policy test: ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new UserError(`policy test: ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, EXIT.NOINPUT);
   }
   const lines = text.split("\n");
   let fired = 0;

@@ -1,3 +1,4 @@
+import { EXIT } from "../../errors/index.js";
 import type { Command } from "commander";
 import { loadPreloadPolicy, preloadPolicyOwnershipProblem } from "../../gate/index.js";
 
@@ -13,7 +14,7 @@ export function registerPreload(program: Command): void {
       process.stdout.write(`OK: ${file}: ${p.deny_exec.length} exec, ${p.deny_paths_read.length} read, ${p.deny_paths_write.length} write, ${p.deny_connect.length} connect rules\n`);
       if (owner) {
         process.stdout.write(`warning: ${owner} (as \`CLAWAV_PRELOAD_POLICY\`, or at the default path)\n`);
-        process.exitCode = 1;
+        process.exitCode = EXIT.FINDINGS;
       }
     });
 }

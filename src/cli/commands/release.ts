@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
-import { UserError } from "../../errors/index.js";
+import { EXIT, UserError } from "../../errors/index.js";
 import { QuarantineStore, thaw } from "../../enforce/index.js";
 import { configFrom } from "../load-config.js";
 
@@ -19,7 +19,7 @@ export function registerRelease(program: Command): void {
       if (opts.local) {
         const store = new QuarantineStore(join(config.general.state_dir, "quarantine.json"));
         const q = store.get(agent);
-        if (!q) throw new UserError(`agent ${agent} is not quarantined (state in ${config.general.state_dir}/quarantine.json)`, 1);
+        if (!q) throw new UserError(`agent ${agent} is not quarantined (state in ${config.general.state_dir}/quarantine.json)`, EXIT.FINDINGS);
         thaw(q);
         store.remove(agent);
         process.stdout.write(`released ${agent} (${q.method}, ${q.pids.length} processes); the daemon was not told: restart it if it runs\n`);
@@ -30,7 +30,7 @@ export function registerRelease(program: Command): void {
       try {
         token = readFileSync(tokenFile, "utf8").trim();
       } catch (e) {
-        throw new UserError(`cannot read the API token ${tokenFile} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+        throw new UserError(`cannot read the API token ${tokenFile} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, EXIT.NOINPUT);
       }
       const base = opts.api ?? `http://127.0.0.1:${config.api.port}`;
       let res: Response;
@@ -40,7 +40,7 @@ export function registerRelease(program: Command): void {
         throw new UserError(`the daemon is not reachable at ${base} (${(e as Error & { cause?: { code?: string } }).cause?.code ?? String(e)}); use --local to thaw without it`);
       }
       const body = (await res.json()) as { error?: string; method?: string; pids?: number[] };
-      if (!res.ok) throw new UserError(body.error ?? `HTTP ${res.status}`, 1);
+      if (!res.ok) throw new UserError(body.error ?? `HTTP ${res.status}`, EXIT.FINDINGS);
       process.stdout.write(`released ${agent} (${body.method}, ${body.pids?.length ?? 0} processes)\n`);
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { UserError } from "../../errors/index.js";
+import { UserError, EXIT } from "../../errors/index.js";
 import { clawavRules, formatRule, installRules, removeRules, ruleContextFor } from "../../sources/auditd/index.js";
 import { configFrom } from "../load-config.js";
 
@@ -32,6 +32,6 @@ export function registerRules(program: Command): void {
       const r = removeRules();
       process.stdout.write(`rules: ${r.removed} removed (key clawav); a running daemon adds them back at its next start\n`);
       for (const f of r.failed) process.stderr.write(`clawav: rules remove: auditctl refused ${f.rule}: ${f.reason}\n`);
-      if (r.failed.length > 0) process.exitCode = 1;
+      if (r.failed.length > 0) process.exitCode = EXIT.FINDINGS;
     });
 }

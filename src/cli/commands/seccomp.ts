@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
-import { UserError } from "../../errors/index.js";
+import { EXIT, UserError } from "../../errors/index.js";
 import {
   compile, decode, diffWhitelists, disasm, encode, generateKeys, hostArch, keyId, knownSyscalls, learn, loadWhitelist, prepareSeccompLaunch, signatureProblem, signWhitelist, toOci, type Arch,
 } from "../../seccomp/index.js";
@@ -49,7 +49,7 @@ export function registerSeccomp(program: Command): void {
       try {
         b = readFileSync(file);
       } catch (e) {
-        throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+        throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, EXIT.NOINPUT);
       }
       let prog;
       try {
@@ -81,7 +81,7 @@ export function registerSeccomp(program: Command): void {
       for (const n of d.onlyA) process.stdout.write(`- ${n}\n`);
       for (const n of d.onlyB) process.stdout.write(`+ ${n}\n`);
       for (const c of d.changed) process.stdout.write(`~ ${c.name}: ${c.a} → ${c.b}\n`);
-      if (d.onlyA.length + d.onlyB.length + d.changed.length > 0) process.exitCode = 1;
+      if (d.onlyA.length + d.onlyB.length + d.changed.length > 0) process.exitCode = EXIT.FINDINGS;
     });
   cmd
     .command("export-oci")
@@ -123,7 +123,7 @@ export function registerSeccomp(program: Command): void {
       const problem = signatureProblem(loadWhitelist(file), opts.pub);
       if (problem) {
         process.stdout.write(`FAIL: ${file}: ${problem}\n`);
-        process.exitCode = 1;
+        process.exitCode = EXIT.FINDINGS;
       } else process.stdout.write(`OK: ${file}: signed by ${opts.pub}\n`);
     });
   cmd

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { dirname, join } from "node:path";
 import { existsSync } from "node:fs";
 import { readKey, verifyChain } from "../../chain/index.js";
-import { UserError } from "../../errors/index.js";
+import { UserError, EXIT } from "../../errors/index.js";
 
 export function registerVerifyAudit(program: Command): void {
   program
@@ -22,6 +22,6 @@ export function registerVerifyAudit(program: Command): void {
         return;
       }
       process.stdout.write(`FAIL: ${file}:${r.line}: ${r.reason} (${r.entries} entries verified before it)\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT.FINDINGS;
     });
 }

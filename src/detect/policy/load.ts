@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair } from "yaml";
 import { CATEGORIES, SEVERITIES, type Category, type Severity } from "../../events/index.js";
-import { didYouMean, formatPosition, UserError } from "../../errors/index.js";
+import { didYouMean, formatPosition, UserError, EXIT } from "../../errors/index.js";
 import { compileMatch, DESTINATION_KEYS, MATCH_KEYS, MatchSyntaxError, type Matcher, type MatchSpec } from "./match.js";
 
 export const ENFORCEMENTS = ["none", "kill", "kill_tree", "deny", "ask", "allow"] as const;
@@ -56,7 +56,7 @@ export function formatPolicyError(e: PolicyError): string {
 export class PolicyLoadError extends UserError {
   readonly errors: PolicyError[];
   constructor(errors: PolicyError[]) {
-    super(`policy errors:\n${errors.map(formatPolicyError).join("\n")}`, 1);
+    super(`policy errors:\n${errors.map(formatPolicyError).join("\n")}`, EXIT.DATAERR);
     this.name = "PolicyLoadError";
     this.errors = errors;
   }

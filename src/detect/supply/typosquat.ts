@@ -4,7 +4,7 @@
 // Everything here is pure except loadPopular, so the detector can judge an argv on the hot path.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../../errors/index.js";
+import { EXIT, UserError } from "../../errors/index.js";
 
 export type Ecosystem = "npm" | "pypi" | "crates" | "go";
 
@@ -55,7 +55,7 @@ function readList(file: string): ReadonlySet<string> {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new UserError(`popular package list ${file}: cannot read it (${messageOf(e)})`);
+    throw new UserError(`popular package list ${file}: cannot read it (${messageOf(e)})`, EXIT.NOINPUT);
   }
   let data: unknown;
   try {
