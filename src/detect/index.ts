@@ -48,9 +48,8 @@ export interface Detector extends Engine {
   reload(config?: Config): { detector: Detector; errors: [] } | { detector?: undefined; errors: PolicyError[] };
 }
 
-export function loadPolicies(dirs: string[]): { rules: PolicyRule[]; errors: PolicyError[] } {
-  const r = loadPolicyFiles(dirs);
-  return { rules: r.rules, errors: r.errors };
+export function loadPolicies(dirs: string[]): { rules: PolicyRule[]; errors: PolicyError[]; files: string[] } {
+  return loadPolicyFiles(dirs);
 }
 
 /** clawsudo's rules: the clawsudo*.yaml files of the given folders, and only those. */

@@ -11,7 +11,7 @@ describe.skipIf(!existsSync(CLI))("clawav policy (built CLI)", () => {
   it("lint: OK with the rule count for the shipped policies", async () => {
     const r = await runCli(["policy", "lint", join(process.cwd(), "policies")]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^OK: \d+ rules\n$/);
+    expect(r.stdout).toMatch(/^OK: \d+ rules, \d+ clawsudo rules? in 2 files\n$/);
   });
   it("lint: exit 1, one `clawav: file:line:col: key: message` line per error, no stack", async () => {
     const f = join(dir, "bad.yaml");
@@ -46,5 +46,33 @@ describe.skipIf(!existsSync(CLI))("clawav policy (built CLI)", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/^clawav: policy test: --connect wants HOST:PORT/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe.skipIf(!existsSync(CLI))("clawav policy lint at its edges", () => {
+  it("a named path that does not exist is an error (66), not OK with 0 rules", async () => {
+    const r = await runCli(["policy", "lint", join(dir, "nowhere")]);
+    expect(r.code).toBe(66);
+    expect(r.stderr).toBe(`clawav: policy lint: ${join(dir, "nowhere")}: no such file or folder\n`);
+  });
+  it("reads clawsudo's files too (a broken one makes clawsudo deny everything), and .YAML in any case", async () => {
+    const d = mkdtempSync(join(tmpdir(), "clawav-lint-"));
+    writeFileSync(join(d, "Site.YAML"), "rules:\n  - name: upper-case-ext\n    match:\n      command: [nc]\n    action: warning\n");
+    writeFileSync(join(d, "clawsudo-site.yaml"), "rules:\n  - name: x\n    match:\n      command: [apt]\n    action: loud\n");
+    const bad = await runCli(["policy", "lint", d]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(new RegExp(`^clawav: ${join(d, "clawsudo-site.yaml")}:5:\\d+: rules\\[0\\]\\.action: `));
+    writeFileSync(join(d, "clawsudo-site.yaml"), "rules:\n  - name: x\n    match:\n      command: [apt]\n    action: critical\n");
+    const ok = await runCli(["policy", "lint", d]);
+    expect([ok.code, ok.stdout]).toEqual([0, "OK: 1 rule, 1 clawsudo rule in 2 files\n"]);
+    rmSync(d, { recursive: true, force: true });
+  });
+  it("refuses a policy file over 1 MiB without reading it whole", async () => {
+    const d = mkdtempSync(join(tmpdir(), "clawav-lint-big-"));
+    writeFileSync(join(d, "big.yaml"), "# " + "x".repeat(2 << 20) + "\nrules: []\n");
+    const r = await runCli(["policy", "lint", d]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/big\.yaml: \d+ bytes, over the 1048576 a policy file may have: split it/);
+    rmSync(d, { recursive: true, force: true });
   });
 });

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { EXIT, UserError } from "../../errors/index.js";
 import { parseEventLine, type Event, type ProcessInfo } from "../../events/index.js";
-import { readFileSync } from "node:fs";
-import { BEHAVIOR_RULES, coverage, createDetector, formatPolicyError, loadPolicies, mitreOf, policyDirsOf, shellSplit, TACTICS } from "../../detect/index.js";
+import { existsSync, readFileSync } from "node:fs";
+import { BEHAVIOR_RULES, coverage, createDetector, formatPolicyError, loadClawsudoPolicies, loadPolicies, mitreOf, policyDirsOf, shellSplit, TACTICS } from "../../detect/index.js";
 import { configFrom } from "../load-config.js";
 
 interface TestOpts {
@@ -23,18 +23,25 @@ export function registerPolicy(program: Command): void {
   const cmd = program.command("policy").description("check policy files and try rules against a command");
   cmd
     .command("lint")
-    .description("check policy YAML files (default: the shipped policies and the config's policy folders)")
+    .description("check policy YAML files, clawsudo's too (default: the shipped policies and the config's policy folders)")
     .argument("[dir...]", "policy folders or files")
     .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .action((dirs: string[], opts: { config?: string }) => {
+      // A folder named on the command line must be there; the config's default folders may be absent.
+      const missing = dirs.filter((d) => !existsSync(d));
+      if (missing.length > 0) throw new UserError(`policy lint: ${missing.join(", ")}: no such file or folder`, EXIT.NOINPUT);
       const use = dirs.length > 0 ? dirs : policyDirsOf(configFrom(opts.config));
       const r = loadPolicies(use);
-      if (r.errors.length > 0) {
-        for (const e of r.errors) process.stderr.write(`clawav: ${formatPolicyError(e)}\n`);
+      // clawsudo's files sit in the same folders; a broken one makes clawsudo deny everything.
+      const c = loadClawsudoPolicies(use.filter((d) => !r.files.includes(d)));
+      const errors = [...r.errors, ...c.errors];
+      if (errors.length > 0) {
+        for (const e of errors) process.stderr.write(`clawav: ${formatPolicyError(e)}\n`);
         process.exitCode = EXIT.FINDINGS;
         return;
       }
-      process.stdout.write(`OK: ${r.rules.length} rule${r.rules.length === 1 ? "" : "s"}\n`);
+      const files = r.files.length + c.files.length;
+      process.stdout.write(`OK: ${r.rules.length} rule${r.rules.length === 1 ? "" : "s"}${c.files.length > 0 ? `, ${c.rules.length} clawsudo rule${c.rules.length === 1 ? "" : "s"}` : ""} in ${files} file${files === 1 ? "" : "s"}\n`);
     });
   cmd
     .command("list")

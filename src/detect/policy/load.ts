@@ -62,9 +62,12 @@ export class PolicyLoadError extends UserError {
   }
 }
 
-/** The *.yaml / *.yml files of each folder in order (sorted by name); a missing folder is skipped. */
+/** The *.yaml / *.yml files (any case) of each folder in order (sorted by name); a missing folder is skipped. */
 /** clawsudo's rules live beside the detection policies but are only clawsudo's to read. */
-export const isClawsudoPolicyFile = (name: string): boolean => /^clawsudo[^/]*\.ya?ml$/.test(name);
+export const isClawsudoPolicyFile = (name: string): boolean => /^clawsudo[^/]*\.ya?ml$/i.test(name);
+
+/** Largest policy file read: a policy is a page of rules, and a 10 MB one took seconds and a GB to parse. */
+export const MAX_POLICY_BYTES = 1 << 20;
 
 export function policyFiles(dirs: readonly string[], want: (name: string) => boolean = (n) => !isClawsudoPolicyFile(n)): string[] {
   const files: string[] = [];
@@ -79,7 +82,7 @@ export function policyFiles(dirs: readonly string[], want: (name: string) => boo
       files.push(d);
       continue;
     }
-    for (const f of readdirSync(d).sort()) if (/\.ya?ml$/.test(f) && want(f)) files.push(join(d, f));
+    for (const f of readdirSync(d).sort()) if (/\.ya?ml$/i.test(f) && want(f)) files.push(join(d, f));
   }
   return files;
 }
@@ -91,6 +94,11 @@ export function loadPolicies(dirs: readonly string[], want?: (name: string) => b
   for (const f of files) {
     let text: string;
     try {
+      const size = statSync(f).size;
+      if (size > MAX_POLICY_BYTES) {
+        errors.push({ file: f, message: `${size} bytes, over the ${MAX_POLICY_BYTES} a policy file may have: split it into several files` });
+        continue;
+      }
       text = readFileSync(f, "utf8");
     } catch (e) {
       errors.push({ file: f, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
