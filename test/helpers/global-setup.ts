@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { IS_ROOT, TEST_USER, commandExists } from "./system.js";
+import { existsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { CLI, IS_ROOT, TEST_USER, commandExists } from "./system.js";
 
 /**
  * The real parts the e2e tests use: auditd running, and an unprivileged user to act as the
@@ -10,6 +12,13 @@ export default function setup(): void {
   if (spawnSync("getent", ["passwd", TEST_USER], { stdio: "ignore" }).status !== 0) {
     const r = spawnSync("useradd", ["--create-home", "--shell", "/bin/bash", TEST_USER], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`useradd ${TEST_USER} failed: ${r.stderr}`);
+  }
+  // The e2e tests run the built CLI as the test user: a checkout under a folder other users cannot
+  // enter (a 0700 mktemp folder) would fail a dozen of them with "Cannot find module". Say so once.
+  if (existsSync(CLI) && spawnSync("runuser", ["-u", TEST_USER, "--", "test", "-r", CLI], { stdio: "ignore" }).status !== 0) {
+    let blocked: string | undefined;
+    for (let d = dirname(CLI); d !== "/"; d = dirname(d)) if ((statSync(d).mode & 0o001) === 0) blocked = d;
+    throw new Error(`the test user ${TEST_USER} cannot read ${CLI}${blocked ? `: ${blocked} is not searchable by other users (mode ${(statSync(blocked).mode & 0o777).toString(8)})` : ""}; put the checkout where other users can enter (or chmod o+x the folders above it), and run npm run build first`);
   }
   if (commandExists("auditctl") && spawnSync("pidof", ["auditd"], { stdio: "ignore" }).status !== 0) {
     const r = spawnSync("auditd", [], { encoding: "utf8" });
