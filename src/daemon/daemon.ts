@@ -199,7 +199,7 @@ export class Daemon {
       for (const r of this.approvals.takeExpired()) this.enqueue(this.gateEvent({ gate: "clawsudo", decision: "timeout", reason: "no answer in time (clawsudo gone)", request_id: r.id, argv_hash: r.hash }, r));
     }, 2000);
     this.sweepTimer.unref();
-    log.info("api listening", { address: addr.address, port: addr.port, token_required: config.api.bind === "127.0.0.1" || config.api.bind === "::1" ? "for state-changing endpoints" : "for every endpoint" });
+    log.info("api listening", { address: addr.address, port: addr.port, token_required: config.api.bind === "127.0.0.1" || config.api.bind === "::1" ? "for every endpoint but / and /api/health" : "for every endpoint" });
   }
 
   /** Stops the sources (cursors saved), then judges what is still queued. */

@@ -20,17 +20,25 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /(Bearer )[A-Za-z0-9._~+/=-]+/gi,
 ];
 
+function humanLine(lvl: LogLevel, msg: string, fields?: Record<string, unknown>): string {
+  const kv = Object.entries(fields ?? {}).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+  return `clawav: ${lvl === "info" ? "" : `${lvl}: `}${msg}${kv.length > 0 ? ` (${kv.join(", ")})` : ""}`;
+}
+
 function redactSecrets(text: string): string {
   let out = text;
   for (const re of SECRET_PATTERNS) out = out.replace(re, "$1/<redacted>");
   return out;
 }
 
-export function createLogger(level: LogLevel = "info", write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+/** json: one object per line (for machines, journald); human: `clawav: warn: msg (key=value)` (a terminal). */
+export type LogFormat = "json" | "human";
+
+export function createLogger(level: LogLevel = "info", write: (line: string) => void = (l) => process.stderr.write(l), format: LogFormat = "json"): Logger {
   const min = RANK[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (RANK[lvl] < min) return;
-    const line = JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...fields });
+    const line = format === "json" ? JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...fields }) : humanLine(lvl, msg, fields);
     write(redactSecrets(line) + "\n");
   };
   return {

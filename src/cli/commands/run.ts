@@ -69,9 +69,10 @@ async function run(opts: RunOpts): Promise<number> {
   }
   const { env, warnings } = withDotEnv(process.env, join(process.cwd(), ".env"));
   applyAlertSettings(config, opts, env);
-  const log = createLogger(config.general.log_level);
-  for (const w of warnings) log.warn(w);
+  // On a terminal (and not --headless) a person reads: plain lines, no JSON.
   const console = !opts.headless && process.stdout.isTTY;
+  const log = createLogger(config.general.log_level, undefined, console ? "human" : "json");
+  for (const w of warnings) log.warn(w);
   const out = (s: string): void => {
     process.stdout.write(s + "\n");
   };
@@ -83,6 +84,7 @@ async function run(opts: RunOpts): Promise<number> {
     sinks: [{ name: "stdout", accept: (n) => (n.fresh ? out(console ? alertLine(n.alert) : JSON.stringify({ type: "alert", alert: n.alert })) : undefined) } satisfies AlertSink],
   });
   await daemon.start();
+  if (console) process.stderr.write(statusLine(daemon) + "\n");
   // The sources' timers are unref'd; this interval keeps the daemon alive until it is stopped.
   const keepAlive = setInterval(() => {
     if (console) process.stderr.write(statusLine(daemon) + "\n");
