@@ -119,3 +119,16 @@ describe("exit codes", () => {
     expect((await runCli(["config", "check", "--no-such-flag"])).code).toBe(64);
   });
 });
+
+describe("config check looks at this machine as run would", () => {
+  it("names the line of a watched user that does not exist (exit 65); an existing name or a uid is OK", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clawav-cfg-users-"));
+    const f = join(dir, "config.toml");
+    writeFileSync(f, `[general]\nwatched_users = ["root", "1000",\n  "no-such-user-x"]\n`);
+    const r = await runCli(["config", "check", f]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toBe(`clawav: ${f}:2: general.watched_users.2: no such user "no-such-user-x" on this machine (give a uid or an existing user name)\n`);
+    writeFileSync(f, `[general]\nwatched_users = ["root", "1000"]\n`);
+    expect((await runCli(["config", "check", f])).code).toBe(0);
+  });
+});

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
-import { loadConfigFile, redactConfig } from "../../config/index.js";
+import { readFileSync } from "node:fs";
+import { ConfigError, loadConfigFile, locateKey, redactConfig, type Config, type ConfigIssue } from "../../config/index.js";
+import { systemUserNames } from "../../enrich/index.js";
 import { configFrom, DEFAULT_CONFIG_PATH } from "../load-config.js";
 
 export function registerConfig(program: Command): void {
@@ -9,7 +11,10 @@ export function registerConfig(program: Command): void {
     .description("validate a config.toml; errors name file, line and key")
     .argument("[file]", "the config file", DEFAULT_CONFIG_PATH)
     .action((file: string) => {
-      loadConfigFile(file);
+      const config = loadConfigFile(file);
+      // What run would find wrong on this machine, said now with the line: names of users that do not exist.
+      const issues = machineIssues(config, readFileSync(file, "utf8"), file);
+      if (issues.length > 0) throw new ConfigError(issues);
       process.stdout.write(`OK: ${file}\n`);
     });
   cmd
@@ -19,4 +24,17 @@ export function registerConfig(program: Command): void {
     .action((opts: { config?: string }) => {
       process.stdout.write(JSON.stringify(redactConfig(configFrom(opts.config)), null, 2) + "\n");
     });
+}
+
+/** Checks against this machine that `run` makes when it starts (user names resolve). */
+function machineIssues(config: Config, text: string, file: string): ConfigIssue[] {
+  const users = systemUserNames();
+  const out: ConfigIssue[] = [];
+  const g = config.general;
+  const check = (name: string, path: (string | number)[]) => {
+    if (!/^\d+$/.test(name) && users.uid(name) === undefined) out.push({ file, line: locateKey(text, path), key: path.join("."), message: `no such user "${name}" on this machine (give a uid or an existing user name)` });
+  };
+  g.watched_users.forEach((n, i) => check(n, ["general", "watched_users", i]));
+  if (g.watched_user !== undefined) check(g.watched_user, ["general", "watched_user"]);
+  return out;
 }
