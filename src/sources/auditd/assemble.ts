@@ -42,7 +42,10 @@ export interface AuditAssembler {
   tick(nowMs: number): Event[];
   end(): Event[];
   readonly stats: AssemblerStats;
+  /** The first parse errors of the input (a person fixes the first one first), at most 100. */
   readonly errors: readonly ParseErrorInfo[];
+  /** The newest parse errors, at most 10 (what a live daemon shows). */
+  readonly recentErrors: readonly ParseErrorInfo[];
   /** Events still waiting for their last record. */
   readonly openCount: number;
 }
@@ -99,6 +102,7 @@ export function createAuditAssembler(opts: AssemblerOptions): AuditAssembler {
     if (recent.size > RECENT_KEYS) recent.delete(recent.values().next().value!);
   };
   const errors: ParseErrorInfo[] = [];
+  const recentErrors: ParseErrorInfo[] = [];
   let latest = 0;
 
   const emit = (records: AuditRecord[], out: Event[]): void => {
@@ -108,13 +112,16 @@ export function createAuditAssembler(opts: AssemblerOptions): AuditAssembler {
 
   const fail = (reason: string, line: string): void => {
     stats.parseErrors++;
-    if (errors.length >= MAX_ERROR_SAMPLES) errors.shift();
-    errors.push({ line: stats.lines, reason, excerpt: excerpt(line) });
+    const info = { line: stats.lines, reason, excerpt: excerpt(line) };
+    if (errors.length < MAX_ERROR_SAMPLES) errors.push(info);
+    if (recentErrors.length >= 10) recentErrors.shift();
+    recentErrors.push(info);
   };
 
   return {
     stats,
     errors,
+    recentErrors,
     get openCount() {
       return open.size;
     },

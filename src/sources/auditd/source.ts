@@ -78,8 +78,18 @@ export class AuditdSource implements Source {
     this.state = "running";
     this.detail = cursor ? `resumed at inode ${cursor.inode} offset ${cursor.offset}` : "started at the end of the log";
     if (this.tailer.stats.cursorLost > 0) log.warn("saved cursor's file is gone (rotated past num_logs); read the current log from its start");
+    let loggedErrors = 0;
+    let loggedAt = 0;
     const tick = setInterval(() => {
       for (const e of this.asm.tick(Date.now())) this.emit(e);
+      // Lines clawav cannot read are said in its log (at most once a minute, with the newest), not only counted.
+      const errs = this.asm.stats.parseErrors;
+      if (errs > loggedErrors && Date.now() - loggedAt >= 60_000) {
+        const last = this.asm.recentErrors[this.asm.recentErrors.length - 1];
+        log.warn("audit log lines clawav could not parse", { new: errs - loggedErrors, total: errs, ...(last ? { line: last.line, reason: last.reason, excerpt: last.excerpt } : {}) });
+        loggedErrors = errs;
+        loggedAt = Date.now();
+      }
       this.noteSafePoint();
       if (this.tailer?.lastError) {
         this.state = "degraded";
@@ -122,7 +132,7 @@ export class AuditdSource implements Source {
 
   /** Extra figures for /api/status. */
   details(): Record<string, unknown> {
-    return { tail: this.tailer?.stats, assembler: this.asm.stats, kernel: this.lastStatus, recent_parse_errors: this.asm.errors.slice(-5) };
+    return { tail: this.tailer?.stats, assembler: this.asm.stats, kernel: this.lastStatus, recent_parse_errors: this.asm.recentErrors.slice(-5) };
   }
 
   private onLines(lines: string[]): void {

@@ -128,6 +128,14 @@ describe("assembler", () => {
     expect(events).toHaveLength(1);
   });
 
+  it("keeps the first parse errors of a long input (the first is fixed first) and the newest apart", () => {
+    const { asm } = parseLines(Array.from({ length: 250 }, (_, i) => `garbage line ${i + 1}`));
+    expect(asm.stats.parseErrors).toBe(250);
+    expect(asm.errors.map((e) => e.line).slice(0, 3)).toEqual([1, 2, 3]);
+    expect(asm.errors).toHaveLength(100);
+    expect(asm.recentErrors.map((e) => e.line)).toEqual([241, 242, 243, 244, 245, 246, 247, 248, 249, 250]);
+  });
+
   it("never throws and accounts for every line (property)", () => {
     const fragment = fc.oneof(
       fc.string(),
