@@ -3,7 +3,7 @@
 // Run: npm run bench -- enforce
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { table } from "./timing.js";
@@ -35,14 +35,15 @@ function receiver(delayMs: number): Promise<{ server: Server; port: number; got:
   return new Promise((r) => server.listen(0, "127.0.0.1", () => r({ server, port: (server.address() as { port: number }).port, got })));
 }
 
-async function daemon(args: string[]): Promise<{ child: ChildProcess; apiPort: number }> {
-  const child = spawn(process.execPath, [CLI, "run", "--headless", "--state-dir", join(dir, `state-${Date.now()}`), "--api-port", "0", "--config", join(dir, "c.toml"), ...args], { stdio: ["ignore", "ignore", "pipe"] });
+async function daemon(args: string[]): Promise<{ child: ChildProcess; apiPort: number; stateDir: string }> {
+  const stateDir = join(dir, `state-${Date.now()}`);
+  const child = spawn(process.execPath, [CLI, "run", "--headless", "--state-dir", stateDir, "--api-port", "0", "--config", join(dir, "c.toml"), ...args], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   return new Promise((resolve, reject) => {
     child.stderr.on("data", (b: Buffer) => {
       err += b.toString();
       const m = /"msg":"api listening".*?"port":(\d+)/.exec(err);
-      if (m && err.includes('"clawav running"')) resolve({ child, apiPort: Number(m[1]) });
+      if (m && err.includes('"clawav running"')) resolve({ child, apiPort: Number(m[1]), stateDir });
     });
     child.on("exit", () => reject(new Error(`daemon exited: ${err.slice(-500)}`)));
   });
@@ -74,7 +75,9 @@ rx.server.close();
 async function rate(delayMs: number): Promise<number> {
   const r = await receiver(delayMs);
   const dd = await daemon(["--alert-enabled", "--alert-webhook-url", `http://127.0.0.1:${r.port}/hook`, "--alert-min-severity", "info", "--alert-dedupe-window", "0.001", "--alert-rate-limit", "100000"]);
-  const status = async () => ((await (await fetch(`http://127.0.0.1:${dd.apiPort}/api/status`)).json()) as { pipeline: { events: number } }).pipeline.events;
+  // Reads of the API want the token (the agent must not read them); the bench is root and reads it.
+  const token = readFileSync(join(dd.stateDir, "api-token"), "utf8").trim();
+  const status = async () => ((await (await fetch(`http://127.0.0.1:${dd.apiPort}/api/status`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { pipeline: { events: number } }).pipeline.events;
   const before = await status();
   const M = 300;
   const t0 = Date.now();
