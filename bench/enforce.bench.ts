@@ -12,8 +12,15 @@ const root = process.cwd();
 const CLI = join(root, "dist", "cli", "clawav.js");
 const USER = "clawavtest";
 if (process.getuid?.() !== 0 || spawnSync("auditctl", ["-s"], { stdio: "ignore" }).status !== 0) {
-  console.log("enforce: skipped (needs root and a running auditd)");
+  console.log("enforce: skipped (needs root and the audit subsystem)");
   process.exit(0);
+}
+// The daemon reads auditd's log: without auditd running no event arrives and every child below
+// would sleep its full 30 s. Start it as the test set-up does.
+if (spawnSync("pidof", ["auditd"], { stdio: "ignore" }).status !== 0) {
+  const r = spawnSync("auditd", [], { encoding: "utf8" });
+  if (r.status !== 0) { console.error(`enforce: starting auditd failed: ${r.stderr}`); process.exit(1); }
+  for (let i = 0; i < 50 && spawnSync("pidof", ["auditd"], { stdio: "ignore" }).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
 }
 if (spawnSync("getent", ["passwd", USER], { stdio: "ignore" }).status !== 0) spawnSync("useradd", ["--create-home", USER]);
 const pw = spawnSync("getent", ["passwd", USER], { encoding: "utf8" }).stdout.split(":");
@@ -48,9 +55,11 @@ async function daemon(args: string[]): Promise<{ child: ChildProcess; apiPort: n
     child.on("exit", () => reject(new Error(`daemon exited: ${err.slice(-500)}`)));
   });
 }
-writeFileSync(join(dir, "c.toml"), `[policy]\ndirs = ["${dir}"]\n`);
+// Sixty kills in a row would drop the test user's trust below the threshold and freeze it; the
+// bench measures latency, not the trust score, so auto-quarantine is off.
+writeFileSync(join(dir, "c.toml"), `[policy]\ndirs = ["${dir}"]\n\n[enforce]\nauto_quarantine = false\n`);
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const pct = (xs: number[], p: number): number | string => xs.length === 0 ? "-" : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 // 1. exec → SIGKILL, and exec → webhook receipt, enforce mode.
 const rx = await receiver(0);
@@ -60,7 +69,8 @@ const hooks: number[] = [];
 const N = Number(process.env.BENCH_KILLS ?? 60);
 for (let i = 0; i < N; i++) {
   const t0 = Date.now();
-  const c = spawn("bash", ["-c", `sleep 30; echo clawav-bench-kill-${i}`], { uid, gid, stdio: "ignore" });
+  // 5 s bounds a miss: a child the daemon did not kill counts as missed, not as a hang.
+  const c = spawn("bash", ["-c", `sleep 5; echo clawav-bench-kill-${i}`], { uid, gid, stdio: "ignore" });
   const sig = await new Promise<NodeJS.Signals | null>((r) => c.on("exit", (_c, s) => r(s)));
   if (sig === "SIGKILL") kills.push(Date.now() - t0);
   for (let w = 0; w < 200 && !rx.got.has(String(i)); w++) await new Promise((r) => setTimeout(r, 5));
@@ -83,7 +93,11 @@ async function rate(delayMs: number): Promise<number> {
   const t0 = Date.now();
   // Each command raises an alert (recon.basic, info), so the dispatcher has work for every one.
   for (let i = 0; i < M; i++) spawnSync("id", ["-u"], { uid, gid, stdio: "ignore" });
-  while ((await status()) - before < M) await new Promise((res) => setTimeout(res, 10));
+  const deadline = Date.now() + 120_000;
+  while ((await status()) - before < M) {
+    if (Date.now() > deadline) throw new Error(`the daemon judged fewer than ${M} events in 120 s`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
   const s = (Date.now() - t0) / 1000;
   dd.child.kill("SIGTERM");
   await new Promise((res) => dd.child.on("exit", res));
@@ -96,8 +110,8 @@ const slow = await rate(2000);
 console.log(`enforce mode, real auditd, ${N} processes matching a kill rule (exec by the test user → SIGKILL observed by its parent)`);
 console.log(table([
   ["measure", "n", "p50 ms", "p99 ms", "goal"],
-  ["exec → SIGKILL", kills.length, pct(kills, 0.5), pct(kills, 0.99), "p99 <= 100"],
-  ["exec → webhook receipt", hooks.length, pct(hooks, 0.5), pct(hooks, 0.99), "p50 <= 50, p99 <= 250"],
+  ["exec → SIGKILL", `${kills.length}/${N}`, pct(kills, 0.5), pct(kills, 0.99), "p99 <= 100"],
+  ["exec → webhook receipt", `${hooks.length}/${N}`, pct(hooks, 0.5), pct(hooks, 0.99), "p50 <= 50, p99 <= 250"],
 ]));
 console.log(table([
   ["receiver", "events/s through the pipeline (300 execs, each raising an alert)"],
