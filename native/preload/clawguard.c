@@ -35,7 +35,6 @@
 
 #define DEFAULT_POLICY "/etc/clawav/preload-policy.json"
 #define POLICY_ENV "CLAWAV_PRELOAD_POLICY"
-#define MAX_POLICY_BYTES (1 << 20)
 #define ENV_SLOTS 1024
 #define HOOK __attribute__((visibility("default")))
 #define MAX_ARGS 4096
@@ -148,6 +147,25 @@ static int passwd_home(uid_t uid, char *out, size_t outsz) {
     return -1;
 }
 
+/* The owner's home from the password database, looked up only when a rule uses ~: $HOME is the
+ * agent's to change. /etc/passwd first (three syscalls); NSS (LDAP, ...) only for a user it does
+ * not list. */
+static const char *owner_home(void) {
+    static char homebuf[PATH_MAX];
+    static char pwbuf[4096];
+    static int looked;
+    static const char *home;
+    if (looked) return home;
+    looked = 1;
+    struct passwd pw, *found = NULL;
+    if (passwd_home(getuid(), homebuf, sizeof homebuf) == 0) home = homebuf;
+    else if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &found) == 0 && found) {
+        snprintf(homebuf, sizeof homebuf, "%s", found->pw_dir);
+        home = homebuf;
+    }
+    return home;
+}
+
 static void init(void) {
     busy = 1;
     resolve_reals();
@@ -179,17 +197,7 @@ static void init(void) {
         snprintf(policy.source, sizeof policy.source, "%s", DEFAULT_POLICY);
     }
     if (loaded == 0) {
-        const char *home = NULL;
-        static char homebuf[PATH_MAX];
-        char pwbuf[4096];
-        struct passwd pw, *found = NULL;
-        /* The owner's home from the password database: $HOME is the agent's to change. /etc/passwd
-         * first (three syscalls); NSS (LDAP, ...) only for a user it does not list. */
-        if (memmem(text, len, "\"~", 2)) {
-            if (passwd_home(getuid(), homebuf, sizeof homebuf) == 0) home = homebuf;
-            else if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &found) == 0 && found) home = found->pw_dir;
-        }
-        cg_policy_parse(&policy, text, len, home);
+        cg_policy_parse(&policy, text, len, owner_home);
     } else {
         policy.state = CG_INVALID;
         snprintf(policy.error, sizeof policy.error, "no usable policy: %s", why);

@@ -14,6 +14,8 @@
 #define CG_MAX_RULES 256
 #define CG_MAX_ARGV_PATTERNS 16
 #define CG_ARENA 65536
+#define MAX_POLICY_BYTES (1 << 20)   /* a policy file is at most this minus one byte */
+#define CG_MAX_STRING 4095           /* bytes of one decoded string, like a path */
 
 struct cg_exec_rule {
     const char *exe;                 /* glob on the resolved path when it has a '/', else a base name glob */
@@ -39,6 +41,8 @@ struct cg_net_rule {
 
 struct cg_policy {
     int state;                       /* CG_OK, CG_INVALID (fail closed) */
+    int legacy;                      /* seed 000's format: no "version" */
+    int disabled;                    /* "enabled": false: no rule applies */
     char error[256];
     char source[PATH_MAX];           /* the file the policy came from */
     const char *log;
@@ -58,7 +62,9 @@ struct cg_policy {
 enum { CG_OK = 0, CG_INVALID = 1 };
 
 /* policy.c */
-void cg_policy_parse(struct cg_policy *p, const char *text, size_t len, const char *home);
+/* The home directory "~" stands for, looked up only when a rule uses it (NULL: none). */
+typedef const char *(*cg_home_fn)(void);
+void cg_policy_parse(struct cg_policy *p, const char *text, size_t len, cg_home_fn home);
 int cg_match_path(const struct cg_path_rule *rules, int n, const char *path);
 int cg_match_exec(const struct cg_policy *p, const char *given, const char *resolved, char *const argv[]);
 int cg_match_net(const struct cg_policy *p, const struct sockaddr *sa, socklen_t len, char *addr_out, size_t addr_sz, int *port_out);

@@ -16,7 +16,7 @@
 struct parser {
     const char *start, *s, *end;
     struct cg_policy *p;
-    const char *home;
+    cg_home_fn home;
     int failed;
 };
 
@@ -49,6 +49,8 @@ static int expect(struct parser *ps, char c) {
     return 1;
 }
 
+/* Every string the rules keep lives here; a policy whose kept strings (each with its NUL) exceed
+ * the arena is refused as a whole. Keys and the raw form of a ~ path are not kept. */
 static char *arena_put(struct parser *ps, const char *a, size_t n) {
     struct cg_policy *p = ps->p;
     if (p->used + n + 1 > CG_ARENA) {
@@ -83,15 +85,40 @@ static int hex4(const char *s, unsigned *out) {
     return 1;
 }
 
-/* A JSON string into the arena. */
-static const char *string(struct parser *ps) {
-    if (!expect(ps, '"')) return NULL;
-    char buf[PATH_MAX * 2];
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s, const unsigned char *end) {
+    unsigned char c = s[0];
+    size_t k;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) k = 2;
+    else if (c >= 0xE0 && c <= 0xEF) { k = 3; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
+    else if (c >= 0xF0 && c <= 0xF4) { k = 4; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
+    else return 0;
+    if ((size_t)(end - s) < k) return 0;
+    if (s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < k; i++) if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+    return k;
+}
+
+/* A JSON string decoded into buf (CG_MAX_STRING + 8 bytes): its length, or -1. */
+static long string_into(struct parser *ps, char *buf) {
+    if (!expect(ps, '"')) return -1;
     size_t n = 0;
     while (ps->s < ps->end && *ps->s != '"') {
-        if (n + 4 >= sizeof buf) { fail(ps, "string longer than %zu bytes", sizeof buf - 5); return NULL; }
-        unsigned char c = (unsigned char)*ps->s++;
-        if (c < 0x20) { fail(ps, "control character in a string"); return NULL; }
+        /* One turn adds at most 4 bytes, so the buffer cannot overflow before this test fires. */
+        if (n > CG_MAX_STRING) { fail(ps, "string longer than %d bytes", CG_MAX_STRING); return -1; }
+        unsigned char c = (unsigned char)*ps->s;
+        if (c < 0x20) { fail(ps, "control character in a string"); return -1; }
+        if (c >= 0x80) {
+            size_t k = utf8_seq((const unsigned char *)ps->s, (const unsigned char *)ps->end);
+            if (!k) { fail(ps, "invalid UTF-8 in a string"); return -1; }
+            memcpy(buf + n, ps->s, k);
+            n += k;
+            ps->s += k;
+            continue;
+        }
+        ps->s++;
         if (c != '\\') { buf[n++] = (char)c; continue; }
         if (ps->s >= ps->end) break;
         char e = *ps->s++;
@@ -104,32 +131,46 @@ static const char *string(struct parser *ps) {
         case 't': buf[n++] = '\t'; break;
         case 'u': {
             unsigned cp;
-            if (ps->end - ps->s < 4 || !hex4(ps->s, &cp)) { fail(ps, "bad \\u escape"); return NULL; }
+            if (ps->end - ps->s < 4 || !hex4(ps->s, &cp)) { fail(ps, "bad \\u escape"); return -1; }
             ps->s += 4;
+            if (cp >= 0xDC00 && cp <= 0xDFFF) { fail(ps, "unpaired surrogate"); return -1; }
             if (cp >= 0xD800 && cp < 0xDC00) {
                 unsigned lo;
-                if (ps->end - ps->s < 6 || ps->s[0] != '\\' || ps->s[1] != 'u' || !hex4(ps->s + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) { fail(ps, "unpaired surrogate"); return NULL; }
+                if (ps->end - ps->s < 6 || ps->s[0] != '\\' || ps->s[1] != 'u' || !hex4(ps->s + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) { fail(ps, "unpaired surrogate"); return -1; }
                 ps->s += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
-            if (cp == 0) { fail(ps, "NUL in a string"); return NULL; }
+            if (cp == 0) { fail(ps, "NUL in a string"); return -1; }
             put_utf8(buf, &n, cp);
             break;
         }
-        default: fail(ps, "bad escape \\%c", e); return NULL;
+        default: fail(ps, "bad escape \\%c", e); return -1;
         }
     }
-    if (ps->s >= ps->end) { fail(ps, "unterminated string"); return NULL; }
+    if (ps->s >= ps->end) { fail(ps, "unterminated string"); return -1; }
+    if (n > CG_MAX_STRING) { fail(ps, "string longer than %d bytes", CG_MAX_STRING); return -1; }
     ps->s++;
-    return arena_put(ps, buf, n);
+    buf[n] = 0;
+    return (long)n;
 }
 
+/* A JSON string kept in the arena. */
+static const char *string(struct parser *ps) {
+    char buf[CG_MAX_STRING + 8];
+    long n = string_into(ps, buf);
+    return n < 0 ? NULL : arena_put(ps, buf, (size_t)n);
+}
+
+/* A JSON number that is a whole number of at most 9 digits: no sign, fraction, exponent or
+ * leading zero (the JSON grammar, narrowed). */
 static long integer(struct parser *ps) {
     ws(ps);
     long v = 0;
     int digits = 0;
+    const char *s0 = ps->s;
     while (ps->s < ps->end && *ps->s >= '0' && *ps->s <= '9' && digits < 9) { v = v * 10 + (*ps->s++ - '0'); digits++; }
     if (!digits || (ps->s < ps->end && (*ps->s == '.' || *ps->s == 'e' || *ps->s == 'E' || (*ps->s >= '0' && *ps->s <= '9')))) { fail(ps, "expected a whole number"); return -1; }
+    if (digits > 1 && *s0 == '0') { fail(ps, "a number with a leading zero"); return -1; }
     return v;
 }
 
@@ -163,22 +204,28 @@ static int array_next(struct parser *ps, int *first) {
     return 0;
 }
 
-/* Iterates an object's keys the same way. */
-static const char *object_next(struct parser *ps, int *first) {
-    if (ps->failed) return NULL;
+/* Iterates an object's keys the same way: the key is decoded into key (CG_MAX_STRING + 8 bytes). */
+static int object_next(struct parser *ps, int *first, char *key) {
+    if (ps->failed) return 0;
     if (*first) {
-        if (!expect(ps, '{')) return NULL;
+        if (!expect(ps, '{')) return 0;
         *first = 0;
-        if (peek(ps) == '}') { ps->s++; return NULL; }
+        if (peek(ps) == '}') { ps->s++; return 0; }
     } else {
         int c = peek(ps);
-        if (c == '}') { ps->s++; return NULL; }
-        if (c != ',') { fail(ps, "expected ',' or '}'"); return NULL; }
+        if (c == '}') { ps->s++; return 0; }
+        if (c != ',') { fail(ps, "expected ',' or '}'"); return 0; }
         ps->s++;
     }
-    const char *k = string(ps);
-    if (!k || !expect(ps, ':')) return NULL;
-    return k;
+    if (string_into(ps, key) < 0 || !expect(ps, ':')) return 0;
+    return 1;
+}
+
+/* A key seen twice is refused: JSON.parse would keep the last, this parser appended to lists. */
+static int once(struct parser *ps, unsigned *seen, unsigned bit, const char *key) {
+    if (*seen & bit) { fail(ps, "\"%s\" given twice", key); return 0; }
+    *seen |= bit;
+    return 1;
 }
 
 static int has_glob(const char *s) {
@@ -186,15 +233,20 @@ static int has_glob(const char *s) {
 }
 
 static void path_rule(struct parser *ps, struct cg_path_rule *rules, int *n, const char *key) {
-    const char *raw = string(ps);
-    if (!raw) return;
+    char raw[CG_MAX_STRING + 8];
+    if (string_into(ps, raw) < 0) return;
     if (*n >= CG_MAX_RULES) { fail(ps, "%s: more than %d rules", key, CG_MAX_RULES); return; }
     char buf[PATH_MAX];
     if (raw[0] == '~' && (raw[1] == '/' || raw[1] == 0)) {
-        if (!ps->home) { fail(ps, "%s: \"%s\" uses ~ but the user has no home directory", key, raw); return; }
-        snprintf(buf, sizeof buf, "%s%s", ps->home, raw + 1);
+        const char *home = ps->home ? ps->home() : NULL;
+        if (!home) { fail(ps, "%s: \"%s\" uses ~ but the user has no home directory", key, raw); return; }
+        size_t hl = strlen(home), rl = strlen(raw + 1);
+        if (hl + rl > CG_MAX_STRING) { fail(ps, "%s: \"%s\" is longer than %d bytes with ~ expanded", key, raw, CG_MAX_STRING); return; }
+        memcpy(buf, home, hl);
+        memcpy(buf + hl, raw + 1, rl + 1);
     } else {
-        snprintf(buf, sizeof buf, "%s", raw);
+        /* string_into kept raw within CG_MAX_STRING (< PATH_MAX) bytes. */
+        memcpy(buf, raw, strlen(raw) + 1);
     }
     if (buf[0] != '/') { fail(ps, "%s: \"%s\" is not an absolute path (or ~/...)", key, raw); return; }
     size_t len = strlen(buf);
@@ -232,10 +284,12 @@ static void exec_rule(struct parser *ps) {
         }
     } else {
         int first = 1;
-        const char *k;
-        while ((k = object_next(ps, &first)) != NULL) {
-            if (strcmp(k, "exe") == 0) r->exe = string(ps);
+        unsigned seen = 0;
+        char k[CG_MAX_STRING + 8];
+        while (object_next(ps, &first, k)) {
+            if (strcmp(k, "exe") == 0) { if (once(ps, &seen, 1, k)) r->exe = string(ps); }
             else if (strcmp(k, "argv") == 0) {
+                if (!once(ps, &seen, 2, k)) return;
                 int f = 1;
                 while (array_next(ps, &f)) {
                     if (r->nargv >= CG_MAX_ARGV_PATTERNS) { fail(ps, "deny_exec: more than %d argument patterns", CG_MAX_ARGV_PATTERNS); return; }
@@ -249,17 +303,19 @@ static void exec_rule(struct parser *ps) {
     p->nexec++;
 }
 
+/* "a.b.c.d", "v6::addr", each optionally "/prefix" with 1 to 3 digits. */
 static int parse_addr(const char *text, struct cg_net_rule *r) {
     char buf[64];
+    if (strlen(text) >= sizeof buf) return 0;
     snprintf(buf, sizeof buf, "%s", text);
     char *slash = strchr(buf, '/');
     int prefix = -1;
     if (slash) {
         *slash = 0;
-        char *end;
-        long v = strtol(slash + 1, &end, 10);
-        if (*end || slash[1] == 0) return 0;
-        prefix = (int)v;
+        const char *d = slash + 1;
+        size_t nd = strlen(d);
+        if (nd < 1 || nd > 3 || strspn(d, "0123456789") != nd) return 0;
+        prefix = atoi(d);
     }
     if (inet_pton(AF_INET, buf, r->addr) == 1) {
         r->family = AF_INET;
@@ -281,15 +337,19 @@ static void net_rule(struct parser *ps) {
     memset(r, 0, sizeof *r);
     r->prefix = -1;
     int first = 1, any = 0;
-    const char *k;
-    while ((k = object_next(ps, &first)) != NULL) {
+    unsigned seen = 0;
+    char k[CG_MAX_STRING + 8];
+    while (object_next(ps, &first, k)) {
         if (strcmp(k, "cidr") == 0 || strcmp(k, "address") == 0) {
+            /* Two names for one thing: giving both is a mistake, not a second rule. */
+            if (!once(ps, &seen, 1, "cidr/address")) return;
             const char *a = string(ps);
             if (!a) return;
             if (!parse_addr(a, r)) { fail(ps, "deny_connect[%d]: \"%s\" is not an IPv4/IPv6 address or CIDR", p->nnet, a); return; }
             r->text = a;
             any = 1;
         } else if (strcmp(k, "port") == 0) {
+            if (!once(ps, &seen, 2, k)) return;
             long v = integer(ps);
             if (ps->failed) return;
             if (v < 1 || v > 65535) { fail(ps, "deny_connect[%d]: port %ld is not 1-65535", p->nnet, v); return; }
@@ -302,27 +362,40 @@ static void net_rule(struct parser *ps) {
     p->nnet++;
 }
 
-void cg_policy_parse(struct cg_policy *p, const char *text, size_t len, const char *home) {
+enum { K_VERSION = 1, K_LOG = 2, K_QUIET = 4, K_EXEC = 8, K_READ = 16, K_WRITE = 32, K_CONNECT = 64, K_ENABLED = 128, K_LOG_FILE = 256 };
+
+void cg_policy_parse(struct cg_policy *p, const char *text, size_t len, cg_home_fn home) {
     struct parser ps = { text, text, text + len, p, home, 0 };
-    int first = 1, version = 0;
-    const char *k;
-    while ((k = object_next(&ps, &first)) != NULL) {
+    int first = 1, version = 0, enabled = 1;
+    unsigned seen = 0;
+    char k[CG_MAX_STRING + 8];
+    while (object_next(&ps, &first, k)) {
         int f = 1;
-        if (strcmp(k, "version") == 0) version = (int)integer(&ps);
-        else if (strcmp(k, "log") == 0) {
+        if (strcmp(k, "version") == 0) { if (once(&ps, &seen, K_VERSION, k)) version = (int)integer(&ps); }
+        else if (strcmp(k, "log") == 0 || strcmp(k, "log_file") == 0) {
+            /* log_file is seed 000's name for log. */
+            unsigned bit = k[3] ? K_LOG_FILE : K_LOG;
+            if (!once(&ps, &seen, bit, k)) break;
+            if ((seen & K_LOG) && (seen & K_LOG_FILE)) { fail(&ps, "both \"log\" and \"log_file\" given (log_file is the older name of log)"); break; }
             p->log = string(&ps);
-            if (p->log && p->log[0] != '/') fail(&ps, "\"log\" must be an absolute path");
+            if (p->log && p->log[0] != '/') fail(&ps, "\"%s\" must be an absolute path", k);
         }
-        else if (strcmp(k, "quiet") == 0) p->quiet = boolean(&ps);
-        else if (strcmp(k, "deny_exec") == 0) { while (array_next(&ps, &f)) exec_rule(&ps); }
-        else if (strcmp(k, "deny_paths_read") == 0) { while (array_next(&ps, &f)) path_rule(&ps, p->read, &p->nread, k); }
-        else if (strcmp(k, "deny_paths_write") == 0) { while (array_next(&ps, &f)) path_rule(&ps, p->write, &p->nwrite, k); }
-        else if (strcmp(k, "deny_connect") == 0) { while (array_next(&ps, &f)) net_rule(&ps); }
+        else if (strcmp(k, "quiet") == 0) { if (once(&ps, &seen, K_QUIET, k)) p->quiet = boolean(&ps); }
+        else if (strcmp(k, "enabled") == 0) { if (once(&ps, &seen, K_ENABLED, k)) enabled = boolean(&ps); }
+        else if (strcmp(k, "deny_exec") == 0) { if (once(&ps, &seen, K_EXEC, k)) while (array_next(&ps, &f)) exec_rule(&ps); }
+        else if (strcmp(k, "deny_paths_read") == 0) { if (once(&ps, &seen, K_READ, k)) while (array_next(&ps, &f)) path_rule(&ps, p->read, &p->nread, k); }
+        else if (strcmp(k, "deny_paths_write") == 0) { if (once(&ps, &seen, K_WRITE, k)) while (array_next(&ps, &f)) path_rule(&ps, p->write, &p->nwrite, k); }
+        else if (strcmp(k, "deny_connect") == 0) { if (once(&ps, &seen, K_CONNECT, k)) while (array_next(&ps, &f)) net_rule(&ps); }
         else fail(&ps, "unknown key \"%s\"", k);
     }
     if (!ps.failed && peek(&ps) != -1) fail(&ps, "trailing data after the policy object");
-    if (!ps.failed && version != 1) fail(&ps, "\"version\" must be 1");
+    /* Seed 000's format has no version; its keys (enabled, log_file) mark it. */
+    if (!ps.failed && (seen & K_VERSION ? version != 1 : !(seen & (K_ENABLED | K_LOG_FILE)))) fail(&ps, "\"version\" must be 1");
     p->state = ps.failed ? CG_INVALID : CG_OK;
+    p->legacy = !(seen & K_VERSION);
+    /* "enabled": false (seed 000) turns the guard off: no rule applies. */
+    p->disabled = !enabled;
+    if (p->state == CG_OK && p->disabled) p->nexec = p->nread = p->nwrite = p->nnet = 0;
 }
 
 static int prefix_of(const char *dir, size_t n, const char *path) {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Config } from "../config/index.js";
 import { UserError } from "../errors/index.js";
 import { PACKAGE_ROOT } from "../version.js";
-import { loadPreloadPolicy, preloadPolicyOwnershipProblem } from "./preload-policy.js";
+import { legacyNotice, loadPreloadPolicy, preloadPolicyOwnershipProblem } from "./preload-policy.js";
 
 /** Names an agent keeps from the caller's environment; everything else (tokens, keys, LD_*) stays behind. */
 export const ENV_ALLOW = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "TZ", "SHELL", "PWD", "TMPDIR", "COLORTERM", "NO_COLOR"] as const;
@@ -31,9 +31,11 @@ export function guardLibrary(config: Config): string {
  * shipped default. Checked here as the library will check it, so a policy it would refuse (and
  * then fail closed on) is an error before anything starts.
  */
-export function guardPolicy(config: Config, given: string | undefined): string {
+export function guardPolicy(config: Config, given: string | undefined, home: () => string | undefined): string {
   const file = given ?? (existsSync(config.preload.policy_file) ? config.preload.policy_file : join(PACKAGE_ROOT, "policies", "preload-policy.json"));
-  const p = loadPreloadPolicy(file);
+  const p = loadPreloadPolicy(file, home);
+  const notice = legacyNotice(file, p);
+  if (notice) process.stderr.write(`clawav: notice: ${notice}\n`);
   const owner = preloadPolicyOwnershipProblem(file);
   if (owner) throw new UserError(`${owner}: chown root and chmod go-w it, or pass another --policy`);
   if (p.log !== undefined && p.log !== config.preload.log_path) {

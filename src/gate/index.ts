@@ -6,7 +6,8 @@ export { decide, loadClawsudoPolicy, clawsudoPolicyDirs, protectedPaths, type Ve
 export { createGateEngine } from "./engine.js";
 export { guardLibrary, guardPolicy, launchArgv, scrubEnv, ENV_ALLOW } from "./exec.js";
 export { findEscape, ESCAPE_TOOLS, type Escape, type EscapeClass } from "./clawsudo/escapes.js";
-export { loadPreloadPolicy, preloadPolicyOwnershipProblem, preloadPolicySchema, type PreloadPolicy } from "./preload-policy.js";
+export { homeOf, legacyNotice, loadPreloadPolicy, preloadPolicyOwnershipProblem, type PreloadPolicy } from "./preload-policy.js";
+export { isAddressOrCidr, parsePreloadPolicy, type PreloadVerdict } from "./preload-parse.js";
 export { preloadState, isStaticElf, GUARD_LIBRARY, type PreloadState } from "./preload-check.js";
 export { callDaemon, daemonEndpoint, describeFailure, replyError, type DaemonEndpoint } from "./daemon-client.js";
 export type { GateInfo } from "../events/index.js";

@@ -59,7 +59,8 @@ describe.skipIf(!usable)("clawav exec", () => {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ version: 1, deny_paths_read: ["relative/path"] }), { mode: 0o644 });
     const b = await runCli(["exec", "--no-register", "--config", cfg, "--policy", bad, "--", "/bin/true"]);
-    expect(b.stderr).toContain("deny_paths_read[0]: want an absolute path or ~/...");
+    expect(b.code).toBe(65);
+    expect(b.stderr).toContain(`clawav: ${bad}: line 1, column 33: deny_paths_read: "relative/path" is not an absolute path (or ~/...); the guard would refuse this policy and fail closed`);
   });
 
   it("runs under --seccomp too: the whitelist's denial and the guard both apply", async () => {

@@ -32,9 +32,24 @@ const CASES: [string, string][] = [
   ["quiet as a string", `{"version":1,"quiet":"yes"}`],
   ["trailing garbage", `{"version":1} x`],
   ["not an object", `[1]`],
+  // What issue 12 found clawav accepting and the guard refusing:
+  ["a string over 8187 bytes", `{"version":1,"deny_paths_read":["/${"a".repeat(8200)}"]}`],
+  ["an escaped NUL", `{"version":1,"deny_paths_read":["/a\\u0000b"]}`],
+  ["a lone high surrogate", `{"version":1,"deny_paths_read":["/a\\ud800"]}`],
+  ["a lone low surrogate", `{"version":1,"deny_paths_read":["/a\\udc00"]}`],
+  ["version 1.0", `{"version": 1.0}`],
+  ["version 1e0", `{"version": 1e0}`],
+  ["version 01", `{"version": 01}`],
+  ["a key twice", `{"version":1,"deny_exec":["nc"],"deny_exec":["curl"]}`],
+  ["cidr and address in one rule", `{"version":1,"deny_connect":[{"cidr":"10.0.0.0/8","address":"::1"}]}`],
+  ["a zone id", `{"version":1,"deny_connect":[{"address":"fe80::1%eth0"}]}`],
+  ["a spaced prefix", `{"version":1,"deny_connect":[{"cidr":"10.0.0.0/ 8"}]}`],
+  ["seed 000's format", `{"enabled":true,"deny_exec":["bash -c","sh -c"],"deny_paths_write":["/etc/shadow","/etc/passwd","/etc/clawav"],"deny_connect":[],"log_file":"/var/log/clawav/preload.log"}`],
+  ["seed 000's format, disabled", `{"enabled":false,"deny_exec":["bash -c"]}`],
+  ["log and log_file", `{"version":1,"log":"/a","log_file":"/b"}`],
 ];
 
-const ACCEPTED = new Set(["the shipped policy", "minimal", "all kinds", "unicode escapes"]);
+const ACCEPTED = new Set(["the shipped policy", "minimal", "all kinds", "unicode escapes", "seed 000's format", "seed 000's format, disabled"]);
 
 describe.skipIf(!IS_ROOT || !existsSync(LIB))("clawav and the guard read a preload policy alike", () => {
   const dir = mkdtempSync(join(tmpdir(), "policy-agree-"));
@@ -48,5 +63,31 @@ describe.skipIf(!IS_ROOT || !existsSync(LIB))("clawav and the guard read a prelo
     const tsAccepts = ts.code === 0;
     const want = ACCEPTED.has(_name);
     expect({ clawav: tsAccepts, guard: cAccepts, detail: tsAccepts ? "" : ts.stderr.trim() }).toMatchObject({ clawav: want, guard: want });
+  });
+});
+
+describe.skipIf(!IS_ROOT || !existsSync(LIB))("seed 000's preload policy format", () => {
+  const dir = mkdtempSync(join(tmpdir(), "policy-seed000-"));
+  chmodSync(dir, 0o755);
+
+  it("is read with its keys mapped, and a notice says how", async () => {
+    const f = join(dir, "seed.json");
+    writeFileSync(f, CASES.find(([n]) => n === "seed 000's format")![1], { mode: 0o644 });
+    const r = await runCli(["preload", "check", f]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`notice: ${f}: seed 000's policy format (enabled, log_file) is read as: "log_file" as "log"`);
+    expect(r.stdout).toContain("2 exec, 0 read, 3 write, 0 connect rules");
+    // The guard takes it too, and denies what it names.
+    const c = spawnSync("/bin/sh", ["-c", "exec bash -c 'echo ran'"], { env: { LD_PRELOAD: LIB, CLAWAV_PRELOAD_POLICY: f, PATH: "/usr/bin:/bin" }, encoding: "utf8" });
+    expect(c.stdout).not.toContain("ran");
+  });
+
+  it('"enabled": false turns every rule off, in the guard and in what clawav reports', async () => {
+    const f = join(dir, "off.json");
+    writeFileSync(f, `{"enabled":false,"deny_exec":["bash -c"]}`, { mode: 0o644 });
+    const r = await runCli(["preload", "check", f]);
+    expect(r.stdout).toContain("(all off: enabled is false)");
+    const c = spawnSync("/bin/sh", ["-c", "exec bash -c 'echo ran'"], { env: { LD_PRELOAD: LIB, CLAWAV_PRELOAD_POLICY: f, PATH: "/usr/bin:/bin" }, encoding: "utf8" });
+    expect(c.stdout).toContain("ran");
   });
 });

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { basename } from "node:path";
 import { constants } from "node:os";
 import { UserError } from "../../errors/index.js";
-import { callDaemon, daemonEndpoint, describeFailure, guardLibrary, guardPolicy, launchArgv, replyError, scrubEnv } from "../../gate/index.js";
+import { callDaemon, daemonEndpoint, describeFailure, guardLibrary, guardPolicy, homeOf, launchArgv, replyError, scrubEnv } from "../../gate/index.js";
 import { prepareSeccompLaunch, type SeccompLaunch } from "../../seccomp/index.js";
 import { configFrom } from "../load-config.js";
 import { readFileSync } from "node:fs";
@@ -44,7 +44,6 @@ export function registerExec(program: Command): void {
     .action(async (command: string[], opts: ExecOptions) => {
       const config = configFrom(opts.config);
       const lib = guardLibrary(config);
-      const policy = guardPolicy(config, opts.policy);
       const name = opts.name ?? basename(command[0]!);
       if (!/^[\w.@:+-]{1,64}$/.test(name)) throw new UserError(`--name: "${name}" is not a valid agent name (letters, digits, . _ @ : + -)`);
       const env = scrubEnv(process.env, opts.keepEnv);
@@ -57,6 +56,8 @@ export function registerExec(program: Command): void {
         Object.assign(env, { HOME: pw.home, USER: opts.user, LOGNAME: opts.user, SHELL: pw.shell });
         prefix = ["setpriv", `--reuid=${pw.uid}`, `--regid=${pw.gid}`, "--init-groups", "--"];
       }
+      // "~" in the policy is the agent's home, as the guard looks it up in the agent's processes.
+      const policy = guardPolicy(config, opts.policy, () => homeOf(uid));
       env.LD_PRELOAD = lib;
       env.CLAWAV_PRELOAD_POLICY = policy;
       let seccomp: SeccompLaunch | undefined;
