@@ -68,7 +68,7 @@ export class Enforcer implements Mitigator {
   }
 
   observe(e: Event): void {
-    if (e.kind !== "exec" || !e.process) return;
+    if (e.kind !== "exec" || e.process?.pid === undefined) return;
     const q = this.quarantineOf(e.process.agent);
     if (q && !this.guard.protectedPids.has(e.process.pid)) enforceOn(q, e.process.pid);
   }
@@ -107,7 +107,7 @@ export class Enforcer implements Mitigator {
       return { raised: [{ ...alert, rule: "agent-would-be-quarantined", engine: "enforce", severity: "warning", action: "alert", summary: `monitor mode: agent ${agent} would be quarantined: ${reason}` }] };
     }
     this.freezing.add(agent);
-    return { raised: [], later: this.quarantine(alert, agent, p.uid, reason, q.store).finally(() => this.freezing.delete(agent)) };
+    return { raised: [], later: this.quarantine(alert, agent, p.uid ?? -1, reason, q.store).finally(() => this.freezing.delete(agent)) };
   }
 
   private async quarantine(alert: Alert, agent: string, uid: number, reason: string, store: QuarantineStore): Promise<Alert[]> {
@@ -144,7 +144,8 @@ export class Enforcer implements Mitigator {
       this.stats.would_kill++;
       return { alert, raised: [] };
     }
-    const r = this.kill({ pid: p.pid, exe: p.exe, tree: alert.action === "kill_tree" }, this.guard);
+    // A record cut before its pid names no process to kill: say so rather than guess.
+    const r = p.pid === undefined ? { ok: false as const, reason: "the event's audit record has no pid" } : this.kill({ pid: p.pid, exe: p.exe ?? "", tree: alert.action === "kill_tree" }, this.guard);
     const latency = Math.max(0, Date.now() - alert.event.ts);
     const acted: Alert = { ...alert, mitigation: { action: alert.action, ok: r.ok, latency_ms: latency, ...(r.ok ? { detail: `killed ${r.killed.join(", ")}` } : { detail: r.reason }) } };
     if (r.ok) {

@@ -35,7 +35,7 @@ export class DnsAnswersEnricher implements Enricher {
   }
 
   enrich(e: Event): void {
-    if (e.kind === "dns" && e.dns && e.process) {
+    if (e.kind === "dns" && e.dns && e.process?.pid !== undefined && e.process.uid !== undefined) {
       for (const a of e.dns.addresses) this.remember(a.toLowerCase(), { name: e.dns.name, pid: e.process.pid, uid: e.process.uid, ts: e.ts });
       return;
     }

@@ -21,11 +21,11 @@ export function userNamesEnricher(users: UserNames): Enricher {
     enrich(e: Event): void {
       const p = e.process;
       if (!p) return;
-      if (p.user === undefined && p.uid >= 0) {
+      if (p.user === undefined && p.uid !== undefined && p.uid >= 0) {
         const n = users.name(p.uid);
         if (n !== undefined) p.user = n;
       }
-      if (p.euid_user === undefined && p.euid >= 0) {
+      if (p.euid_user === undefined && p.euid !== undefined && p.euid >= 0) {
         const n = users.name(p.euid);
         if (n !== undefined) p.euid_user = n;
       }

@@ -83,14 +83,16 @@ export class ProcessTable {
   observe(event: Event): void {
     const p = event.process;
     // A DNS answer names the asking pid but not its executable: it teaches the table nothing.
-    if (!p || event.kind === "dns") return;
+    // A record cut before its pid names no process to remember.
+    if (!p || event.kind === "dns" || p.pid === undefined) return;
+    const ppid = p.ppid ?? -1, uid = p.uid ?? -1, exe = p.exe ?? "", comm = p.comm ?? "";
     if (event.kind === "exec") {
       const old = this.entries.get(p.pid);
-      const prior = old && old.ppid === p.ppid ? [...(old.argv ? [old.argv] : []), ...(old.prior ?? [])].slice(0, 2) : [];
+      const prior = old && old.ppid === ppid ? [...(old.argv ? [old.argv] : []), ...(old.prior ?? [])].slice(0, 2) : [];
       const kept = p.argv.reduce((n, a) => n + a.length + 1, 0) <= MAX_KEPT_ARGV && p.argv_truncated !== true;
-      this.put({ pid: p.pid, ppid: p.ppid, uid: p.uid, exe: p.exe, argv0: p.argv[0] ?? p.comm, ...(kept ? { argv: [...p.argv] } : {}), ...(prior.length > 0 ? { prior } : {}) });
+      this.put({ pid: p.pid, ppid, uid, exe, argv0: p.argv[0] ?? comm, ...(kept ? { argv: [...p.argv] } : {}), ...(prior.length > 0 ? { prior } : {}) });
     } else if (!this.entries.has(p.pid)) {
-      this.put({ pid: p.pid, ppid: p.ppid, uid: p.uid, exe: p.exe, argv0: p.argv[0] ?? p.comm });
+      this.put({ pid: p.pid, ppid, uid, exe, argv0: p.argv[0] ?? comm });
     }
   }
 
@@ -103,7 +105,7 @@ export class ProcessTable {
    */
   private freshArgv(event: Event): void {
     const p = event.process;
-    if (!p || event.kind === "exec") return;
+    if (!p || event.kind === "exec" || p.pid === undefined || p.ppid === undefined) return;
     const cur = this.entries.get(p.pid);
     if (!cur?.argv || cur.exe !== p.exe || cur.ppid !== p.ppid || sameImage(p.argv, cur.argv)) return;
     const parent = this.entries.get(p.ppid);
@@ -137,10 +139,14 @@ export class ProcessTable {
     this.observe(event);
     const p = event.process;
     if (!p) return event;
+    const pid = p.pid ?? -1;
     // A DNS answer knows the pid that asked, not its executable: the table does.
-    if (event.kind === "dns" && p.exe === "") p.exe = this.get(p.pid)?.exe ?? "";
-    p.lineage = this.lineage(p.pid, p.ppid);
-    const agent = this.agentOf(p.pid, p.uid, p.user, p.exe, p.argv[0], p.lineage);
+    if (event.kind === "dns" && !p.exe) {
+      const exe = this.get(pid)?.exe;
+      if (exe !== undefined) p.exe = exe;
+    }
+    p.lineage = p.pid === undefined ? [] : this.lineage(p.pid, p.ppid ?? -1);
+    const agent = this.agentOf(pid, p.uid ?? -1, p.user, p.exe ?? "", p.argv[0], p.lineage);
     if (agent !== undefined) p.agent = agent;
     return event;
   }

@@ -49,19 +49,19 @@ export interface LineageEntry {
 }
 
 export interface ProcessInfo {
-  pid: number;
-  ppid: number;
-  uid: number;
+  pid?: number;
+  ppid?: number;
+  uid?: number;
   /** Login uid; null when the kernel says unset (4294967295). */
   auid: number | null;
-  euid: number;
+  euid?: number;
   gid?: number;
   egid?: number;
   user?: string;
   auid_user?: string;
   euid_user?: string;
-  exe: string;
-  comm: string;
+  exe?: string;
+  comm?: string;
   argv: string[];
   /** argv came from a command line the kernel cut at 128 bytes: its last word may be incomplete. */
   argv_truncated?: boolean;

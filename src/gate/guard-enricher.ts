@@ -24,7 +24,7 @@ export class PreloadGuardEnricher implements Enricher {
     if (e.kind !== "exec" || !p?.agent || p.guard !== undefined) return;
     const g = this.guarded.get(p.agent);
     // Set-id programs run without LD_PRELOAD by the loader's design; clawsudo and auditd cover them.
-    if (!g || p.uid !== g.uid || p.euid !== p.uid) return;
+    if (!g || p.pid === undefined || p.uid !== g.uid || p.euid !== p.uid) return;
     this.stats.checked++;
     const st = preloadState(p.pid, p.exe);
     if (st.state === "missing") {

@@ -26,7 +26,7 @@ const base = (kind: Event["kind"], p: ProcessInfo): Event => ({ id: nextId(), ts
 export function exec(cmd: string | string[], o: Partial<ProcessInfo> = {}): Event {
   const argv = typeof cmd === "string" ? shellSplit(cmd) : cmd;
   const p = proc(argv, o);
-  return { ...base("exec", p), syscall: { name: "execve", nr: 59, arch: "x86_64", success: true, exit: 0, args: [] }, file: { path: p.exe, items: [{ name: p.exe, nametype: "NORMAL" }, { name: "/lib64/ld-linux-x86-64.so.2", nametype: "NORMAL" }] } };
+  return { ...base("exec", p), syscall: { name: "execve", nr: 59, arch: "x86_64", success: true, exit: 0, args: [] }, file: { path: p.exe ?? "", items: [{ name: p.exe ?? "", nametype: "NORMAL" }, { name: "/lib64/ld-linux-x86-64.so.2", nametype: "NORMAL" }] } };
 }
 
 /** A file event: `exe` opening `path` (read unless write). */

@@ -2,6 +2,7 @@ import type { Event } from "../../events/index.js";
 import type { EventIdGenerator } from "../../events/index.js";
 import { parseRecord, isRecordError, type AuditRecord } from "./record.js";
 import { normalize } from "./normalize.js";
+import { MAX_LINE_BYTES, type Line } from "./lines.js";
 
 export interface AssemblerOptions {
   nodeId: string;
@@ -38,7 +39,8 @@ export interface ParseErrorInfo {
 }
 
 export interface AuditAssembler {
-  push(line: string, nowMs: number): Event[];
+  /** One line (a LongLine is one the reader cut short: counted as a parse error). */
+  push(line: Line, nowMs: number): Event[];
   tick(nowMs: number): Event[];
   end(): Event[];
   readonly stats: AssemblerStats;
@@ -90,7 +92,7 @@ function isUserRange(type: string): boolean {
 export function createAuditAssembler(opts: AssemblerOptions): AuditAssembler {
   const timeout = opts.eoeTimeoutMs ?? 2000;
   const maxOpen = opts.maxOpen ?? 4096;
-  const maxLine = opts.maxLineLength ?? 512 * 1024;
+  const maxLine = opts.maxLineLength ?? MAX_LINE_BYTES;
   const open = new Map<string, Open>();
   const stats: AssemblerStats = { lines: 0, records: 0, events: 0, parseErrors: 0, forcedFlushes: 0, lateEoe: 0 };
   // auditd 3.x does not write EOE to its log; the kernel writes PROCTITLE last before EOE, so
@@ -128,6 +130,10 @@ export function createAuditAssembler(opts: AssemblerOptions): AuditAssembler {
     push(line, nowMs) {
       stats.lines++;
       const out: Event[] = [];
+      if (typeof line !== "string") {
+        fail(`line of ${line.bytes} bytes is longer than ${maxLine}`, line.head);
+        return out;
+      }
       if (line.length > maxLine) {
         fail(`line of ${line.length} characters is longer than ${maxLine}`, line);
         return out;

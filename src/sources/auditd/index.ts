@@ -4,6 +4,7 @@ export { normalize, execveArgv } from "./normalize.js";
 export { decodeSockaddr, formatIpv6 } from "./sockaddr.js";
 export { archName, syscallName } from "./syscalls.js";
 export { bytesToText } from "./values.js";
+export { LineSplitter, isLongLine, MAX_LINE_BYTES, type Line, type LongLine } from "./lines.js";
 export { LogTailer, type TailStats, type TailOptions } from "./tail.js";
 export { loadCursor, saveCursor, type Cursor } from "./cursor.js";
 export { ruleContextFor } from "./rule-context.js";

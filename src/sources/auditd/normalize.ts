@@ -112,10 +112,10 @@ function syscallInfo(r: AuditRecord): SyscallInfo {
   return sc;
 }
 
-function num(v: string | undefined): number {
-  if (v === undefined) return -1;
+function num(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
   const n = Number(v);
-  return Number.isFinite(n) ? n : -1;
+  return Number.isFinite(n) ? n : undefined;
 }
 
 function optNum(v: string | undefined): number | null {
@@ -130,16 +130,21 @@ function processInfo(r: AuditRecord, execve: AuditRecord[], proctitle: string[] 
   const euid = num(f.get("euid"));
   const auid = optNum(f.get("auid"));
   const argv = execve.length > 0 ? execveArgv(execve) : (proctitle ?? []);
-  const p: ProcessInfo = {
-    pid: num(f.get("pid")),
-    ppid: num(f.get("ppid")),
-    uid,
-    auid,
-    euid,
-    exe: clean(f.get("exe")),
-    comm: clean(f.get("comm")),
-    argv,
-  };
+  // A field the record does not carry (a line cut short) stays absent: -1 or "" would be a claim.
+  // Assigned in the order events have always shown them.
+  const p = {} as ProcessInfo;
+  const pid = num(f.get("pid"));
+  if (pid !== undefined) p.pid = pid;
+  const ppid = num(f.get("ppid"));
+  if (ppid !== undefined) p.ppid = ppid;
+  if (uid !== undefined) p.uid = uid;
+  p.auid = auid;
+  if (euid !== undefined) p.euid = euid;
+  const exe = clean(f.get("exe"));
+  if (exe !== undefined) p.exe = exe;
+  const comm = clean(f.get("comm"));
+  if (comm !== undefined) p.comm = comm;
+  p.argv = argv;
   const gid = f.get("gid");
   if (gid !== undefined) p.gid = num(gid);
   const egid = f.get("egid");
@@ -149,8 +154,8 @@ function processInfo(r: AuditRecord, execve: AuditRecord[], proctitle: string[] 
   if (tty !== undefined && tty !== "(none)") p.tty = tty;
   if (f.has("ses")) p.ses = optNum(f.get("ses"));
   // auditd's own translation, made when the event happened; names for RAW logs come from an enricher.
-  const name = (id: number | null, enrichedKey: string): string | undefined => {
-    if (id === null || id < 0) return undefined;
+  const name = (id: number | null | undefined, enrichedKey: string): string | undefined => {
+    if (id === null || id === undefined || id < 0) return undefined;
     return r.enriched?.get(enrichedKey);
   };
   const user = name(uid, "UID");
@@ -162,8 +167,8 @@ function processInfo(r: AuditRecord, execve: AuditRecord[], proctitle: string[] 
   return p;
 }
 
-function clean(v: string | undefined): string {
-  return v === undefined || v === "(null)" ? "" : v;
+function clean(v: string | undefined): string | undefined {
+  return v === undefined || v === "(null)" ? undefined : v;
 }
 
 /** EXECVE records in order: a0..aN, with aN_len + aN[i] chunks reassembled. */
@@ -201,7 +206,7 @@ function fileInfo(paths: AuditRecord[], cwd: string | undefined, kind: EventKind
   const items: PathItem[] = paths
     .map((r) => {
       const f = r.fields;
-      const item: PathItem = { name: absolute(clean(f.get("name")), cwd), nametype: f.get("nametype") ?? "UNKNOWN" };
+      const item: PathItem = { name: absolute(clean(f.get("name")) ?? "", cwd), nametype: f.get("nametype") ?? "UNKNOWN" };
       const inode = f.get("inode");
       if (inode !== undefined) item.inode = Number(inode);
       const dev = f.get("dev");

@@ -6,6 +6,7 @@ import type { Logger } from "../../log/index.js";
 import type { Source, SourceStatus } from "../../events/index.js";
 import { createAuditAssembler, type AuditAssembler } from "./assemble.js";
 import { loadCursor, saveCursor, type Cursor } from "./cursor.js";
+import type { Line } from "./lines.js";
 import { clawavRules, formatRule, installRules, readAuditStatus, type AuditStatus } from "./rules.js";
 import { ruleContextFor } from "./rule-context.js";
 import { LogTailer } from "./tail.js";
@@ -135,7 +136,7 @@ export class AuditdSource implements Source {
     return { tail: this.tailer?.stats, assembler: this.asm.stats, kernel: this.lastStatus, recent_parse_errors: this.asm.recentErrors.slice(-5) };
   }
 
-  private onLines(lines: string[]): void {
+  private onLines(lines: Line[]): void {
     const now = Date.now();
     for (const line of lines) for (const e of this.asm.push(line, now)) this.emit(e);
     this.noteSafePoint();

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from "node:fs";
-import { StringDecoder } from "node:string_decoder";
 import type { Cursor } from "./cursor.js";
+import { LineSplitter, type Line } from "./lines.js";
 
 export interface TailStats {
   bytes: number;
@@ -16,7 +16,7 @@ export interface TailOptions {
   /** Resume here; "end" (first start) begins at the end of the current file. */
   start: Cursor | "end" | "beginning";
   /** Called with each batch of complete lines and the cursor just after the last of them. */
-  onLines: (lines: string[], after: Cursor) => void;
+  onLines: (lines: Line[], after: Cursor) => void;
   pollMs?: number;
   /** Rotated generations to look through for a saved cursor's inode (auditd's num_logs). */
   maxRotated?: number;
@@ -27,8 +27,7 @@ interface Open {
   fd: number;
   inode: number;
   offset: number;
-  partial: string;
-  decoder: StringDecoder;
+  lines: LineSplitter;
 }
 
 /**
@@ -83,7 +82,7 @@ export class LogTailer {
   }
 
   position(): Cursor | undefined {
-    return this.cur ? { inode: this.cur.inode, offset: this.cur.offset - Buffer.byteLength(this.cur.partial) } : undefined;
+    return this.cur ? { inode: this.cur.inode, offset: this.cur.offset - this.cur.lines.pendingBytes } : undefined;
   }
 
   /** One step: drain the old file, check rotation and truncation, read new lines. */
@@ -156,7 +155,7 @@ export class LogTailer {
       this.lastError = `${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
       return undefined;
     }
-    return { fd, inode: fstatSync(fd).ino, offset: 0, partial: "", decoder: new StringDecoder("utf8") };
+    return { fd, inode: fstatSync(fd).ino, offset: 0, lines: new LineSplitter() };
   }
 
   private drain(f: Open): void {
@@ -165,34 +164,28 @@ export class LogTailer {
       // Truncated in place: start over from the beginning of the file.
       this.stats.truncations++;
       f.offset = 0;
-      f.partial = "";
-      f.decoder = new StringDecoder("utf8");
+      f.lines = new LineSplitter();
     }
     for (;;) {
       const n = readSync(f.fd, this.buf, 0, this.buf.length, f.offset);
       if (n <= 0) return;
       f.offset += n;
       this.stats.bytes += n;
-      const text = f.partial + f.decoder.write(this.buf.subarray(0, n));
-      const lastNl = text.lastIndexOf("\n");
-      if (lastNl < 0) {
-        f.partial = text;
-        continue;
-      }
-      f.partial = text.slice(lastNl + 1);
-      const lines = text.slice(0, lastNl).split("\n");
+      const lines: Line[] = [];
+      f.lines.push(this.buf.subarray(0, n), lines);
+      if (lines.length === 0) continue;
       this.stats.lines += lines.length;
-      this.opts.onLines(lines, { inode: f.inode, offset: f.offset - Buffer.byteLength(f.partial) });
+      this.opts.onLines(lines, { inode: f.inode, offset: f.offset - f.lines.pendingBytes });
     }
   }
 
   /** A rotated file's last line without a newline is still a line. */
   private flushPartial(f: Open): void {
-    const rest = f.partial + f.decoder.end();
-    f.partial = "";
+    const rest: Line[] = [];
+    f.lines.end(rest);
     if (rest.length > 0) {
       this.stats.lines++;
-      this.opts.onLines([rest], { inode: f.inode, offset: f.offset });
+      this.opts.onLines(rest, { inode: f.inode, offset: f.offset });
     }
   }
 }

@@ -80,7 +80,7 @@ export class DnsAnswersSource implements Source {
       kind: "dns",
       node_id: this.o.nodeId,
       fidelity: "kernel",
-      process: { pid: a.pid, ppid: a.ppid, uid: a.uid, auid: null, euid: a.uid, exe: "", comm: a.comm, argv: [] },
+      process: { pid: a.pid, ppid: a.ppid, uid: a.uid, auid: null, euid: a.uid, comm: a.comm, argv: [] },
       dns: { name: a.name, addresses: [a.address] },
     });
   }

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Event, EventIdGenerator } from "../../events/index.js";
-import { LogTailer } from "../auditd/index.js";
+import { LogTailer, type Line } from "../auditd/index.js";
 import type { Source, SourceStatus } from "../../events/index.js";
 import { parsePreloadLine } from "./parse.js";
 
@@ -52,9 +52,15 @@ export class PreloadSource implements Source {
     }
   }
 
-  private onLines(lines: string[]): void {
+  private onLines(lines: Line[]): void {
     this.checkTruncation();
     for (const line of lines) {
+      if (typeof line !== "string") {
+        // The guard writes short lines; one this long was written by something else.
+        this.errors++;
+        this.lastError = `a line of ${line.bytes} bytes (the guard writes lines under 64 KiB)`;
+        continue;
+      }
       if (line.trim() === "") continue;
       const r = parsePreloadLine(line, { id: this.o.ids.take(), now: Date.now(), nodeId: this.o.nodeId });
       if (r.ok) {

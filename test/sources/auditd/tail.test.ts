@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LogTailer } from "../../../src/sources/auditd/tail.js";
 import { loadCursor, saveCursor, type Cursor } from "../../../src/sources/auditd/cursor.js";
+import type { Line } from "../../../src/sources/auditd/lines.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -15,7 +16,7 @@ function setup() {
   dirs.push(dir);
   const path = join(dir, "audit.log");
   writeFileSync(path, "");
-  const got: string[] = [];
+  const got: Line[] = [];
   let last: Cursor | undefined;
   const make = (start: Cursor | "end" | "beginning") =>
     new LogTailer({ path, start, pollMs: 1_000_000, onLines: (l, c) => { got.push(...l); last = c; } });
