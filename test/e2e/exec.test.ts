@@ -94,7 +94,7 @@ describe.skipIf(!usable)("clawav exec", () => {
       expect(daemon.logs.some((l) => l.msg === "agent registered" && l.name === "testagent")).toBe(true);
     });
 
-    it("counts a line in the preload log it cannot read, and shows the count", async () => {
+    it("counts a line in the preload log it cannot read, shows the count, and raises a critical forgery alert", async () => {
       const r = await runAsUser("/bin/sh", ["-c", `echo 'not a guard line' >> ${join(dir, "preload.log")}`]);
       expect(r.code).toBe(0);
       const api = JSON.parse(readFileSync(join(dir, "state", "api.json"), "utf8")) as { port: number };
@@ -105,6 +105,10 @@ describe.skipIf(!usable)("clawav exec", () => {
         return p && p.parse_errors > 0 ? p : undefined;
       });
       expect(src.detail).toContain("not JSON");
+      // Agents can append to the log: a line the guard did not write is forgery or a flood.
+      const a = await daemon.waitAlert("the forgery alert", (x) => x.rule === "preload-log-forged");
+      expect(a).toMatchObject({ severity: "critical", category: "SEC_TAMPER" });
+      expect(a.summary).toContain("1 line(s)");
     });
 
     it("raises a critical alert when the preload log is truncated (agents can append to it, so they can also cut it)", async () => {

@@ -4,7 +4,7 @@
 import type { Category, Severity } from "../../events/index.js";
 import { baseName } from "./argv.js";
 import { interpreterCode, stringLiterals } from "./code.js";
-import { INTERPRETERS, NET_TOOLS, type Facts } from "./facts.js";
+import { INTERPRETERS, NET_TOOLS, SHELLS, type Facts } from "./facts.js";
 import { credClasses, PROTECTED_PROCS, readHits, TMP_DIRS, type BehaviorRule, type Hit } from "./hits.js";
 import { classifyPath, normalizeHome } from "./paths.js";
 import { parseInstall, typosquatOf } from "../supply/typosquat.js";
@@ -74,6 +74,10 @@ function assignments(args: readonly string[]): { name: string; value: string }[]
 
 const SEC_PRODUCTS = /\b(falco|osquery|osqueryd|crowdstrike|falcon-sensor|falcond|sysdig|wazuh|ossec|clamav|clamd|freshclam|sentinelone|sentinelagent|carbonblack|cbagent|tetragon|tracee|aide|snort|suricata|apparmor|selinux|auditbeat|elastic-agent|sophos|eset|mdatp|rkhunter|chkrootkit|lynis|tripwire|samhain|fail2ban)\b/i;
 const CLAWAV = /(^|[\s/'"=:(])clawav(\.js|sudo)?(?=$|[\s/'")|:.])/i;
+/** Tools whose naming a path is a change to it. */
+const OWN_FILE_WRITERS = new Set(["tee", "truncate", "rm", "unlink", "shred", "mv", "cp", "install", "ln", "chmod", "chown", "chattr", "dd", "touch", "rsync"]);
+/** A shell redirection (> or >>) onto a path naming clawav. */
+const REDIRECT_TO_CLAWAV = /(^|[^<>&0-9])>>?\s*['"]?[^\s'"]*clawav/i;
 const WATCHDOG = /(^|[\s/'"=:(])clawav(\.js|sudo)?(?=$|[\s/'")|:])|\bauditd\b|\blaurel\b|audit\.rules|audit\.log|\/etc\/audit\b|auditctl/i;
 const CRED_NAME = /^(\*?id_[a-z0-9*]*|\*?\.?(pem|key|p12|pfx|kdbx|ovpn|keystore|jks|asc|gpg|ppk)|\.env(\..*)?|\*?credentials?\*?|\*?secrets?\*?|\*?passw(or)?d\*?|authorized_keys|\.netrc|\.git-credentials|wallet\.dat|\.pgpass|\*?token\*?|\.npmrc|\.pypirc|known_hosts|shadow)$/i;
 const SECRET_PATTERN = /pass(word|wd)?|secret|token|api[_-]?key|apikey|private.?key|BEGIN [A-Z ]*PRIVATE|aws_(secret|access)|credential|bearer|authorization|client_secret/i;
@@ -395,7 +399,11 @@ export const FAMILY_RULES: readonly BehaviorRule[] = [
       // A command line the kernel cut short may end in half a word (/home/clawavtest → /home/clawav).
       const args = f.depth === 0 && f.e.process?.argv_truncated ? f.args.slice(0, -1) : f.args;
       const named = args.find((x) => CLAWAV.test(x));
-      return named !== undefined ? { summary: `${f.tool} names clawav: ${named.slice(0, 120)}` } : undefined;
+      if (named === undefined) return undefined;
+      // Changing clawav's own files (config, policies, state, chain, token, guard) is an attack on the
+      // watch whether or not the kernel refuses it: the attempt is the intent.
+      const writes = OWN_FILE_WRITERS.has(f.tool) || (f.tool === "sed" && args.some((a) => /^-[a-zA-Z]*i/.test(a))) || (SHELLS.has(f.tool) && REDIRECT_TO_CLAWAV.test(named));
+      return writes ? { summary: `${f.tool} tries to change clawav's files: ${named.slice(0, 120)}`, severity: "critical" } : { summary: `${f.tool} names clawav: ${named.slice(0, 120)}` };
     },
   },
   // ── persistence beyond files (T1053, T1546, T1574) ──────────────────────────────────────

@@ -1,4 +1,4 @@
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../config/index.js";
 import type { Event, EventIdGenerator } from "../../events/index.js";
@@ -53,6 +53,8 @@ export class AuditdSource implements Source {
   private lastStatus: AuditStatus | undefined;
   private kernelLost = 0;
   private timers: NodeJS.Timeout[] = [];
+  /** Conditions that blind clawav, each raised once when it begins (and logged when it ends). */
+  private blind = { audit_disabled: false, auditd_stopped: false, audit_log_missing: false };
 
   constructor(private readonly d: AuditdSourceDeps) {
     this.asm = createAuditAssembler({ nodeId: d.nodeId, ids: d.ids, eoeTimeoutMs: d.config.auditd.eoe_timeout_ms });
@@ -172,6 +174,11 @@ export class AuditdSource implements Source {
       this.state = "degraded";
       this.detail = "auditd is not running (kernel audit pid 0): no new records reach the log";
     }
+    // Each of these blinds clawav; an agent (or a root it tricked) would do exactly this first.
+    const path = this.d.config.auditd.log_path;
+    this.blindWhile("audit_disabled", st.enabled === 0, "the kernel's audit is disabled (auditctl -e 0): no audit record is made");
+    this.blindWhile("auditd_stopped", st.pid === 0, "auditd is not running (kernel audit pid 0): records go to the kernel log or are lost");
+    this.blindWhile("audit_log_missing", !existsSync(path), `${path} is gone (deleted or moved away with no new log in its place)`);
     if (prev && st.lost > prev.lost) {
       const delta = st.lost - prev.lost;
       this.emit({
@@ -184,6 +191,13 @@ export class AuditdSource implements Source {
         sensor: { condition: "kernel_lost", detail: `kernel audit lost ${delta} records (backlog ${st.backlog}/${st.backlog_limit})`, value: st.lost, delta },
       });
     }
+  }
+
+  private blindWhile(condition: keyof AuditdSource["blind"], now: boolean, detail: string): void {
+    const was = this.blind[condition];
+    this.blind[condition] = now;
+    if (now && !was) this.emit({ id: this.d.ids.take(), ts: Date.now(), source: this.name, kind: "sensor", node_id: this.d.nodeId, fidelity: "kernel", sensor: { condition, detail } });
+    else if (!now && was) this.d.log.info("audit sensor condition ended", { condition });
   }
 }
 

@@ -25,6 +25,8 @@ export class PreloadSource implements Source {
   private errors = 0;
   private lastError: string | undefined;
   private truncations = 0;
+  private forgedSaid = 0;
+  private forgedAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: PreloadSourceOptions) {}
@@ -70,6 +72,13 @@ export class PreloadSource implements Source {
         this.errors++;
         this.lastError = r.error;
       }
+    }
+    // Agents can append to this log: lines the guard did not write are forgery or a flood meant to
+    // bury real denials. Said at once, then at most once a minute with the count since.
+    if (this.errors > this.forgedSaid && Date.now() - this.forgedAt >= 60_000) {
+      this.emit?.(this.sensor("preload_log_forged", `${this.errors - this.forgedSaid} line(s) in ${this.o.path} that the guard did not write (last: ${this.lastError ?? "?"})`));
+      this.forgedSaid = this.errors;
+      this.forgedAt = Date.now();
     }
   }
 
