@@ -36,6 +36,8 @@ export class AuditChain {
   private timer: NodeJS.Timeout | undefined;
   private checkpoint: Checkpoint | undefined;
   private lastAlertEvent: { ts: number; serial?: number; source?: string } | undefined;
+  /** "ts:serial" of every auditd event with an alert in the tail read at open. */
+  private readonly alertedAudit = new Set<string>();
   readonly report: OpenReport;
   private closed = false;
   /** Told of every checkpoint, so that the alert channels can carry it (silence must be noticed). */
@@ -69,9 +71,18 @@ export class AuditChain {
     return this.checkpoint;
   }
 
-  /** The event of the last alert in the chain: a restart after a crash skips events up to it. */
+  /** The event of the last alert in the chain. */
   lastAlerted(): { ts: number; serial?: number; source?: string } | undefined {
     return this.lastAlertEvent;
+  }
+
+  /**
+   * The auditd events ("ts:serial") the chain already holds alerts for, from the tail read at open:
+   * after a crash the cursor lags, and a restart must not alert on them again. A set, not a
+   * threshold: auditd writes events in the order they end, not the order of their serials.
+   */
+  alertedAuditEvents(): ReadonlySet<string> {
+    return this.alertedAudit;
   }
 
   append(body: EntryBody): { seq: number; mac: string } {
@@ -167,7 +178,11 @@ export class AuditChain {
       if (prevSeq !== undefined && e.seq !== prevSeq + 1) report.tailProblem ??= `seq ${e.seq}: sequence gap after ${prevSeq}`;
       prevMac = e.mac;
       prevSeq = e.seq;
-      if (e.type === "alert") this.noteAlert(e.alert);
+      if (e.type === "alert") {
+        this.noteAlert(e.alert);
+        const ev = (e.alert as { event?: { ts?: unknown; serial?: unknown; source?: unknown } } | undefined)?.event;
+        if (ev?.source === "auditd" && typeof ev.ts === "number" && typeof ev.serial === "number") this.alertedAudit.add(`${ev.ts}:${ev.serial}`);
+      }
     }
     this.seq = prevSeq ?? 0;
     this.head = prevMac ?? GENESIS_PREV;

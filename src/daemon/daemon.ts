@@ -69,8 +69,10 @@ export class Daemon {
   private readonly built: Built;
   private detector: Detector;
   private chain: AuditChain | undefined;
-  /** After a crash the cursor may lag: events up to the last one already alerted on are skipped. */
-  private skipUpTo: { ts: number; serial: number } | undefined;
+  /** After a crash the cursor may lag: auditd events the chain already holds alerts for are skipped. */
+  private chained: ReadonlySet<string> | undefined;
+  /** Events checked against it; past the lag a crash can leave, the check stops. */
+  private chainedChecks = 0;
   private skipped = 0;
   private api: ApiServer | undefined;
   private dispatcher: Dispatcher | undefined;
@@ -135,8 +137,8 @@ export class Daemon {
     this.chain = AuditChain.open(chainOptionsFor(config));
     this.chain.onCheckpoint = (cp) => this.dispatcher?.send({ kind: "checkpoint", ts: cp.ts, node_id: this.nodeId, seq: cp.seq, head: cp.head });
     const rep = this.chain.report;
-    const last = this.chain.lastAlerted();
-    if (last && last.source === "auditd" && last.serial !== undefined) this.skipUpTo = { ts: last.ts, serial: last.serial };
+    const chained = this.chain.alertedAuditEvents();
+    if (chained.size > 0) this.chained = chained;
     if (rep.repaired) log.warn("audit chain: torn last line repaired (kept aside, repair recorded in the chain)", { ...rep.repaired });
     if (rep.tailProblem) {
       log.error("audit chain does not verify", { problem: rep.tailProblem });
@@ -275,12 +277,13 @@ export class Daemon {
     let n = 0;
     for (let e = this.queue.shift(); e !== undefined; e = n < max ? this.queue.shift() : undefined) {
       n++;
-      if (this.skipUpTo && e.source === "auditd" && e.serial !== undefined) {
-        if (e.ts < this.skipUpTo.ts || (e.ts === this.skipUpTo.ts && e.serial <= this.skipUpTo.serial)) {
+      if (this.chained && e.source === "auditd" && e.serial !== undefined) {
+        if (this.chained.has(`${e.ts}:${e.serial}`)) {
           this.skipped++;
           continue;
         }
-        this.skipUpTo = undefined;
+        // The cursor lags a crash by at most a commit interval's events; well past it, stop looking.
+        if (++this.chainedChecks > 100_000) this.chained = undefined;
       }
       this.built.pipeline.handle(e);
       this.o.onEvent?.(e);

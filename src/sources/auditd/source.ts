@@ -76,7 +76,9 @@ export class AuditdSource implements Source {
     });
     this.tailer.start();
     // A cursor from the first moment: a crash before the first commit must not restart at the end.
-    this.noteSafePoint();
+    // It is where reading began, not where the first read ended: the lines read at start are
+    // queued, not yet judged, and a crash now must read them again.
+    this.safe = this.tailer.startedAt;
     this.commit(true);
     this.state = "running";
     this.detail = cursor ? `resumed at inode ${cursor.inode} offset ${cursor.offset}` : "started at the end of the log";

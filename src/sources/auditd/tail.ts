@@ -45,6 +45,8 @@ export class LogTailer {
   private readonly buf: Buffer;
   private stopped = false;
   lastError: string | undefined;
+  /** Where reading began (before the first lines were read): the cursor to keep until they are judged. */
+  startedAt: Cursor | undefined;
 
   constructor(private readonly opts: TailOptions) {
     this.buf = Buffer.allocUnsafe(opts.chunkSize ?? 1 << 20);
@@ -58,6 +60,7 @@ export class LogTailer {
       this.cur = this.openPath(this.opts.path);
       if (this.cur && start === "end") this.cur.offset = fstatSync(this.cur.fd).size;
     }
+    this.startedAt = start !== "end" && start !== "beginning" ? start : this.position();
     this.poll();
     try {
       this.watcher = watch(this.opts.path, { persistent: false }, () => this.poll());
