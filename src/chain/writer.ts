@@ -22,6 +22,8 @@ export interface OpenReport {
 }
 
 const TAIL_WINDOW = 4 << 20;
+/** Entries kept in memory while the disk refuses them (about 100 MB of alerts at most). */
+const MAX_PENDING = 50_000;
 
 /**
  * The append-only, keyed hash chain of every alert (and of enforcement and gate decisions).
@@ -40,6 +42,14 @@ export class AuditChain {
   private readonly alertedAudit = new Set<string>();
   readonly report: OpenReport;
   private closed = false;
+  private size = 0;
+  private pending: EntryBody[] = [];
+  private pendingDropped = 0;
+  private problem: string | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Told when writes begin to fail (once per episode) and when what waited has been written. */
+  onWriteFailure: ((problem: string) => void) | undefined;
+  onWriteRecovered: ((written: number, dropped: number) => void) | undefined;
   /** Told of every checkpoint, so that the alert channels can carry it (silence must be noticed). */
   onCheckpoint: ((cp: Checkpoint) => void) | undefined;
 
@@ -85,18 +95,90 @@ export class AuditChain {
     return this.alertedAudit;
   }
 
-  append(body: EntryBody): { seq: number; mac: string } {
+  /** Entries waiting for the disk (it was full, or failed), in order, and how many did not fit. */
+  get backlog(): { pending: number; dropped: number; problem?: string } {
+    return { pending: this.pending.length, dropped: this.pendingDropped, ...(this.problem !== undefined ? { problem: this.problem } : {}) };
+  }
+
+  /**
+   * Appends an entry. When the write fails (a full disk, an I/O error) nothing is lost: the partial
+   * line is cut back, the entry waits in memory with every later one, in order, and a retry every
+   * second writes them once the disk takes them again. onWriteFailure is told once per episode.
+   */
+  append(body: EntryBody): void {
     if (this.closed) throw new Error("audit chain is closed");
+    if (this.pending.length > 0 || !this.write(body)) this.hold(body);
+  }
+
+  private write(body: EntryBody): boolean {
     const seq = this.seq + 1;
     const { line, mac } = formatLine(this.key, seq, this.head, body);
-    writeAll(this.fd, line + "\n");
+    const at = this.size;
+    try {
+      this.size += writeAll(this.fd, line + "\n");
+    } catch (e) {
+      // A line cut short would break the chain for every later entry: take it back.
+      try {
+        ftruncateSync(this.fd, at);
+      } catch {
+        // the next successful write starts after it; verify-audit will name the line
+      }
+      this.size = at;
+      const problem = (e as NodeJS.ErrnoException).code ?? String(e);
+      if (this.problem === undefined) this.onWriteFailure?.(`cannot write ${this.o.path}: ${problem}`);
+      this.problem = problem;
+      return false;
+    }
     this.seq = seq;
     this.head = mac;
     this.dirty = true;
     if (body.type === "alert") this.noteAlert(body.alert);
-    if (this.o.fsync === "always") this.sync();
-    if (++this.sinceCheckpoint >= this.o.checkpointEvery) this.writeCheckpoint();
-    return { seq, mac };
+    if (this.o.fsync === "always") this.trySync();
+    if (++this.sinceCheckpoint >= this.o.checkpointEvery) this.tryCheckpoint();
+    return true;
+  }
+
+  private hold(body: EntryBody): void {
+    if (this.pending.length >= MAX_PENDING) this.pendingDropped++;
+    else this.pending.push(body);
+    if (!this.retryTimer) {
+      this.retryTimer = setInterval(() => this.flushPending(), 1000);
+      this.retryTimer.unref();
+    }
+  }
+
+  /** Writes what waited, in order; stops at the first entry the disk still refuses. */
+  flushPending(): void {
+    let written = 0;
+    while (this.pending.length > 0) {
+      if (!this.write(this.pending[0]!)) return;
+      this.pending.shift();
+      written++;
+    }
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+    const dropped = this.pendingDropped;
+    this.pendingDropped = 0;
+    this.problem = undefined;
+    // Said in the chain itself, so a gap in time between entries is explained where it is read.
+    this.write({ ts: Date.now(), type: "write_resumed", data: { written_late: written, dropped } });
+    this.onWriteRecovered?.(written, dropped);
+  }
+
+  private trySync(): void {
+    try {
+      this.sync();
+    } catch (e) {
+      this.problem ??= (e as NodeJS.ErrnoException).code ?? String(e);
+    }
+  }
+
+  private tryCheckpoint(): void {
+    try {
+      this.writeCheckpoint();
+    } catch {
+      // The checkpoint file's disk is full too: the next append tries again.
+    }
   }
 
   sync(): void {
@@ -120,13 +202,17 @@ export class AuditChain {
     return cp;
   }
 
-  close(): void {
-    if (this.closed) return;
+  /** Closes the chain; returns how many waiting entries could still not be written (0 normally). */
+  close(): number {
+    if (this.closed) return 0;
     if (this.timer) clearInterval(this.timer);
-    if (this.sinceCheckpoint > 0) this.writeCheckpoint();
-    this.sync();
+    if (this.pending.length > 0) this.flushPending();
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    if (this.sinceCheckpoint > 0) this.tryCheckpoint();
+    this.trySync();
     closeSync(this.fd);
     this.closed = true;
+    return this.pending.length + this.pendingDropped;
   }
 
   private noteAlert(alert: unknown): void {
@@ -186,6 +272,7 @@ export class AuditChain {
     }
     this.seq = prevSeq ?? 0;
     this.head = prevMac ?? GENESIS_PREV;
+    this.size = fstatSync(this.fd).size;
     report.entries = this.seq;
     if (report.repaired) {
       this.append({ ts: Date.now(), type: "repair", data: { reason: "torn last line after a crash", removed_bytes: report.repaired.bytes, removed_sha256: report.repaired.sha256, moved_to: report.repaired.movedTo } });
@@ -194,8 +281,9 @@ export class AuditChain {
   }
 }
 
-function writeAll(fd: number, text: string): void {
+function writeAll(fd: number, text: string): number {
   const b = Buffer.from(text);
   let off = 0;
   while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+  return b.length;
 }

@@ -45,7 +45,7 @@ export interface DaemonStatus {
   pipeline: PipelineStats;
   aggregator: AggregatorStatus;
   enrichers: Record<string, Record<string, number>>;
-  chain: { entries: number; head: string; checkpoint?: { seq: number; head: string; ts: number }; skipped_after_restart: number } | undefined;
+  chain: { entries: number; head: string; checkpoint?: { seq: number; head: string; ts: number }; skipped_after_restart: number; backlog: { pending: number; dropped: number; problem?: string } } | undefined;
   policies: number;
   sequences: ReturnType<Detector["sequenceStatus"]>;
   sinks: Record<string, Record<string, number | string>>;
@@ -135,6 +135,13 @@ export class Daemon {
       if (sink instanceof Dispatcher) this.dispatcher = sink;
     }
     this.chain = AuditChain.open(chainOptionsFor(config));
+    // A full disk must not cost a recorded alert: the chain holds entries until it can write
+    // them, and the people watching are told at once, through channels that need no disk.
+    this.chain.onWriteFailure = (problem) => {
+      log.error("audit chain write failed; entries wait in memory until the disk takes them", { problem });
+      this.enqueue(this.sensor("chain_write_failed", problem));
+    };
+    this.chain.onWriteRecovered = (written, dropped) => log.warn("audit chain writable again", { written_late: written, dropped });
     this.chain.onCheckpoint = (cp) => this.dispatcher?.send({ kind: "checkpoint", ts: cp.ts, node_id: this.nodeId, seq: cp.seq, head: cp.head });
     const rep = this.chain.report;
     const chained = this.chain.alertedAuditEvents();
@@ -215,7 +222,8 @@ export class Daemon {
     if (this.filesTimer) clearInterval(this.filesTimer);
     this.names?.stop();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.chain?.close();
+    const unwritten = this.chain?.close() ?? 0;
+    if (unwritten > 0) this.o.log.error("audit chain entries could not be written before the stop (the disk still refuses them)", { entries: unwritten });
     for (const s of this.sinks) await s.close?.();
     if (this.apiFile) rmSync(this.apiFile, { force: true });
     this.unlock?.();
@@ -250,7 +258,7 @@ export class Daemon {
       pipeline: b.pipeline.stats,
       aggregator: b.aggregator.status(),
       enrichers: { ...Object.fromEntries(b.enrichers.flatMap((e) => (e.status ? [[e.name, e.status()]] : []))), ...(this.names ? { "allowed-names": { ...this.names.status() } } : {}) },
-      chain: this.chain ? { entries: this.chain.length, head: this.chain.headMac(), ...(cp ? { checkpoint: { seq: cp.seq, head: cp.head, ts: cp.ts } } : {}), skipped_after_restart: this.skipped } : undefined,
+      chain: this.chain ? { entries: this.chain.length, head: this.chain.headMac(), ...(cp ? { checkpoint: { seq: cp.seq, head: cp.head, ts: cp.ts } } : {}), skipped_after_restart: this.skipped, backlog: this.chain.backlog } : undefined,
       policies: this.detector.policyCount,
       sequences: this.detector.sequenceStatus(),
       sinks: Object.fromEntries(this.sinks.flatMap((s) => (s.status ? [[s.name, s.status()]] : []))),

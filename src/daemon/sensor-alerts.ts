@@ -15,6 +15,7 @@ const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: str
   auditd_stopped: { severity: "critical", rule: "sensor-auditd-stopped", what: "auditd stopped" },
   audit_log_missing: { severity: "critical", rule: "sensor-audit-log-missing", what: "the audit log was deleted or moved away" },
   preload_log_forged: { severity: "critical", rule: "preload-log-forged", what: "the preload guard's log holds lines the guard did not write" },
+  chain_write_failed: { severity: "critical", rule: "audit-chain-write-failed", what: "the audit chain cannot be written (entries wait in memory until it can)" },
   preload_log_truncated: { severity: "critical", rule: "preload-log-truncated", what: "the preload guard's log was truncated (denials it held may be gone)" },
   policy_reload_failed: { severity: "warning", rule: "policy-reload-failed", what: "a policy failed to load; the previous policies stay in force" },
   stage_failed: { severity: "critical", rule: "pipeline-stage-failed", what: "a stage of clawav's pipeline failed (detection goes on without it for this event)" },

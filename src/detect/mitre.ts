@@ -260,6 +260,7 @@ const RULES: Readonly<Record<string, readonly string[]>> = {
   "sensor-auditd-stopped": ["T1562.012"],
   "sensor-audit-log-missing": ["T1070.002"],
   "preload-log-forged": ["T1562.001", "T1565.001"],
+  "audit-chain-write-failed": ["T1562.001"],
   "sensor-source-down": ["T1562.001"],
   "sensor-queue-drop": ["T1562.006"],
   "audit-chain-tampered": ["T1070", "T1565.001"],

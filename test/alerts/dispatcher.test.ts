@@ -1,3 +1,4 @@
+import { createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -149,6 +150,30 @@ describe("alert channels (loopback receivers answering as the real services)", (
     for (let i = 0; i < 5; i++) push(d, alert("critical", `/bin/x${i}`));
     await waitFor("the fast channel to get all five", () => (fast.got.length === 5 ? true : undefined), 1500);
     expect(slow.got.length).toBeLessThanOrEqual(1);
+  });
+
+  it("a webhook that accepts the connection and never answers: each try times out, is retried, then counted failed; the other channel gets everything", async () => {
+    // A raw socket that reads and never writes: no status line, no close.
+    const sockets: Socket[] = [];
+    const hang = createServer((sock) => {
+      sockets.push(sock);
+      sock.on("data", () => {});
+    });
+    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", () => r()));
+    const port = (hang.address() as { port: number }).port;
+    try {
+      const fast = await receiver();
+      const { d, logs } = dispatcher([webhookChannel(`http://127.0.0.1:${port}/hook`), webhookChannel(fast.url())], { timeoutMs: 300, maxRetries: 1 });
+      for (let i = 0; i < 3; i++) push(d, alert("critical", `/bin/h${i}`));
+      await waitFor("the fast channel to get all three", () => (fast.got.length === 3 ? true : undefined), 2000);
+      await waitFor("the hanging channel to give up on all three", () => (Number(d.status().failed) >= 3 ? true : undefined), 10_000);
+      expect(d.status()).toMatchObject({ sent: 3 });
+      expect(logs.some((l) => l.includes("alert delivery failed") && /timeout|aborted/i.test(l))).toBe(true);
+      expect(sockets.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => hang.close(r));
+    }
   });
 
   it("sends only to the channels the aggregator named, with the count it held back", async () => {
