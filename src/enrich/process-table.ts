@@ -90,9 +90,9 @@ export class ProcessTable {
       const old = this.entries.get(p.pid);
       const prior = old && old.ppid === ppid ? [...(old.argv ? [old.argv] : []), ...(old.prior ?? [])].slice(0, 2) : [];
       const kept = p.argv.reduce((n, a) => n + a.length + 1, 0) <= MAX_KEPT_ARGV && p.argv_truncated !== true;
-      this.put({ pid: p.pid, ppid, uid, exe, argv0: p.argv[0] ?? comm, ...(kept ? { argv: [...p.argv] } : {}), ...(prior.length > 0 ? { prior } : {}) });
+      this.put({ pid: p.pid, ppid, uid, exe: own(exe), argv0: own(p.argv[0] ?? comm), ...(kept ? { argv: p.argv.map(own) } : {}), ...(prior.length > 0 ? { prior } : {}) });
     } else if (!this.entries.has(p.pid)) {
-      this.put({ pid: p.pid, ppid, uid, exe, argv0: p.argv[0] ?? comm });
+      this.put({ pid: p.pid, ppid, uid, exe: own(exe), argv0: own(p.argv[0] ?? comm) });
     }
   }
 
@@ -172,6 +172,15 @@ export class ProcessTable {
       this.evictions++;
     }
   }
+}
+
+/**
+ * A copy of a string that shares no memory with its source. The parser's strings are cut from the
+ * 1 MiB chunk they were read in, and V8 keeps a whole chunk alive for any piece of it: a table of
+ * 65,536 processes held ~100 chunks that way.
+ */
+function own(s: string): string {
+  return s.length === 0 ? s : Buffer.from(s, "utf8").toString("utf8");
 }
 
 /** Is `seen` this argv, or its start cut at PROCTITLE's 128 bytes (the last word may be cut short)? */

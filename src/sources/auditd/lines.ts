@@ -53,9 +53,16 @@ export class LineSplitter {
     const last = chunk.lastIndexOf(0x0a);
     if (last > first) {
       const mid = chunk.subarray(first + 1, last);
-      // The common case, a run of well-formed lines: decode once and split the text.
+      // The common case, a run of well-formed lines: each decoded on its own, so that a value cut
+      // from a line keeps that line alive, not the whole chunk (V8 substrings share their parent).
       if (isUtf8(mid)) {
-        for (const line of mid.toString("utf8").split("\n")) out.push(line.length * 3 > this.max && Buffer.byteLength(line) > this.max ? longOf(line) : line);
+        let start = 0;
+        for (let nl = mid.indexOf(0x0a); ; nl = mid.indexOf(0x0a, start)) {
+          const end = nl < 0 ? mid.length : nl;
+          out.push(end - start > this.max ? { long: true, bytes: end - start, head: mid.toString("utf8", start, start + HEAD_BYTES) } : mid.toString("utf8", start, end));
+          if (nl < 0) break;
+          start = nl + 1;
+        }
       } else {
         let start = 0;
         for (let nl = mid.indexOf(0x0a); ; nl = mid.indexOf(0x0a, start)) {
@@ -105,6 +112,3 @@ export class LineSplitter {
   }
 }
 
-function longOf(line: string): LongLine {
-  return { long: true, bytes: Buffer.byteLength(line), head: line.slice(0, HEAD_BYTES) };
-}
