@@ -215,10 +215,12 @@ export class AuditChain {
     return this.pending.length + this.pendingDropped;
   }
 
-  private noteAlert(alert: unknown): void {
+  /** recovered: read from the tail at open, so a restart knows which auditd events it alerted on. */
+  private noteAlert(alert: unknown, recovered = false): void {
     const ev = (alert as { event?: { ts?: unknown; serial?: unknown; source?: unknown } } | undefined)?.event;
     if (ev && typeof ev.ts === "number") {
       this.lastAlertEvent = { ts: ev.ts, ...(typeof ev.serial === "number" ? { serial: ev.serial } : {}), ...(typeof ev.source === "string" ? { source: ev.source } : {}) };
+      if (recovered && ev.source === "auditd" && typeof ev.serial === "number") this.alertedAudit.add(`${ev.ts}:${ev.serial}`);
     }
   }
 
@@ -264,11 +266,7 @@ export class AuditChain {
       if (prevSeq !== undefined && e.seq !== prevSeq + 1) report.tailProblem ??= `seq ${e.seq}: sequence gap after ${prevSeq}`;
       prevMac = e.mac;
       prevSeq = e.seq;
-      if (e.type === "alert") {
-        this.noteAlert(e.alert);
-        const ev = (e.alert as { event?: { ts?: unknown; serial?: unknown; source?: unknown } } | undefined)?.event;
-        if (ev?.source === "auditd" && typeof ev.ts === "number" && typeof ev.serial === "number") this.alertedAudit.add(`${ev.ts}:${ev.serial}`);
-      }
+      if (e.type === "alert") this.noteAlert(e.alert, true);
     }
     this.seq = prevSeq ?? 0;
     this.head = prevMac ?? GENESIS_PREV;

@@ -7,20 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DaemonUnderTest } from "../helpers/daemon.js";
+import { rng } from "../helpers/preload-gen.js";
 import { auditdUsable, IS_ROOT, runCli, sleep, TEST_USER, userIds, waitFor } from "../helpers/system.js";
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 50);
-
-/** mulberry32, seeded from the clock and printed, so a failing run can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.skipIf(!IS_ROOT || !auditdUsable())("SIGKILL at random points", () => {
   it(`${KILLS} kills of a working daemon: the chain verifies and every alert is in it exactly once`, async () => {

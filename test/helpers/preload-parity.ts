@@ -35,7 +35,6 @@ export function runParity(seed0: number, n: number): ParityRun {
     g.push({ seed: seed0 + i, bytes });
   }
   const out: ParityRun = { cases: n, accepted: 0, disagreements: [] };
-  let tChecker = 0, tClawav = 0;
   for (const [key, cases] of groups) {
     const home = key === "" ? undefined : key;
     const input = Buffer.concat(cases.flatMap(({ bytes }) => {
@@ -43,11 +42,8 @@ export function runParity(seed0: number, n: number): ParityRun {
       h.writeUInt32LE(bytes.length);
       return [h, bytes];
     }));
-    let t = performance.now();
     const r = spawnSync(CHECKER, [...(home === undefined ? [] : ["--home", home]), "--batch"], { input, maxBuffer: 1 << 30, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`clawguard-check --batch exited ${r.status}: ${r.stderr}`);
-    tChecker += performance.now() - t;
-    t = performance.now();
     const lines = r.stdout.split("\n");
     cases.forEach(({ seed, bytes }, i) => {
       const guard = lines[i] ?? "(no answer)";
@@ -56,8 +52,6 @@ export function runParity(seed0: number, n: number): ParityRun {
       if (v.ok) out.accepted++;
       if (v.ok !== guard.startsWith("ok")) out.disagreements.push({ seed, home, text: bytes.toString("latin1").slice(0, 300), clawav, guard });
     });
-    tClawav += performance.now() - t;
   }
-  if (process.env.PARITY_TIMES) console.log({ tChecker, tClawav });
   return out;
 }
