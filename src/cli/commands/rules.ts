@@ -30,7 +30,7 @@ export function registerRules(program: Command): void {
     .action(() => {
       if (process.getuid?.() !== 0) throw new UserError("rules remove needs root (it calls auditctl)");
       const r = removeRules();
-      process.stdout.write(`rules: ${r.removed} removed (key clawav); a running daemon adds them back at its next start\n`);
+      process.stdout.write(`rules: ${r.removed} removed${r.gone > 0 ? `, ${r.gone} gone before their turn` : ""} (key clawav); a running daemon adds them back at its next start\n`);
       for (const f of r.failed) process.stderr.write(`clawav: rules remove: auditctl refused ${f.rule}: ${f.reason}\n`);
       if (r.failed.length > 0) process.exitCode = EXIT.FINDINGS;
     });

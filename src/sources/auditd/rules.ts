@@ -113,22 +113,53 @@ export function installRules(rules: readonly AuditRule[], backlogLimit?: number)
  * Deletes clawav's own rules (key exactly `clawav`) and nothing else, one by one as the kernel
  * lists them: `auditctl -D -k` would also take rules whose key merely starts with `clawav`.
  */
-export function removeRules(): { removed: number; failed: { rule: string; reason: string }[] } {
-  const listed = spawnSync("auditctl", ["-l"], { encoding: "utf8" });
-  const out = { removed: 0, failed: [] as { rule: string; reason: string }[] };
-  if (listed.status !== 0) return { ...out, failed: [{ rule: "auditctl -l", reason: (listed.stderr || `exit ${listed.status}`).trim() }] };
-  for (const line of listed.stdout.split("\n")) {
-    const words = line.trim().split(/\s+/);
-    const mine = words.includes(`key=${RULE_KEY}`) || (words.at(-2) === "-k" && words.at(-1) === RULE_KEY);
-    if (!mine) continue;
+export function removeRules(): { removed: number; gone: number; failed: { rule: string; reason: string }[] } {
+  const out = { removed: 0, gone: 0, failed: [] as { rule: string; reason: string }[] };
+  const first = listClawavRules();
+  if ("error" in first) return { ...out, failed: [{ rule: "auditctl -l", reason: first.error }] };
+  const refused: { rule: string; reason: string }[] = [];
+  for (const line of first.lines) {
+    const words = line.split(/\s+/);
     if (words[0] === "-a") words[0] = "-d";
     else if (words[0] === "-w") words[0] = "-W";
     else continue;
-    const r = spawnSync("auditctl", words, { encoding: "utf8" });
+    let r = spawnSync("auditctl", words, { encoding: "utf8" });
+    // auditctl -W stats the path to choose a file or a folder watch: when the path changed kind
+    // since the watch was set (a file watch on what is now a folder), only the explicit form matches.
+    if (r.status !== 0 && words[0] === "-W") for (const alt of explicitWatchForms(words)) if ((r = spawnSync("auditctl", alt, { encoding: "utf8" })).status === 0) break;
     if (r.status === 0) out.removed++;
-    else out.failed.push({ rule: line.trim(), reason: (r.stderr || `exit ${r.status}`).trim().split("\n").pop()! });
+    else refused.push({ rule: line, reason: (r.stderr || `exit ${r.status}`).trim().split("\n").pop()! });
   }
+  if (refused.length === 0) return out;
+  // A refusal for a rule that is gone anyway is no failure: the kernel drops a watch whose folder
+  // was deleted between our listing and our delete, and another auditctl may have been quicker.
+  const after = listClawavRules();
+  if ("error" in after) return { ...out, failed: refused };
+  const still = new Set(after.lines);
+  out.failed = refused.filter((f) => still.has(f.rule));
+  out.gone = refused.length - out.failed.length;
   return out;
+}
+
+/** `-W P -p X -k K` as the two syscall rules a watch can be: on a file (path=) or a folder (dir=). */
+function explicitWatchForms(words: readonly string[]): string[][] {
+  const path = words[1];
+  const perm = words[words.indexOf("-p") + 1];
+  if (path === undefined || !words.includes("-p") || perm === undefined) return [];
+  const rest = ["-F", `perm=${perm}`, "-F", `key=${RULE_KEY}`];
+  return [["-d", "exit,always", "-F", `path=${path}`, ...rest], ["-d", "exit,always", "-F", `dir=${path}`, ...rest]];
+}
+
+function listClawavRules(): { lines: string[] } | { error: string } {
+  const listed = spawnSync("auditctl", ["-l"], { encoding: "utf8" });
+  if (listed.status !== 0) return { error: (listed.stderr || `exit ${listed.status}`).trim() };
+  const lines: string[] = [];
+  for (const raw of listed.stdout.split("\n")) {
+    const line = raw.trim();
+    const words = line.split(/\s+/);
+    if (words.includes(`key=${RULE_KEY}`) || (words.at(-2) === "-k" && words.at(-1) === RULE_KEY)) lines.push(line);
+  }
+  return { lines };
 }
 
 export function formatRule(rule: AuditRule): string {
