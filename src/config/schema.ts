@@ -143,6 +143,16 @@ const policy = z
   })
   .prefault({});
 
+const sigma = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Folders of Sigma rules (searched below, as SigmaHQ nests them); a missing folder is skipped. */
+    dirs: z.array(z.string()).default(["/etc/clawav/sigma"]),
+    /** What enforce mode does for a Sigma rule of level high or critical. */
+    enforcement: z.enum(["none", "kill", "kill_tree"]).default("none"),
+  })
+  .prefault({});
+
 const chain = z
   .strictObject({
     path: z.string().optional(),
@@ -250,6 +260,7 @@ export const configSchema = z.strictObject({
   api,
   scans,
   policy,
+  sigma,
   chain,
   slack,
   alerts,

@@ -10,12 +10,14 @@ import { BehaviorEngine, factsOf, hostMatches, type Facts, type HostCheck } from
 import { SequenceEngine, StepSequences, type SequenceStatus } from "./sequence/index.js";
 import { mitreOf } from "./mitre.js";
 import { loadPopular, type PopularLists } from "./supply/typosquat.js";
+import { loadSigma, SigmaInput, type SigmaFileResult, type SigmaRule } from "./sigma/index.js";
 import { addressSet, isClawsudoPolicyFile, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";
 
 export type { ExeIdentityFn, ResolveHostFn } from "../enrich/index.js";
 export { PolicyLoadError, formatPolicyError, type PolicyRule, type PolicyError, type MatchSpec, type MatchSubject } from "./policy/index.js";
 export { compileMatch, compilePattern, compileGlob, MatchSyntaxError } from "./policy/index.js";
 export { BEHAVIOR_RULES, shellSplit, toolName, type BehaviorRule } from "./behavior/index.js";
+export { loadSigma, compileSigmaText, SigmaInput, SigmaRefusal, SigmaSyntaxError, type SigmaRule, type SigmaFileResult, type SigmaLoad, type LogSource } from "./sigma/index.js";
 export { mitreOf, hasMitre, coverage, TECHNIQUES, TACTICS, MITRE_ID, type Tactic } from "./mitre.js";
 
 export interface DetectorOptions {
@@ -34,6 +36,16 @@ export interface DetectorOptions {
   steps?: StepSequences;
   /** Policy folders; default: the package's policies/, then config policy.dirs and policy.dir. */
   policyDirs?: string[];
+  /** Sigma rule folders; default: config sigma.dirs. */
+  sigmaDirs?: string[];
+}
+
+/** What the Sigma folders gave: rules compiled, and the files refused (by feature) or in error. */
+export interface SigmaStatus {
+  dirs: string[];
+  files: number;
+  compiled: number;
+  refused: { file: string; feature: string }[];
 }
 
 export interface Detector extends Engine {
@@ -42,6 +54,7 @@ export interface Detector extends Engine {
   /** The policy files loaded, in order. */
   readonly sources: string[];
   readonly policies: readonly PolicyRule[];
+  readonly sigma: SigmaStatus;
   /** State of the rules that follow an attack across events (keys, evictions, firings). */
   sequenceStatus(): SequenceStatus;
   /** Loads the policies again (SIGHUP): a new Detector, or the errors (the caller keeps this one). */
@@ -93,7 +106,16 @@ export function createDetector(opts: DetectorOptions): Detector {
   const config = opts.config;
   const dirs = opts.policyDirs ?? policyDirsOf(config);
   const loaded = config.policy.enabled ? loadPolicyFiles(dirs) : { rules: [], errors: [], files: [] };
-  if (loaded.errors.length > 0) throw new PolicyLoadError(loaded.errors);
+  const sigmaDirs = opts.sigmaDirs ?? config.sigma.dirs;
+  const sigma = config.sigma.enabled ? loadSigma(sigmaDirs) : { rules: [], results: [], errors: [], files: [], missing: [] };
+  const errors = [...loaded.errors, ...sigma.errors.map(sigmaError)];
+  if (errors.length > 0) throw new PolicyLoadError(errors);
+  const sigmaStatus: SigmaStatus = {
+    dirs: sigmaDirs,
+    files: sigma.results.length,
+    compiled: sigma.rules.length,
+    refused: sigma.results.flatMap((r) => ("refused" in r ? [{ file: r.file, feature: r.refused.feature }] : [])),
+  };
   const identity = opts.identity ?? identityByName;
   const resolve = opts.resolveHost ?? resolveNothing;
   const hostCheck = hostCheckOf(config, resolve, opts.watchdogPorts);
@@ -101,7 +123,7 @@ export function createDetector(opts: DetectorOptions): Detector {
   const behavior = new BehaviorEngine();
   const sequence = opts.sequence ?? new SequenceEngine();
   const popular = opts.popular ?? loadPopular(join(PACKAGE_ROOT, "policies", "packages"));
-  const rules = loaded.rules.filter((r) => r.enabled);
+  const rules = [...loaded.rules.filter((r) => r.enabled), ...sigma.rules.map((r) => policyOfSigma(r, config.sigma.enforcement))];
   const policyIndex = indexPolicies(rules.filter((r) => !r.sequence));
   const sequenceRules = rules.filter((r) => r.sequence);
   const steps = opts.steps ?? new StepSequences();
@@ -113,7 +135,8 @@ export function createDetector(opts: DetectorOptions): Detector {
     const alerts: Alert[] = [];
     const findings = behavior.judge(f);
     for (const x of findings) alerts.push(alertOf(e, "behavior", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));
-    const cands = policyCandidates(policyIndex, e.kind, f);
+    const cands = policyCandidates(policyIndex, e, f);
+    let sigmaIn: SigmaInput | undefined;
     let subject: MatchSubject | undefined;
     if (sequenceRules.length > 0) {
       subject = subjectOf(f, findings.map((x) => x.category));
@@ -130,9 +153,11 @@ export function createDetector(opts: DetectorOptions): Detector {
     if (cands.length > 0) {
       const subj = subject ?? subjectOf(f, findings.map((x) => x.category));
       for (const r of cands) {
-        if (!r.match(subj) || r.exceptions.some((m) => m(subj))) continue;
+        if (r.sigma) {
+          if (!r.sigma.matches((sigmaIn ??= new SigmaInput(e)))) continue;
+        } else if (!r.match(subj) || r.exceptions.some((m) => m(subj))) continue;
         const action: AlertAction = r.enforcement !== "none" ? r.enforcement : r.quarantine ? "quarantine" : "alert";
-        alerts.push(alertOf(e, "policy", r.name, r.category, r.severity, `${r.description ?? r.name}: ${commandLine(f)}`, action, policyVersion, r.mitre));
+        alerts.push(alertOf(e, r.sigma ? "sigma" : "policy", r.name, r.category, r.severity, `${r.description ?? r.name}: ${commandLine(f)}`, action, policyVersion, r.mitre));
       }
     }
     for (const x of sequence.judge(e, f, alerts)) alerts.push(alertOf(e, "sequence", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));
@@ -146,6 +171,7 @@ export function createDetector(opts: DetectorOptions): Detector {
     policyCount: rules.length,
     sources: loaded.files,
     policies: rules,
+    sigma: sigmaStatus,
     sequenceStatus: () => {
       const st = sequence.status();
       return { ...st, keys: st.keys + steps.size, evicted: st.evicted + steps.evicted };
@@ -189,6 +215,8 @@ interface PolicyIndex {
   file: PolicyRule[];
   net: PolicyRule[];
   other: PolicyRule[];
+  /** Sigma auditd rules: judged on every audit event, whatever its kind. */
+  auditd: PolicyRule[];
 }
 
 /**
@@ -197,7 +225,7 @@ interface PolicyIndex {
  * command lines, i.e. exec events. That keeps one curl from alerting for its exec and its connect.
  */
 function indexPolicies(rules: PolicyRule[]): PolicyIndex {
-  const idx: PolicyIndex = { exec: new Map(), file: [], net: [], other: [] };
+  const idx: PolicyIndex = { exec: new Map(), file: [], net: [], other: [], auditd: [] };
   const addExec = (r: PolicyRule) => {
     for (const k of r.spec.command?.length ? r.spec.command : [""]) {
       const l = idx.exec.get(k);
@@ -206,6 +234,14 @@ function indexPolicies(rules: PolicyRule[]): PolicyIndex {
     }
   };
   for (const r of rules) {
+    const ls = r.sigma?.logsource;
+    if (ls !== undefined) {
+      if (ls === "process_creation") addExec(r);
+      else if (ls === "file_event") idx.file.push(r);
+      else if (ls === "network_connection") idx.net.push(r);
+      else idx.auditd.push(r);
+      continue;
+    }
     addExec(r);
     const s = r.spec;
     const categoryOnly = s.category !== undefined && !s.command && !s.command_contains && !s.args && !s.file_access && !s.destination;
@@ -216,7 +252,12 @@ function indexPolicies(rules: PolicyRule[]): PolicyIndex {
   return idx;
 }
 
-function policyCandidates(idx: PolicyIndex, kind: Event["kind"], f: Facts): PolicyRule[] {
+function policyCandidates(idx: PolicyIndex, e: Event, f: Facts): PolicyRule[] {
+  const own = kindCandidates(idx, e.kind, f);
+  return e.source === "auditd" && idx.auditd.length > 0 ? [...own, ...idx.auditd] : own;
+}
+
+function kindCandidates(idx: PolicyIndex, kind: Event["kind"], f: Facts): PolicyRule[] {
   if (kind === "exec") {
     const generic = idx.exec.get("") ?? [];
     const a = idx.exec.get(f.tool);
@@ -229,6 +270,29 @@ function policyCandidates(idx: PolicyIndex, kind: Event["kind"], f: Facts): Poli
   if (kind === "file") return idx.file;
   if (kind === "net") return idx.net;
   return idx.other;
+}
+
+/** A Sigma rule in the policy index: its level is the severity, its tactic the category. */
+function policyOfSigma(r: SigmaRule, enforcement: Config["sigma"]["enforcement"]): PolicyRule {
+  return {
+    name: r.name,
+    description: r.title,
+    severity: r.severity,
+    category: r.category,
+    enforcement: r.severity === "critical" ? enforcement : "none",
+    quarantine: false,
+    enabled: true,
+    spec: {},
+    match: () => false,
+    exceptions: [],
+    mitre: r.mitre,
+    origin: r.file,
+    sigma: r,
+  };
+}
+
+function sigmaError(r: Extract<SigmaFileResult, { error: string }>): PolicyError {
+  return { file: r.file, ...(r.line !== undefined ? { line: r.line } : {}), ...(r.key !== undefined ? { key: r.key } : {}), message: `Sigma: ${r.error}` };
 }
 
 export { SEVERITIES };

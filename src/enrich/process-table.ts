@@ -146,6 +146,8 @@ export class ProcessTable {
       if (exe !== undefined) p.exe = exe;
     }
     p.lineage = p.pid === undefined ? [] : this.lineage(p.pid, p.ppid ?? -1);
+    const parentArgv = p.ppid !== undefined ? this.get(p.ppid)?.argv : undefined;
+    if (parentArgv) p.parent_argv = parentArgv;
     const agent = this.agentOf(pid, p.uid ?? -1, p.user, p.exe ?? "", p.argv[0], p.lineage);
     if (agent !== undefined) p.agent = agent;
     return event;

@@ -70,6 +70,8 @@ export interface ProcessInfo {
   ses?: number | null;
   /** Ancestors, nearest first; filled in by enrich/. */
   lineage?: LineageEntry[];
+  /** The parent's argv, when the process table kept it (enrich/). */
+  parent_argv?: string[];
   /** The watched agent this process belongs to; filled in by enrich/. */
   agent?: string;
   /** Set by the live daemon when a process of an agent run under `clawav exec` lacks the preload guard. */
@@ -177,6 +179,8 @@ export interface Event {
   dns?: DnsInfo;
   sensor?: SensorInfo;
   gate?: GateInfo;
+  /** The fields of a user-space audit record (SERVICE_STOP unit=..., ADD_USER, USER_CMD, ...), as it wrote them. */
+  fields?: Record<string, string>;
   /** Audit record types of the event; with `--raw`, the records themselves. */
   record_types?: string[];
   raw?: RawRecord[];

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair } from "yaml";
 import { CATEGORIES, SEVERITIES, type Category, type Severity } from "../../events/index.js";
 import { didYouMean, formatPosition, UserError, EXIT } from "../../errors/index.js";
+import type { SigmaRule } from "../sigma/index.js";
 import { compileMatch, DESTINATION_KEYS, MATCH_KEYS, MatchSyntaxError, type Matcher, type MatchSpec } from "./match.js";
 
 export const ENFORCEMENTS = ["none", "kill", "kill_tree", "deny", "ask", "allow"] as const;
@@ -38,6 +39,8 @@ export interface PolicyRule {
   sequence?: SequenceSpec;
   /** file:line of the rule, for "why did this fire". */
   origin: string;
+  /** A Sigma rule: judged by its own detection on the whole event instead of `match`. */
+  sigma?: SigmaRule;
 }
 
 export interface PolicyError {

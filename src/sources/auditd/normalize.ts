@@ -79,7 +79,7 @@ export function normalize(records: readonly AuditRecord[], ctx: NormalizeContext
     ev.syscall = sc;
     ev.kind = KIND_BY_SYSCALL[sc.name] ?? (paths.length > 0 ? "file" : "syscall");
     if (ev.kind === "net" && !net) ev.kind = "syscall";
-  }
+  } else if (records.length === 1 && isUserRecord(first)) ev.fields = Object.fromEntries(first.fields);
   if (base) {
     ev.process = processInfo(base, execve, proctitle, cwd);
     if (execve.length === 0 && proctitleCut) ev.process.argv_truncated = true;
@@ -234,4 +234,9 @@ function absolute(name: string, cwd: string | undefined): string {
   if (name.startsWith("/")) return name.includes("/.") || name.includes("//") ? posix.normalize(name) : name;
   if (name === "" || cwd === undefined || !cwd.startsWith("/")) return name;
   return posix.resolve(cwd, name);
+}
+
+/** A user-space message (auditd's own, PAM's, systemd's): no syscall, its fields are the event. */
+function isUserRecord(r: AuditRecord): boolean {
+  return !r.fields.has("syscall") && !r.fields.has("arch");
 }

@@ -1,0 +1,156 @@
+// What a Sigma field means on a clawav event, per log source. This table is the contract the
+// README documents: a rule naming a field that is not here is refused with the field named.
+import type { Event } from "../../events/index.js";
+import { SigmaRefusal } from "./errors.js";
+import type { FieldValue } from "./value.js";
+
+export const LOG_SOURCES = ["process_creation", "file_event", "network_connection", "auditd"] as const;
+export type LogSource = (typeof LOG_SOURCES)[number];
+
+/**
+ * One event as Sigma sees it. Derived values (the command line, the audit records) are made once
+ * per event however many rules ask, and only if one asks.
+ */
+export class SigmaInput {
+  private cmd: string | undefined;
+  private pcmd: string | null | undefined;
+  private recs: AuditView[] | undefined;
+  constructor(readonly e: Event) {}
+
+  get commandLine(): string {
+    return (this.cmd ??= (this.e.process?.argv ?? []).join(" "));
+  }
+  get parentCommandLine(): string | undefined {
+    if (this.pcmd === undefined) this.pcmd = this.e.process?.parent_argv?.join(" ") ?? null;
+    return this.pcmd ?? undefined;
+  }
+  /** The event's audit records, each a view of its fields as the record had them. */
+  get records(): readonly AuditView[] {
+    return (this.recs ??= auditViews(this.e, this));
+  }
+}
+
+export type Getter = (x: SigmaInput) => FieldValue;
+
+const baseName = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+const parentExe = (x: SigmaInput) => {
+  const exe = x.e.process?.lineage?.[0]?.exe;
+  return exe === undefined || exe === "?" ? undefined : exe;
+};
+
+const PROCESS_FIELDS: Record<string, Getter> = {
+  Image: (x) => x.e.process?.exe,
+  // The name the executable has by content (a renamed copy of curl is still curl), else its file name.
+  OriginalFileName: (x) => x.e.process?.identity?.tool ?? (x.e.process?.exe !== undefined ? baseName(x.e.process.exe) : undefined),
+  CommandLine: (x) => (x.e.process ? x.commandLine : undefined),
+  CurrentDirectory: (x) => x.e.process?.cwd,
+  ParentImage: parentExe,
+  ParentCommandLine: (x) => x.parentCommandLine,
+  User: (x) => x.e.process?.user ?? x.e.process?.uid,
+  LogonId: (x) => x.e.process?.auid ?? undefined,
+  ProcessId: (x) => x.e.process?.pid,
+  ParentProcessId: (x) => x.e.process?.ppid,
+};
+
+const FILE_FIELDS: Record<string, Getter> = {
+  ...PROCESS_FIELDS,
+  TargetFilename: (x) => x.e.file?.path,
+};
+
+const NET_FIELDS: Record<string, Getter> = {
+  ...PROCESS_FIELDS,
+  DestinationIp: (x) => x.e.net?.address,
+  DestinationPort: (x) => x.e.net?.port,
+  DestinationHostname: (x) => x.e.net?.resolved_host ?? x.e.net?.host,
+  // clawav audits connect(), so every connection it sees was initiated here.
+  Initiated: (x) => (x.e.syscall?.name === "connect" ? "true" : undefined),
+};
+
+/** Fields clawav knows it cannot give, with the reason (better than "unknown field"). */
+const KNOWN_ABSENT: Record<string, string> = {
+  SourceIp: "clawav audits outgoing connects, whose records carry the destination only",
+  SourcePort: "clawav audits outgoing connects, whose records carry the destination only",
+  Hashes: "clawav hashes executables for identity but does not expose hashes as a field",
+  Product: "ELF files carry no product name",
+  Company: "ELF files carry no company name",
+  Description: "ELF files carry no description",
+  IntegrityLevel: "a Windows notion",
+};
+
+/** Fields of audit records a Sigma auditd rule may name (the record it is in decides the value). */
+export const AUDITD_FIELDS = new Set([
+  "type", "SYSCALL", "syscall", "arch", "success", "exit", "key", "exe", "comm", "pid", "ppid", "uid", "euid", "suid", "fsuid", "gid", "egid", "auid", "ses", "tty",
+  "argc", "name", "nametype", "item", "inode", "mode", "ouid", "cwd", "proctitle",
+  "unit", "acct", "op", "res", "hostname", "addr", "terminal", "id", "cmd", "old", "new",
+]);
+const AUDIT_ARG = /^a\d+$/;
+
+/** The getter of `field` in `source`; refuses a field clawav does not have, naming it. */
+export function fieldGetter(source: Exclude<LogSource, "auditd">, field: string): Getter {
+  const table = source === "process_creation" ? PROCESS_FIELDS : source === "file_event" ? FILE_FIELDS : NET_FIELDS;
+  const g = Object.hasOwn(table, field) ? table[field] : undefined;
+  if (g) return g;
+  throw new SigmaRefusal(`field ${field}`, KNOWN_ABSENT[field] ?? `not a field of ${source} events in clawav (it has ${Object.keys(table).join(", ")})`);
+}
+
+export function checkAuditdField(field: string): void {
+  if (!AUDITD_FIELDS.has(field) && !AUDIT_ARG.test(field)) throw new SigmaRefusal(`field ${field}`, "not a field of the audit records clawav assembles");
+}
+
+/** One audit record of an event: its type, its fields, and the text keywords search. */
+export interface AuditView {
+  type: string;
+  fields: ReadonlyMap<string, FieldValue>;
+  /** Texts a keyword may appear in: the record rendered as key=value, and for EXECVE the command line. */
+  texts: readonly string[];
+}
+
+function render(type: string, m: Map<string, FieldValue>): string {
+  let s = `type=${type}`;
+  for (const [k, v] of m) if (v !== undefined && v !== null && k !== "type") s += typeof v === "string" && /[\s"]/.test(v) ? ` ${k}="${v}"` : ` ${k}=${v}`;
+  return s;
+}
+
+/**
+ * The records an assembled event came from, rebuilt from what clawav kept of them: SYSCALL
+ * (syscall name and raw args), EXECVE (argv as a0..aN), one PATH per item, CWD, PROCTITLE, and a
+ * user-space record's own fields. With `--raw` the original lines are searched by keywords too.
+ */
+function auditViews(e: Event, x: SigmaInput): AuditView[] {
+  if (e.source !== "auditd") return [];
+  const out: AuditView[] = [];
+  const types = e.record_types ?? [];
+  const p = e.process;
+  const rawText = (type: string) => (e.raw ?? []).filter((r) => r.type === type).map((r) => r.text);
+  const add = (type: string, m: Map<string, FieldValue>, extra: string[] = []) => {
+    m.set("type", type);
+    out.push({ type, fields: m, texts: [render(type, m), ...rawText(type), ...extra] });
+  };
+  if (e.syscall) {
+    const s = e.syscall;
+    const m = new Map<string, FieldValue>([
+      ["SYSCALL", s.name], ["syscall", s.name], ["arch", s.arch], ["success", s.success === null ? undefined : s.success ? "yes" : "no"], ["exit", s.exit ?? undefined],
+    ]);
+    s.args.forEach((a, i) => m.set(`a${i}`, a));
+    if (p) {
+      m.set("pid", p.pid).set("ppid", p.ppid).set("uid", p.uid).set("euid", p.euid).set("gid", p.gid).set("egid", p.egid).set("auid", p.auid ?? undefined);
+      m.set("ses", p.ses ?? undefined).set("tty", p.tty).set("comm", p.comm).set("exe", p.exe);
+    }
+    m.set("key", s.key);
+    add("SYSCALL", m);
+  } else if (e.fields && types.length > 0) {
+    const m = new Map<string, FieldValue>(Object.entries(e.fields));
+    add(types[0]!, m);
+  }
+  if (types.includes("EXECVE") && p) {
+    const m = new Map<string, FieldValue>([["argc", p.argv.length]]);
+    p.argv.forEach((a, i) => m.set(`a${i}`, a));
+    add("EXECVE", m, [x.commandLine]);
+  }
+  if (types.includes("CWD") && p?.cwd !== undefined) add("CWD", new Map([["cwd", p.cwd]]));
+  (e.file?.items ?? []).forEach((it, i) => {
+    add("PATH", new Map<string, FieldValue>([["item", i], ["name", it.name], ["inode", it.inode], ["dev", it.dev], ["mode", it.mode !== undefined ? `0${it.mode.toString(8)}` : undefined], ["ouid", it.ouid], ["nametype", it.nametype]]));
+  });
+  if (types.includes("PROCTITLE") && p) add("PROCTITLE", new Map([["proctitle", x.commandLine]]));
+  return out;
+}

@@ -1,0 +1,249 @@
+// A Sigma rule file (YAML, the current specification) becomes a compiled rule, a refusal that
+// names what clawav does not evaluate, or a syntax error with its line.
+import { basename } from "node:path";
+import { isMap, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
+import type { Category, Severity } from "../../events/index.js";
+import { MITRE_ID } from "../mitre.js";
+import { compileCondition, type Pred } from "./condition.js";
+import { SigmaRefusal, SigmaSyntaxError } from "./errors.js";
+import { checkAuditdField, fieldGetter, LOG_SOURCES, type AuditView, type Getter, type LogSource, type SigmaInput } from "./fields.js";
+import { compileValues, parseModifiers, type FieldValue, type SigmaScalar } from "./value.js";
+
+export const SIGMA_LEVELS = ["informational", "low", "medium", "high", "critical"] as const;
+type Level = (typeof SIGMA_LEVELS)[number];
+
+const SEVERITY_OF: Record<Level, Severity> = { informational: "info", low: "info", medium: "warning", high: "critical", critical: "critical" };
+
+/** ATT&CK tactic tags (both the v17 and the v18 names) and the clawav category each means. */
+const CATEGORY_OF_TACTIC: Record<string, Category> = {
+  "credential-access": "CRED_ACCESS",
+  "privilege-escalation": "PRIV_ESC",
+  "defense-evasion": "EVASION",
+  stealth: "EVASION",
+  "defense-impairment": "SEC_TAMPER",
+  persistence: "PERSISTENCE",
+  execution: "EXECUTION",
+  discovery: "RECON",
+  reconnaissance: "RECON",
+  collection: "DATA_EXFIL",
+  exfiltration: "DATA_EXFIL",
+  "command-and-control": "DATA_EXFIL",
+  impact: "SEC_TAMPER",
+  "lateral-movement": "EXECUTION",
+  "initial-access": "EXECUTION",
+  "resource-development": "SUPPLY_CHAIN",
+};
+
+export interface SigmaRule {
+  /** clawav's name for it: `sigma/` and the file name without .yml (SigmaHQ names files for what they find). */
+  name: string;
+  id?: string;
+  title: string;
+  description?: string;
+  level: Level;
+  severity: Severity;
+  category: Category;
+  mitre: string[];
+  logsource: LogSource;
+  file: string;
+  /** Does the rule hold for this event? */
+  matches(x: SigmaInput): boolean;
+  /** The selections that held, for "why did it match" (auditd: with the record each held in). */
+  why(x: SigmaInput): string[];
+}
+
+export type SigmaFileResult =
+  | { file: string; rule: SigmaRule }
+  | { file: string; title?: string; refused: SigmaRefusal }
+  | { file: string; error: string; line?: number; key?: string };
+
+export function compileSigmaText(text: string, file: string): SigmaFileResult {
+  const lc = new LineCounter();
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }) as Document.Parsed[];
+  } catch (e) {
+    return { file, error: `not YAML: ${(e as Error).message}` };
+  }
+  if (!Array.isArray(docs)) return { file, error: "not YAML" };
+  const lineOf = (n: Node | null | undefined) => (n?.range ? lc.linePos(n.range[0]).line : undefined);
+  for (const d of docs) {
+    const err = d.errors[0];
+    if (err) return { file, error: err.message.split("\n")[0]!, line: lc.linePos(err.pos[0]).line };
+  }
+  if (docs.length !== 1) return { file, refused: new SigmaRefusal("rule collection", `${docs.length} YAML documents in one file; write one rule per file`) };
+  const doc = docs[0]!;
+  if (!isMap(doc.contents)) return { file, error: "a Sigma rule is a YAML mapping (title, logsource, detection, ...)", line: 1 };
+  const js = doc.toJS() as Record<string, unknown>;
+  const title = typeof js.title === "string" ? js.title : undefined;
+  const at = (...path: (string | number)[]) => lineOf(doc.getIn(path, true) as Node | undefined);
+  try {
+    if (title === undefined || title.trim() === "") throw new SigmaSyntaxError("title: a rule needs a title (a string)", 1);
+    return { file, rule: compileRule(js, title, file, at) };
+  } catch (e) {
+    if (e instanceof SigmaRefusal) return { file, title, refused: e };
+    if (e instanceof SigmaSyntaxError) {
+      const m = /^([\w.|-]+): /.exec(e.message);
+      return { file, error: m ? e.message.slice(m[0].length) : e.message, ...(e.line !== undefined ? { line: e.line } : {}), ...(m ? { key: m[1]! } : {}) };
+    }
+    throw e;
+  }
+}
+
+type LineAt = (...path: (string | number)[]) => number | undefined;
+
+function compileRule(js: Record<string, unknown>, title: string, file: string, at: LineAt): SigmaRule {
+  const status = js.status;
+  if (status === "unsupported") throw new SigmaRefusal("status unsupported", "SigmaHQ marks the rule as not implementable by a converter");
+  const level = js.level ?? "medium";
+  if (typeof level !== "string" || !(SIGMA_LEVELS as readonly string[]).includes(level)) throw new SigmaSyntaxError(`level: ${JSON.stringify(level)} is not one of ${SIGMA_LEVELS.join(", ")}`, at("level"));
+  const tags = js.tags === undefined ? [] : js.tags;
+  if (!Array.isArray(tags) || tags.some((t) => typeof t !== "string")) throw new SigmaSyntaxError("tags: a list of strings", at("tags"));
+  const logsource = logSourceOf(js.logsource, at);
+  const det = js.detection;
+  if (det === null || typeof det !== "object" || Array.isArray(det)) throw new SigmaSyntaxError("detection: a mapping of selections and a condition", at("detection") ?? 1);
+  const detection = det as Record<string, unknown>;
+  if ("timeframe" in detection) throw new SigmaRefusal("timeframe", "a time window over several events is a Sigma correlation");
+  const cond = detection.condition;
+  const conds = typeof cond === "string" ? [cond] : Array.isArray(cond) && cond.length > 0 && cond.every((c) => typeof c === "string") ? (cond as string[]) : undefined;
+  if (!conds) throw new SigmaSyntaxError("detection.condition: a condition (a string) is required", at("detection", "condition") ?? at("detection"));
+
+  const tacticTags = (tags as string[]).map((t) => t.toLowerCase()).filter((t) => t.startsWith("attack.")).map((t) => t.slice(7));
+  const category = tacticTags.map((t) => CATEGORY_OF_TACTIC[t]).find((c) => c !== undefined) ?? "EXECUTION";
+  const mitre = [...new Set(tacticTags.map((t) => t.toUpperCase()).filter((t) => MITRE_ID.test(t)))];
+  const base = {
+    name: `sigma/${basename(file).replace(/\.ya?ml$/i, "")}`,
+    ...(typeof js.id === "string" ? { id: js.id } : {}),
+    title,
+    ...(typeof js.description === "string" ? { description: js.description.trim() } : {}),
+    level: level as Level,
+    severity: SEVERITY_OF[level as Level],
+    category,
+    mitre,
+    logsource,
+    file,
+  };
+  const names = Object.keys(detection).filter((k) => k !== "condition");
+  if (logsource === "auditd") {
+    const sels = new Map<string, Pred<AuditView>>();
+    for (const n of names) sels.set(n, compileSelection<AuditView>(detection[n], `detection.${n}`, at("detection", n), (f) => {
+      checkAuditdField(f);
+      return (r) => r.fields.get(f);
+    }, (r) => r.texts));
+    const pred = anyCondition(conds, sels, at("detection", "condition"));
+    return {
+      ...base,
+      matches: (x) => x.records.some(pred),
+      why: (x) => x.records.filter(pred).flatMap((r) => [...sels].filter(([, p]) => p(r)).map(([n]) => `${n} (${r.type} record)`)),
+    };
+  }
+  const getters = new Map<string, Getter>();
+  const sels = new Map<string, Pred<SigmaInput>>();
+  for (const n of names) sels.set(n, compileSelection<SigmaInput>(detection[n], `detection.${n}`, at("detection", n), (f) => {
+    let g = getters.get(f);
+    if (!g) getters.set(f, (g = fieldGetter(logsource, f)));
+    return g;
+  }, keywordTexts(logsource)));
+  const pred = anyCondition(conds, sels, at("detection", "condition"));
+  return { ...base, matches: pred, why: (x) => [...sels].filter(([, p]) => p(x)).map(([n]) => n) };
+}
+
+function anyCondition<T>(conds: string[], sels: Map<string, Pred<T>>, line: number | undefined): Pred<T> {
+  try {
+    const ps = conds.map((c) => compileCondition(c, sels));
+    return ps.length === 1 ? ps[0]! : (x) => ps.some((p) => p(x));
+  } catch (e) {
+    if (e instanceof SigmaSyntaxError) throw new SigmaSyntaxError(`detection.condition: ${e.message}`, line);
+    throw e;
+  }
+}
+
+/** What keywords (values with no field) are searched in, per log source. */
+function keywordTexts(src: Exclude<LogSource, "auditd">): (x: SigmaInput) => readonly string[] {
+  if (src === "file_event") return (x) => [x.commandLine, x.e.file?.path ?? ""];
+  if (src === "network_connection") return (x) => [x.commandLine, x.e.net?.address ?? "", x.e.net?.resolved_host ?? x.e.net?.host ?? ""];
+  return (x) => [x.commandLine];
+}
+
+function logSourceOf(v: unknown, at: LineAt): LogSource {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new SigmaSyntaxError("logsource: a mapping (product, category, service)", at("logsource") ?? 1);
+  const ls = v as Record<string, unknown>;
+  const product = ls.product;
+  if (product !== undefined && product !== "linux") throw new SigmaRefusal(`logsource product ${String(product)}`, "clawav watches Linux");
+  const { category, service } = ls;
+  if (category !== undefined && service !== undefined) throw new SigmaRefusal(`logsource ${String(category)}/${String(service)}`, "a category and a service together name no source clawav has");
+  if (service === "auditd") return "auditd";
+  if (service !== undefined) throw new SigmaRefusal(`logsource service ${String(service)}`, "clawav has no source for this log yet (it reads audit records, not syslog or application logs)");
+  if (typeof category === "string" && (LOG_SOURCES as readonly string[]).includes(category) && category !== "auditd") return category as LogSource;
+  if (category === undefined) throw new SigmaRefusal("logsource builtin", "a rule over the system's own logs (syslog, journal), which clawav has no source for yet");
+  throw new SigmaRefusal(`logsource category ${String(category)}`, `clawav has ${LOG_SOURCES.filter((s) => s !== "auditd").join(", ")} and the auditd service`);
+}
+
+type FieldOf<T> = (field: string) => (x: T) => FieldValue;
+
+/**
+ * A selection: a mapping (every field holds), a list of mappings (any does), or keywords (a
+ * string or a list of them, any found in the event's text). A key that is only modifiers
+ * (`'|all':`) makes its values keywords under those modifiers.
+ */
+function compileSelection<T>(v: unknown, where: string, line: number | undefined, field: FieldOf<T>, texts: (x: T) => readonly string[]): Pred<T> {
+  const bad = (msg: string): never => {
+    throw new SigmaSyntaxError(`${where}: ${msg}`, line);
+  };
+  const wrap = <R>(f: () => R): R => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof SigmaSyntaxError && e.line === undefined) bad(e.message);
+      throw e;
+    }
+  };
+  if (v === null || v === undefined) return bad("an empty selection");
+  if (Array.isArray(v)) {
+    if (v.length === 0) return bad("an empty list");
+    if (v.every((x) => x !== null && typeof x === "object" && !Array.isArray(x))) {
+      const ps = v.map((m) => wrap(() => compileMap<T>(m as Record<string, unknown>, field, texts)));
+      return ps.length === 1 ? ps[0]! : (x) => ps.some((p) => p(x));
+    }
+    if (v.every(isScalar)) return wrap(() => keywords<T>(v as SigmaScalar[], new Set(), texts));
+    return bad("a list mixes mappings and values");
+  }
+  if (typeof v === "object") return wrap(() => compileMap<T>(v as Record<string, unknown>, field, texts));
+  if (isScalar(v)) return wrap(() => keywords<T>([v], new Set(), texts));
+  return bad("not a selection");
+}
+
+function isScalar(v: unknown): v is SigmaScalar {
+  return v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+}
+
+function compileMap<T>(m: Record<string, unknown>, field: FieldOf<T>, texts: (x: T) => readonly string[]): Pred<T> {
+  const entries = Object.entries(m);
+  if (entries.length === 0) throw new SigmaSyntaxError("an empty mapping");
+  const ps: Pred<T>[] = [];
+  for (const [key, raw] of entries) {
+    const [name, ...modList] = key.split("|");
+    const values = Array.isArray(raw) ? raw : [raw];
+    if (!values.every(isScalar)) throw new SigmaSyntaxError(`${key}: values are strings, numbers, booleans or null`);
+    const mods = parseModifiers(modList);
+    if (name === "") {
+      ps.push(keywords<T>(values as SigmaScalar[], mods, texts));
+      continue;
+    }
+    const get = field(name!);
+    const test = compileValues(values as SigmaScalar[], mods);
+    ps.push((x) => test(get(x)));
+  }
+  return ps.length === 1 ? ps[0]! : (x) => ps.every((p) => p(x));
+}
+
+/** Keywords: found anywhere in the event's text (a substring unless the rule says otherwise). */
+function keywords<T>(values: readonly SigmaScalar[], mods: ReadonlySet<string>, texts: (x: T) => readonly string[]): Pred<T> {
+  const m = new Set(mods);
+  if (!["contains", "startswith", "endswith", "re", "cidr", "exists", "lt", "lte", "gt", "gte"].some((k) => m.has(k))) m.add("contains");
+  const all = m.has("all");
+  m.delete("all");
+  const tests = values.map((v) => compileValues([v], m));
+  const holds = (t: (v: FieldValue) => boolean, x: T) => texts(x).some((s) => t(s));
+  return all ? (x) => tests.every((t) => holds(t, x)) : (x) => tests.some((t) => holds(t, x));
+}
