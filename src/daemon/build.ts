@@ -55,7 +55,7 @@ export function buildPipeline(o: BuildOptions): Built {
     // Processes started before clawav are read from /proc, only when reading the host.
     lookup: host ? (pid) => {
       const p = readProc(pid);
-      return p ? { pid: p.pid, ppid: p.ppid, uid: p.uid, exe: p.exe, argv0: p.argv[0] ?? p.comm } : undefined;
+      return p ? { pid: p.pid, ppid: p.ppid, uid: p.uid, exe: p.exe, argv0: p.argv[0] ?? p.comm, ...(p.argv.length > 0 ? { argv: p.argv } : {}) } : undefined;
     } : undefined,
     agents: config.agents,
     defaultAgent: (uid, user) => (o.watched.has(uid) ? (user ?? users.name(uid) ?? `uid:${uid}`) : undefined),

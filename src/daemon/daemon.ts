@@ -8,7 +8,7 @@ import type { Logger } from "../log/index.js";
 import { VERSION } from "../version.js";
 import { BoundedQueue, type AggregatorStatus, type PipelineStats } from "../pipeline/index.js";
 import { AuditChain, chainOptionsFor } from "../chain/index.js";
-import { createDetector, formatPolicyError, type Detector } from "../detect/index.js";
+import { createDetector, formatPolicyError, type Detector, type SigmaStatus } from "../detect/index.js";
 import { ApiServer, loadOrCreateToken } from "../api/index.js";
 import { Dispatcher } from "../alerts/index.js";
 import { QuarantineStore, selfAndAncestors, type EnforcerStatus } from "../enforce/index.js";
@@ -47,6 +47,7 @@ export interface DaemonStatus {
   enrichers: Record<string, Record<string, number>>;
   chain: { entries: number; head: string; checkpoint?: { seq: number; head: string; ts: number }; skipped_after_restart: number; backlog: { pending: number; dropped: number; problem?: string } } | undefined;
   policies: number;
+  sigma: SigmaStatus;
   sequences: ReturnType<Detector["sequenceStatus"]>;
   sinks: Record<string, Record<string, number | string>>;
   enforce: EnforcerStatus;
@@ -176,6 +177,8 @@ export class Daemon {
       this.heartbeat = setInterval(beat, config.alerts.heartbeat_interval * 1000);
       this.heartbeat.unref();
     }
+    const sg = this.detector.sigma;
+    if (sg.files > 0) log.info("sigma rules loaded", { compiled: sg.compiled, files: sg.files, refused: sg.refused.length, dirs: sg.dirs });
     log.info("clawav running", { version: VERSION, node_id: this.nodeId, mode: config.mode, sources: this.sources.map((s) => s.status()), watched: this.watched.describe(), state_dir: stateDir });
   }
 
@@ -235,7 +238,7 @@ export class Daemon {
     const r = this.detector.reload(this.o.config);
     if (r.detector) {
       this.detector = r.detector;
-      this.o.log.info("policies reloaded", { policies: r.detector.policyCount, files: r.detector.sources });
+      this.o.log.info("policies reloaded", { policies: r.detector.policyCount, files: r.detector.sources, sigma: r.detector.sigma.compiled });
       return;
     }
     const msg = r.errors.map(formatPolicyError).join("; ");
@@ -260,6 +263,7 @@ export class Daemon {
       enrichers: { ...Object.fromEntries(b.enrichers.flatMap((e) => (e.status ? [[e.name, e.status()]] : []))), ...(this.names ? { "allowed-names": { ...this.names.status() } } : {}) },
       chain: this.chain ? { entries: this.chain.length, head: this.chain.headMac(), ...(cp ? { checkpoint: { seq: cp.seq, head: cp.head, ts: cp.ts } } : {}), skipped_after_restart: this.skipped, backlog: this.chain.backlog } : undefined,
       policies: this.detector.policyCount,
+      sigma: this.detector.sigma,
       sequences: this.detector.sequenceStatus(),
       sinks: Object.fromEntries(this.sinks.flatMap((s) => (s.status ? [[s.name, s.status()]] : []))),
       enforce: b.enforcer.stats,

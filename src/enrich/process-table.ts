@@ -75,7 +75,11 @@ export class ProcessTable {
     if (e || !this.lookup) return e;
     this.lookups++;
     const found = this.lookup(pid);
-    if (found) this.put(found);
+    if (!found) return undefined;
+    // /proc's command line is the current image's: worth keeping (a child's stale PROCTITLE is
+    // recognised by it), within the same bound as an EXECVE's argv.
+    if (found.argv && found.argv.reduce((n, a) => n + a.length + 1, 0) > MAX_KEPT_ARGV) delete found.argv;
+    this.put(found);
     return found;
   }
 
@@ -146,7 +150,9 @@ export class ProcessTable {
       if (exe !== undefined) p.exe = exe;
     }
     p.lineage = p.pid === undefined ? [] : this.lineage(p.pid, p.ppid ?? -1);
-    const parentArgv = p.ppid !== undefined ? this.get(p.ppid)?.argv : undefined;
+    // On execs only: that is where a parent's command line is judged (Sigma's ParentCommandLine),
+    // and every file or connect event carrying it would grow the chain for nothing.
+    const parentArgv = event.kind === "exec" && p.ppid !== undefined ? this.get(p.ppid)?.argv : undefined;
     if (parentArgv) p.parent_argv = parentArgv;
     const agent = this.agentOf(pid, p.uid ?? -1, p.user, p.exe ?? "", p.argv[0], p.lineage);
     if (agent !== undefined) p.agent = agent;

@@ -12,6 +12,7 @@ import { registerApprove } from "./approve.js";
 import { registerExec } from "./exec.js";
 import { registerSudoers } from "./sudoers.js";
 import { registerPreload } from "./preload.js";
+import { registerSigma } from "./sigma.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -28,4 +29,5 @@ export function registerCommands(program: Command): void {
   registerExec(program);
   registerSudoers(program);
   registerPreload(program);
+  registerSigma(program);
 }

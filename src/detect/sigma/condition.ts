@@ -35,7 +35,10 @@ export function compileCondition<T>(text: string, selections: ReadonlyMap<string
     i++;
   };
   const named = (pattern: string): Pred<T>[] => {
-    if (pattern === "them") return [...selections].filter(([n]) => !n.startsWith("_")).map(([, p]) => p);
+    if (pattern === "them") {
+      const ps = [...selections].filter(([n]) => !n.startsWith("_")).map(([, p]) => p);
+      return ps.length > 0 ? ps : fail("them names no selection (every name starts with _)");
+    }
     if (!/[*?]/.test(pattern)) {
       const p = selections.get(pattern);
       return p ? [p] : fail(`${pattern} is not a selection of this rule (it has ${[...selections.keys()].join(", ")})`);
@@ -65,6 +68,7 @@ export function compileCondition<T>(text: string, selections: ReadonlyMap<string
     const tok = toks[i];
     if (tok?.t === "id") {
       i++;
+      if (/[*?]/.test(tok.v)) fail(`${tok.v}: a name pattern needs a quantifier (1 of ${tok.v}, all of ${tok.v})`);
       return named(tok.v)[0]!;
     }
     return fail(tok ? `unexpected ${tok.t} at word ${i + 1}` : "ends where a selection was expected");

@@ -38,6 +38,7 @@ const parentExe = (x: SigmaInput) => {
   return exe === undefined || exe === "?" ? undefined : exe;
 };
 
+// ParentCommandLine is known on process_creation only (enrich/ puts the parent's argv on execs).
 const PROCESS_FIELDS: Record<string, Getter> = {
   Image: (x) => x.e.process?.exe,
   // The name the executable has by content (a renamed copy of curl is still curl), else its file name.

@@ -105,7 +105,7 @@ function compileRule(js: Record<string, unknown>, title: string, file: string, a
   const detection = det as Record<string, unknown>;
   if ("timeframe" in detection) throw new SigmaRefusal("timeframe", "a time window over several events is a Sigma correlation");
   const cond = detection.condition;
-  const conds = typeof cond === "string" ? [cond] : Array.isArray(cond) && cond.length > 0 && cond.every((c) => typeof c === "string") ? (cond as string[]) : undefined;
+  const conds = typeof cond === "string" ? [cond] : Array.isArray(cond) && cond.length > 0 && cond.every((c) => typeof c === "string") ? (cond) : undefined;
   if (!conds) throw new SigmaSyntaxError("detection.condition: a condition (a string) is required", at("detection", "condition") ?? at("detection"));
 
   const tacticTags = (tags as string[]).map((t) => t.toLowerCase()).filter((t) => t.startsWith("attack.")).map((t) => t.slice(7));
@@ -168,15 +168,22 @@ function keywordTexts(src: Exclude<LogSource, "auditd">): (x: SigmaInput) => rea
 function logSourceOf(v: unknown, at: LineAt): LogSource {
   if (v === null || typeof v !== "object" || Array.isArray(v)) throw new SigmaSyntaxError("logsource: a mapping (product, category, service)", at("logsource") ?? 1);
   const ls = v as Record<string, unknown>;
-  const product = ls.product;
-  if (product !== undefined && product !== "linux") throw new SigmaRefusal(`logsource product ${String(product)}`, "clawav watches Linux");
-  const { category, service } = ls;
-  if (category !== undefined && service !== undefined) throw new SigmaRefusal(`logsource ${String(category)}/${String(service)}`, "a category and a service together name no source clawav has");
+  const str = (k: string): string | undefined => {
+    const x = ls[k];
+    if (x === undefined || x === null) return undefined;
+    if (typeof x !== "string") throw new SigmaSyntaxError(`logsource.${k}: a string`, at("logsource", k));
+    return x;
+  };
+  const product = str("product");
+  if (product !== undefined && product !== "linux") throw new SigmaRefusal(`logsource product ${product}`, "clawav watches Linux");
+  const category = str("category");
+  const service = str("service");
+  if (category !== undefined && service !== undefined) throw new SigmaRefusal(`logsource ${category}/${service}`, "a category and a service together name no source clawav has");
   if (service === "auditd") return "auditd";
-  if (service !== undefined) throw new SigmaRefusal(`logsource service ${String(service)}`, "clawav has no source for this log yet (it reads audit records, not syslog or application logs)");
-  if (typeof category === "string" && (LOG_SOURCES as readonly string[]).includes(category) && category !== "auditd") return category as LogSource;
+  if (service !== undefined) throw new SigmaRefusal(`logsource service ${service}`, "clawav has no source for this log yet (it reads audit records, not syslog or application logs)");
+  if (category !== undefined && (LOG_SOURCES as readonly string[]).includes(category) && category !== "auditd") return category as LogSource;
   if (category === undefined) throw new SigmaRefusal("logsource builtin", "a rule over the system's own logs (syslog, journal), which clawav has no source for yet");
-  throw new SigmaRefusal(`logsource category ${String(category)}`, `clawav has ${LOG_SOURCES.filter((s) => s !== "auditd").join(", ")} and the auditd service`);
+  throw new SigmaRefusal(`logsource category ${category}`, `clawav has ${LOG_SOURCES.filter((s) => s !== "auditd").join(", ")} and the auditd service`);
 }
 
 type FieldOf<T> = (field: string) => (x: T) => FieldValue;
@@ -205,7 +212,7 @@ function compileSelection<T>(v: unknown, where: string, line: number | undefined
       const ps = v.map((m) => wrap(() => compileMap<T>(m as Record<string, unknown>, field, texts)));
       return ps.length === 1 ? ps[0]! : (x) => ps.some((p) => p(x));
     }
-    if (v.every(isScalar)) return wrap(() => keywords<T>(v as SigmaScalar[], new Set(), texts));
+    if (v.every(isScalar)) return wrap(() => keywords<T>(v, new Set(), texts));
     return bad("a list mixes mappings and values");
   }
   if (typeof v === "object") return wrap(() => compileMap<T>(v as Record<string, unknown>, field, texts));
@@ -227,11 +234,11 @@ function compileMap<T>(m: Record<string, unknown>, field: FieldOf<T>, texts: (x:
     if (!values.every(isScalar)) throw new SigmaSyntaxError(`${key}: values are strings, numbers, booleans or null`);
     const mods = parseModifiers(modList);
     if (name === "") {
-      ps.push(keywords<T>(values as SigmaScalar[], mods, texts));
+      ps.push(keywords<T>(values, mods, texts));
       continue;
     }
     const get = field(name!);
-    const test = compileValues(values as SigmaScalar[], mods);
+    const test = compileValues(values, mods);
     ps.push((x) => test(get(x)));
   }
   return ps.length === 1 ? ps[0]! : (x) => ps.every((p) => p(x));

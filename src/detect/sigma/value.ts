@@ -3,7 +3,7 @@
 // `cased`; `*` and `?` are wildcards, `\` escapes them (and itself). Regular expressions run on
 // RE2 (re2js), linear in the input like every pattern clawav runs.
 import { RE2JS } from "re2js";
-import { addressSet, MatchSyntaxError } from "../policy/index.js";
+import { addressSet, MatchSyntaxError } from "../policy/match.js";
 import { SigmaRefusal, SigmaSyntaxError } from "./errors.js";
 
 /** A field's value as a view gives it: absent (undefined), null, a string or a number. */
@@ -24,6 +24,9 @@ const REFUSED_MODIFIERS: Record<string, string> = {
 /** A scalar written in a rule: YAML gives strings, numbers, booleans and null. */
 export type SigmaScalar = string | number | boolean | null;
 
+/** Numbers compare as decimals only: Number("0x10") is 16, and audit fields hold hex that means something else. */
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
 type StrTest = (lower: string, raw: string) => boolean;
 
 /** Parses the modifier chain; refuses unknown and unsupported modifiers by name. */
@@ -40,6 +43,7 @@ export function parseModifiers(mods: readonly string[]): Set<string> {
   const exclusive = kinds.filter((k) => k !== "contains" && k !== "startswith" && k !== "endswith");
   if (exclusive.length > 1 || (exclusive.length === 1 && kinds.length > 1)) throw new SigmaSyntaxError(`modifiers ${kinds.join(" and ")} cannot be combined`);
   if ((set.has("base64") || set.has("base64offset")) && exclusive.length > 0) throw new SigmaSyntaxError(`base64 cannot be combined with ${exclusive[0]}`);
+  if (set.has("windash") && exclusive.length > 0) throw new SigmaSyntaxError(`windash cannot be combined with ${exclusive[0]}`);
   if (set.has("base64") && set.has("base64offset")) throw new SigmaSyntaxError("base64 and base64offset cannot be combined");
   return set;
 }
@@ -65,11 +69,11 @@ function compileValue(value: SigmaScalar, mods: ReadonlySet<string>): ValueTest 
   if (typeof value === "boolean") value = String(value);
   for (const k of ["lt", "lte", "gt", "gte"] as const) {
     if (!mods.has(k)) continue;
-    const n = typeof value === "number" ? value : Number(value);
-    if (!Number.isFinite(n) || (typeof value === "string" && value.trim() === "")) throw new SigmaSyntaxError(`${k} takes a number, not ${JSON.stringify(value)}`);
+    const n = typeof value === "number" ? value : DECIMAL.test(value) ? Number(value) : NaN;
+    if (!Number.isFinite(n)) throw new SigmaSyntaxError(`${k} takes a number, not ${JSON.stringify(value)}`);
     const cmp = k === "lt" ? (x: number) => x < n : k === "lte" ? (x: number) => x <= n : k === "gt" ? (x: number) => x > n : (x: number) => x >= n;
     return (v) => {
-      const x = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+      const x = typeof v === "number" ? v : typeof v === "string" && DECIMAL.test(v) ? Number(v) : NaN;
       return Number.isFinite(x) && cmp(x);
     };
   }
