@@ -22,32 +22,58 @@ function tokenize(text: string): Token[] {
   return out;
 }
 
+/** A parsed condition; quantifiers are expanded to and/or over the selections they name. */
+export type CondAst = { op: "and" | "or"; kids: CondAst[] } | { op: "not"; kid: CondAst } | { op: "sel"; name: string };
+
 /** Compiles the condition against the named selections; every name must exist, every pattern must match one. */
 export function compileCondition<T>(text: string, selections: ReadonlyMap<string, Pred<T>>): Pred<T> {
+  return predOf(parseCondition(text, [...selections.keys()]), selections);
+}
+
+export function predOf<T>(ast: CondAst, selections: ReadonlyMap<string, Pred<T>>): Pred<T> {
+  switch (ast.op) {
+    case "sel":
+      return selections.get(ast.name)!;
+    case "not": {
+      const p = predOf(ast.kid, selections);
+      return (x) => !p(x);
+    }
+    case "and": {
+      const ps = ast.kids.map((k) => predOf(k, selections));
+      return ps.length === 1 ? ps[0]! : (x) => ps.every((p) => p(x));
+    }
+    case "or": {
+      const ps = ast.kids.map((k) => predOf(k, selections));
+      return ps.length === 1 ? ps[0]! : (x) => ps.some((p) => p(x));
+    }
+  }
+}
+
+export function parseCondition(text: string, selectionNames: readonly string[]): CondAst {
+  const selections = new Set(selectionNames);
   const toks = tokenize(text);
   let i = 0;
   const peek = () => toks[i]?.t;
   const fail = (what: string): never => {
     throw new SigmaSyntaxError(`condition ${JSON.stringify(text)}: ${what}`);
   };
-  const expect = (t: Token["t"]) => {
+  const expect = (t: Token["t"]): void => {
     if (peek() !== t) fail(`expected ${t}${i < toks.length ? ` at word ${i + 1}` : " at the end"}`);
     i++;
   };
-  const named = (pattern: string): Pred<T>[] => {
+  const named = (pattern: string): CondAst[] => {
     if (pattern === "them") {
-      const ps = [...selections].filter(([n]) => !n.startsWith("_")).map(([, p]) => p);
+      const ps = [...selections].filter((n) => !n.startsWith("_")).map((name): CondAst => ({ op: "sel", name }));
       return ps.length > 0 ? ps : fail("them names no selection (every name starts with _)");
     }
     if (!/[*?]/.test(pattern)) {
-      const p = selections.get(pattern);
-      return p ? [p] : fail(`${pattern} is not a selection of this rule (it has ${[...selections.keys()].join(", ")})`);
+      return selections.has(pattern) ? [{ op: "sel", name: pattern }] : fail(`${pattern} is not a selection of this rule (it has ${[...selections.keys()].join(", ")})`);
     }
     const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\-]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
-    const ps = [...selections].filter(([n]) => re.test(n)).map(([, p]) => p);
+    const ps = [...selections].filter((n) => re.test(n)).map((name): CondAst => ({ op: "sel", name }));
     return ps.length > 0 ? ps : fail(`no selection is named like ${pattern}`);
   };
-  const primary = (): Pred<T> => {
+  const primary = (): CondAst => {
     const k = peek();
     if (k === "(") {
       i++;
@@ -62,8 +88,7 @@ export function compileCondition<T>(text: string, selections: ReadonlyMap<string
       if (!tok || (tok.t !== "id" && tok.t !== "them")) return fail("a quantifier needs a selection pattern or them");
       i++;
       const ps = named(tok.t === "id" ? tok.v : "them");
-      if (ps.length === 1) return ps[0]!;
-      return k === "1" ? (x) => ps.some((p) => p(x)) : (x) => ps.every((p) => p(x));
+      return ps.length === 1 ? ps[0]! : { op: k === "1" ? "or" : "and", kids: ps };
     }
     const tok = toks[i];
     if (tok?.t === "id") {
@@ -73,29 +98,28 @@ export function compileCondition<T>(text: string, selections: ReadonlyMap<string
     }
     return fail(tok ? `unexpected ${tok.t} at word ${i + 1}` : "ends where a selection was expected");
   };
-  const not = (): Pred<T> => {
+  const not = (): CondAst => {
     if (peek() === "not") {
       i++;
-      const p = not();
-      return (x) => !p(x);
+      return { op: "not", kid: not() };
     }
     return primary();
   };
-  const and = (): Pred<T> => {
+  const and = (): CondAst => {
     const ps = [not()];
     while (peek() === "and") {
       i++;
       ps.push(not());
     }
-    return ps.length === 1 ? ps[0]! : (x) => ps.every((p) => p(x));
+    return ps.length === 1 ? ps[0]! : { op: "and", kids: ps };
   };
-  const or = (): Pred<T> => {
+  const or = (): CondAst => {
     const ps = [and()];
     while (peek() === "or") {
       i++;
       ps.push(and());
     }
-    return ps.length === 1 ? ps[0]! : (x) => ps.some((p) => p(x));
+    return ps.length === 1 ? ps[0]! : { op: "or", kids: ps };
   };
   if (toks.length === 0) fail("is empty");
   const e = or();

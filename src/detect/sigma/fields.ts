@@ -125,7 +125,11 @@ function auditViews(e: Event, x: SigmaInput): AuditView[] {
   const rawText = (type: string) => (e.raw ?? []).filter((r) => r.type === type).map((r) => r.text);
   const add = (type: string, m: Map<string, FieldValue>, extra: string[] = []) => {
     m.set("type", type);
-    out.push({ type, fields: m, texts: [render(type, m), ...rawText(type), ...extra] });
+    // Rendered only when a keyword asks: most rules name fields, and most events match none.
+    let texts: string[] | undefined;
+    out.push({ type, fields: m, get texts() {
+      return (texts ??= [render(type, m), ...rawText(type), ...extra]);
+    } });
   };
   if (e.syscall) {
     const s = e.syscall;

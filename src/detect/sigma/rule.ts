@@ -4,10 +4,17 @@ import { basename } from "node:path";
 import { isMap, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
 import type { Category, Severity } from "../../events/index.js";
 import { MITRE_ID } from "../mitre.js";
-import { compileCondition, type Pred } from "./condition.js";
+import { parseCondition, predOf, type CondAst, type Pred } from "./condition.js";
 import { SigmaRefusal, SigmaSyntaxError } from "./errors.js";
 import { checkAuditdField, fieldGetter, LOG_SOURCES, type AuditView, type Getter, type LogSource, type SigmaInput } from "./fields.js";
-import { compileValues, parseModifiers, type FieldValue, type SigmaScalar } from "./value.js";
+import { compileValues, lower, needlesOf, parseModifiers, type FieldValue, type SigmaScalar } from "./value.js";
+
+/** A necessary condition of a selection or rule: the field holds one of the needles (lowercased). */
+type Atoms<T> = { get: (x: T) => FieldValue; needle: string }[] | undefined;
+interface Compiled<T> {
+  pred: Pred<T>;
+  atoms: Atoms<T>;
+}
 
 export const SIGMA_LEVELS = ["informational", "low", "medium", "high", "critical"] as const;
 type Level = (typeof SIGMA_LEVELS)[number];
@@ -125,37 +132,86 @@ function compileRule(js: Record<string, unknown>, title: string, file: string, a
   };
   const names = Object.keys(detection).filter((k) => k !== "condition");
   if (logsource === "auditd") {
-    const sels = new Map<string, Pred<AuditView>>();
+    const sels = new Map<string, Compiled<AuditView>>();
     for (const n of names) sels.set(n, compileSelection<AuditView>(detection[n], `detection.${n}`, at("detection", n), (f) => {
       checkAuditdField(f);
       return (r) => r.fields.get(f);
     }, (r) => r.texts));
-    const pred = anyCondition(conds, sels, at("detection", "condition"));
+    const { pred, pre } = anyCondition(conds, sels, at("detection", "condition"));
+    const preds = new Map([...sels].map(([n, c]) => [n, c.pred]));
     return {
       ...base,
-      matches: (x) => x.records.some(pred),
-      why: (x) => x.records.filter(pred).flatMap((r) => [...sels].filter(([, p]) => p(r)).map(([n]) => `${n} (${r.type} record)`)),
+      matches: (x) => x.records.some((r) => pre(r) && pred(r)),
+      why: (x) => x.records.filter(pred).flatMap((r) => [...preds].filter(([, p]) => p(r)).map(([n]) => `${n} (${r.type} record)`)),
     };
   }
   const getters = new Map<string, Getter>();
-  const sels = new Map<string, Pred<SigmaInput>>();
+  const sels = new Map<string, Compiled<SigmaInput>>();
   for (const n of names) sels.set(n, compileSelection<SigmaInput>(detection[n], `detection.${n}`, at("detection", n), (f) => {
     let g = getters.get(f);
     if (!g) getters.set(f, (g = fieldGetter(logsource, f)));
     return g;
   }, keywordTexts(logsource)));
-  const pred = anyCondition(conds, sels, at("detection", "condition"));
-  return { ...base, matches: pred, why: (x) => [...sels].filter(([, p]) => p(x)).map(([n]) => n) };
+  const { pred, pre } = anyCondition(conds, sels, at("detection", "condition"));
+  const preds = new Map([...sels].map(([n, c]) => [n, c.pred]));
+  return { ...base, matches: (x) => pre(x) && pred(x), why: (x) => [...preds].filter(([, p]) => p(x)).map(([n]) => n) };
 }
 
-function anyCondition<T>(conds: string[], sels: Map<string, Pred<T>>, line: number | undefined): Pred<T> {
+function anyCondition<T>(conds: string[], sels: Map<string, Compiled<T>>, line: number | undefined): { pred: Pred<T>; pre: Pred<T> } {
+  let asts: CondAst[];
   try {
-    const ps = conds.map((c) => compileCondition(c, sels));
-    return ps.length === 1 ? ps[0]! : (x) => ps.some((p) => p(x));
+    asts = conds.map((c) => parseCondition(c, [...sels.keys()]));
   } catch (e) {
     if (e instanceof SigmaSyntaxError) throw new SigmaSyntaxError(`detection.condition: ${e.message}`, line);
     throw e;
   }
+  const ast: CondAst = asts.length === 1 ? asts[0]! : { op: "or", kids: asts };
+  const pred = predOf(ast, new Map([...sels].map(([n, c]) => [n, c.pred])));
+  const atoms = atomsOf(ast, sels);
+  if (!atoms) return { pred, pre: () => true };
+  // One read and one lowering per field, then its needles.
+  const byField = new Map<(x: T) => FieldValue, string[]>();
+  for (const a of atoms) byField.set(a.get, [...(byField.get(a.get) ?? []), a.needle]);
+  const groups = [...byField];
+  const pre = (x: T) => {
+    for (const [get, needles] of groups) {
+      const v = get(x);
+      if (v === undefined || v === null) continue;
+      const l = lower(typeof v === "number" ? String(v) : v);
+      for (const n of needles) if (l.includes(n)) return true;
+    }
+    return false;
+  };
+  return { pred, pre };
+}
+
+/** The needles a whole condition implies: any conjunct's, or every disjunct's; none through `not`. */
+function atomsOf<T>(ast: CondAst, sels: ReadonlyMap<string, Compiled<T>>): Atoms<T> {
+  switch (ast.op) {
+    case "sel":
+      return sels.get(ast.name)!.atoms;
+    case "not":
+      return undefined;
+    case "or": {
+      const all: NonNullable<Atoms<T>> = [];
+      for (const k of ast.kids) {
+        const a = atomsOf(k, sels);
+        if (!a) return undefined;
+        all.push(...a);
+      }
+      return all;
+    }
+    case "and":
+      return best(ast.kids.map((k) => atomsOf(k, sels)));
+  }
+}
+
+/** Of several necessary conditions, the most selective: the longest shortest needle, then the fewest. */
+function best<T>(cands: Atoms<T>[]): Atoms<T> {
+  let out: Atoms<T>;
+  const score = (a: NonNullable<Atoms<T>>) => Math.min(...a.map((x) => x.needle.length)) * 1000 - a.length;
+  for (const c of cands) if (c && c.length > 0 && (!out || score(c) > score(out))) out = c;
+  return out;
 }
 
 /** What keywords (values with no field) are searched in, per log source. */
@@ -193,7 +249,7 @@ type FieldOf<T> = (field: string) => (x: T) => FieldValue;
  * string or a list of them, any found in the event's text). A key that is only modifiers
  * (`'|all':`) makes its values keywords under those modifiers.
  */
-function compileSelection<T>(v: unknown, where: string, line: number | undefined, field: FieldOf<T>, texts: (x: T) => readonly string[]): Pred<T> {
+function compileSelection<T>(v: unknown, where: string, line: number | undefined, field: FieldOf<T>, texts: (x: T) => readonly string[]): Compiled<T> {
   const bad = (msg: string): never => {
     throw new SigmaSyntaxError(`${where}: ${msg}`, line);
   };
@@ -209,14 +265,17 @@ function compileSelection<T>(v: unknown, where: string, line: number | undefined
   if (Array.isArray(v)) {
     if (v.length === 0) return bad("an empty list");
     if (v.every((x) => x !== null && typeof x === "object" && !Array.isArray(x))) {
-      const ps = v.map((m) => wrap(() => compileMap<T>(m as Record<string, unknown>, field, texts)));
-      return ps.length === 1 ? ps[0]! : (x) => ps.some((p) => p(x));
+      const cs = v.map((m) => wrap(() => compileMap<T>(m as Record<string, unknown>, field, texts)));
+      if (cs.length === 1) return cs[0]!;
+      const ps = cs.map((c) => c.pred);
+      const atoms = cs.every((c) => c.atoms) ? cs.flatMap((c) => c.atoms!) : undefined;
+      return { pred: (x) => ps.some((p) => p(x)), atoms };
     }
-    if (v.every(isScalar)) return wrap(() => keywords<T>(v, new Set(), texts));
+    if (v.every(isScalar)) return { pred: wrap(() => keywords<T>(v, new Set(), texts)), atoms: undefined };
     return bad("a list mixes mappings and values");
   }
   if (typeof v === "object") return wrap(() => compileMap<T>(v as Record<string, unknown>, field, texts));
-  if (isScalar(v)) return wrap(() => keywords<T>([v], new Set(), texts));
+  if (isScalar(v)) return { pred: wrap(() => keywords<T>([v], new Set(), texts)), atoms: undefined };
   return bad("not a selection");
 }
 
@@ -224,10 +283,11 @@ function isScalar(v: unknown): v is SigmaScalar {
   return v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 }
 
-function compileMap<T>(m: Record<string, unknown>, field: FieldOf<T>, texts: (x: T) => readonly string[]): Pred<T> {
+function compileMap<T>(m: Record<string, unknown>, field: FieldOf<T>, texts: (x: T) => readonly string[]): Compiled<T> {
   const entries = Object.entries(m);
   if (entries.length === 0) throw new SigmaSyntaxError("an empty mapping");
   const ps: Pred<T>[] = [];
+  const cands: Atoms<T>[] = [];
   for (const [key, raw] of entries) {
     const [name, ...modList] = key.split("|");
     const values = Array.isArray(raw) ? raw : [raw];
@@ -240,8 +300,9 @@ function compileMap<T>(m: Record<string, unknown>, field: FieldOf<T>, texts: (x:
     const get = field(name!);
     const test = compileValues(values, mods);
     ps.push((x) => test(get(x)));
+    cands.push(needlesOf(values, mods)?.map((needle) => ({ get, needle })));
   }
-  return ps.length === 1 ? ps[0]! : (x) => ps.every((p) => p(x));
+  return { pred: ps.length === 1 ? ps[0]! : (x) => ps.every((p) => p(x)), atoms: best(cands) };
 }
 
 /** Keywords: found anywhere in the event's text (a substring unless the rule says otherwise). */

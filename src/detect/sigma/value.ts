@@ -102,8 +102,23 @@ function compileValue(value: SigmaScalar, mods: ReadonlySet<string>): ValueTest 
   return (v) => {
     if (v === undefined || v === null) return false;
     const raw = typeof v === "number" ? String(v) : v;
-    return t(cased ? raw : raw.toLowerCase(), raw);
+    return t(cased ? raw : lower(raw), raw);
   };
+}
+
+// A hundred rules test the same command line: it is lowered once, not once per rule. The few
+// slots are compared by identity first (the same string object comes back), then by value.
+const LOWER_SLOTS = 8;
+const lowIn: string[] = new Array<string>(LOWER_SLOTS).fill("");
+const lowOut: string[] = new Array<string>(LOWER_SLOTS).fill("");
+let lowNext = 0;
+export function lower(s: string): string {
+  for (let i = 0; i < LOWER_SLOTS; i++) if (lowIn[i] === s) return lowOut[i]!;
+  const l = s.toLowerCase();
+  lowIn[lowNext] = s;
+  lowOut[lowNext] = l;
+  lowNext = (lowNext + 1) % LOWER_SLOTS;
+  return l;
 }
 
 type Piece = { lit: string } | { star: true } | { one: true };
@@ -199,4 +214,27 @@ export function windashVariants(s: string): string[] {
   let out = [s];
   for (const i of at) out = out.flatMap((v) => DASHES.map((d) => v.slice(0, i) + d + v.slice(i + 1)));
   return out;
+}
+
+/**
+ * Substrings one of which the field must contain (lowercased) for the values to hold: the
+ * longest literal run of each value. Undefined when no such bound is known (regexes, ranges,
+ * encodings, a value all wildcards), and then the rule is judged without a prefilter.
+ */
+export function needlesOf(values: readonly SigmaScalar[], mods: ReadonlySet<string>): string[] | undefined {
+  for (const m of ["re", "cidr", "exists", "lt", "lte", "gt", "gte", "windash", "base64", "base64offset"]) if (mods.has(m)) return undefined;
+  const out: string[] = [];
+  for (const v of values) {
+    if (v === null) return undefined;
+    let best = "";
+    for (const p of pieces(String(v).toLowerCase())) if ("lit" in p && p.lit.length > best.length) best = p.lit;
+    if (best.length < 2) {
+      if (mods.has("all")) continue;
+      return undefined;
+    }
+    out.push(best);
+  }
+  if (out.length === 0) return undefined;
+  // Every value must hold under `all`: any one of them bounds the field; take the longest.
+  return mods.has("all") ? [out.reduce((a, b) => (b.length > a.length ? b : a))] : out;
 }
