@@ -10,7 +10,7 @@ import { BehaviorEngine, factsOf, hostMatches, type Facts, type HostCheck } from
 import { SequenceEngine, StepSequences, type SequenceStatus } from "./sequence/index.js";
 import { mitreOf } from "./mitre.js";
 import { loadPopular, type PopularLists } from "./supply/typosquat.js";
-import { loadSigma, SigmaInput, type SigmaFileResult, type SigmaRule } from "./sigma/index.js";
+import { loadSigma, SigmaInput, SigmaSet, type LogSource, type SigmaFileResult, type SigmaRule } from "./sigma/index.js";
 import { addressSet, isClawsudoPolicyFile, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";
 
 export type { ExeIdentityFn, ResolveHostFn } from "../enrich/index.js";
@@ -123,8 +123,16 @@ export function createDetector(opts: DetectorOptions): Detector {
   const behavior = new BehaviorEngine();
   const sequence = opts.sequence ?? new SequenceEngine();
   const popular = opts.popular ?? loadPopular(join(PACKAGE_ROOT, "policies", "packages"));
-  const rules = [...loaded.rules.filter((r) => r.enabled), ...sigma.rules.map((r) => policyOfSigma(r, config.sigma.enforcement))];
-  const policyIndex = indexPolicies(rules.filter((r) => !r.sequence));
+  const sigmaRules = sigma.rules.map((r) => policyOfSigma(r, config.sigma.enforcement));
+  const rules = [...loaded.rules.filter((r) => r.enabled), ...sigmaRules];
+  const policyIndex = indexPolicies(rules.filter((r) => !r.sequence && !r.sigma));
+  // Sigma rules are indexed by their needles, per log source (one pass per field finds the few to judge).
+  const policyOf = new Map(sigmaRules.map((p) => [p.sigma!, p]));
+  const sigmaSet = (ls: LogSource) => {
+    const set = new SigmaSet(ls, sigma.rules);
+    return set.size > 0 ? set : undefined;
+  };
+  const sigmaBy = { exec: sigmaSet("process_creation"), file: sigmaSet("file_event"), net: sigmaSet("network_connection"), auditd: sigmaSet("auditd") };
   const sequenceRules = rules.filter((r) => r.sequence);
   const steps = opts.steps ?? new StepSequences();
 
@@ -135,8 +143,7 @@ export function createDetector(opts: DetectorOptions): Detector {
     const alerts: Alert[] = [];
     const findings = behavior.judge(f);
     for (const x of findings) alerts.push(alertOf(e, "behavior", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));
-    const cands = policyCandidates(policyIndex, e, f);
-    let sigmaIn: SigmaInput | undefined;
+    const cands = policyCandidates(policyIndex, e.kind, f);
     let subject: MatchSubject | undefined;
     if (sequenceRules.length > 0) {
       subject = subjectOf(f, findings.map((x) => x.category));
@@ -153,11 +160,20 @@ export function createDetector(opts: DetectorOptions): Detector {
     if (cands.length > 0) {
       const subj = subject ?? subjectOf(f, findings.map((x) => x.category));
       for (const r of cands) {
-        if (r.sigma) {
-          if (!r.sigma.matches((sigmaIn ??= new SigmaInput(e)))) continue;
-        } else if (!r.match(subj) || r.exceptions.some((m) => m(subj))) continue;
-        const action: AlertAction = r.enforcement !== "none" ? r.enforcement : r.quarantine ? "quarantine" : "alert";
-        alerts.push(alertOf(e, r.sigma ? "sigma" : "policy", r.name, r.category, r.severity, `${r.description ?? r.name}: ${commandLine(f)}`, action, policyVersion, r.mitre));
+        if (!r.match(subj) || r.exceptions.some((m) => m(subj))) continue;
+        alerts.push(alertOf(e, "policy", r.name, r.category, r.severity, `${r.description ?? r.name}: ${commandLine(f)}`, actionOf(r), policyVersion, r.mitre));
+      }
+    }
+    const byKind = e.kind === "exec" ? sigmaBy.exec : e.kind === "file" ? sigmaBy.file : e.kind === "net" ? sigmaBy.net : undefined;
+    const byAudit = e.source === "auditd" ? sigmaBy.auditd : undefined;
+    if (byKind || byAudit) {
+      const input = new SigmaInput(e);
+      for (const set of [byKind, byAudit]) {
+        if (!set) continue;
+        for (const s of set.match(input)) {
+          const r = policyOf.get(s)!;
+          alerts.push(alertOf(e, "sigma", r.name, r.category, r.severity, `${r.description ?? r.name}: ${commandLine(f)}`, actionOf(r), policyVersion, r.mitre));
+        }
       }
     }
     for (const x of sequence.judge(e, f, alerts)) alerts.push(alertOf(e, "sequence", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));
@@ -215,8 +231,6 @@ interface PolicyIndex {
   file: PolicyRule[];
   net: PolicyRule[];
   other: PolicyRule[];
-  /** Sigma auditd rules: judged on every audit event, whatever its kind. */
-  auditd: PolicyRule[];
 }
 
 /**
@@ -225,7 +239,7 @@ interface PolicyIndex {
  * command lines, i.e. exec events. That keeps one curl from alerting for its exec and its connect.
  */
 function indexPolicies(rules: PolicyRule[]): PolicyIndex {
-  const idx: PolicyIndex = { exec: new Map(), file: [], net: [], other: [], auditd: [] };
+  const idx: PolicyIndex = { exec: new Map(), file: [], net: [], other: [] };
   const addExec = (r: PolicyRule) => {
     for (const k of r.spec.command?.length ? r.spec.command : [""]) {
       const l = idx.exec.get(k);
@@ -234,14 +248,6 @@ function indexPolicies(rules: PolicyRule[]): PolicyIndex {
     }
   };
   for (const r of rules) {
-    const ls = r.sigma?.logsource;
-    if (ls !== undefined) {
-      if (ls === "process_creation") addExec(r);
-      else if (ls === "file_event") idx.file.push(r);
-      else if (ls === "network_connection") idx.net.push(r);
-      else idx.auditd.push(r);
-      continue;
-    }
     addExec(r);
     const s = r.spec;
     const categoryOnly = s.category !== undefined && !s.command && !s.command_contains && !s.args && !s.file_access && !s.destination;
@@ -252,12 +258,7 @@ function indexPolicies(rules: PolicyRule[]): PolicyIndex {
   return idx;
 }
 
-function policyCandidates(idx: PolicyIndex, e: Event, f: Facts): PolicyRule[] {
-  const own = kindCandidates(idx, e.kind, f);
-  return e.source === "auditd" && idx.auditd.length > 0 ? [...own, ...idx.auditd] : own;
-}
-
-function kindCandidates(idx: PolicyIndex, kind: Event["kind"], f: Facts): PolicyRule[] {
+function policyCandidates(idx: PolicyIndex, kind: Event["kind"], f: Facts): PolicyRule[] {
   if (kind === "exec") {
     const generic = idx.exec.get("") ?? [];
     const a = idx.exec.get(f.tool);
@@ -270,6 +271,10 @@ function kindCandidates(idx: PolicyIndex, kind: Event["kind"], f: Facts): Policy
   if (kind === "file") return idx.file;
   if (kind === "net") return idx.net;
   return idx.other;
+}
+
+function actionOf(r: PolicyRule): AlertAction {
+  return r.enforcement !== "none" ? r.enforcement : r.quarantine ? "quarantine" : "alert";
 }
 
 /** A Sigma rule in the policy index: its level is the severity, its tactic the category. */

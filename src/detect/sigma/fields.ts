@@ -101,61 +101,109 @@ export function checkAuditdField(field: string): void {
 /** One audit record of an event: its type, its fields, and the text keywords search. */
 export interface AuditView {
   type: string;
-  fields: ReadonlyMap<string, FieldValue>;
+  fields: { get(field: string): FieldValue };
   /** Texts a keyword may appear in: the record rendered as key=value, and for EXECVE the command line. */
   texts: readonly string[];
 }
 
-function render(type: string, m: Map<string, FieldValue>): string {
+const SYSCALL_KEYS = ["SYSCALL", "arch", "success", "exit", "a0", "a1", "a2", "a3", "pid", "ppid", "uid", "euid", "gid", "egid", "auid", "ses", "tty", "comm", "exe", "key"];
+const PATH_KEYS = ["item", "name", "inode", "dev", "mode", "ouid", "nametype"];
+
+function render(type: string, keys: readonly string[], get: (k: string) => FieldValue): string {
   let s = `type=${type}`;
-  for (const [k, v] of m) if (v !== undefined && v !== null && k !== "type") s += typeof v === "string" && /[\s"]/.test(v) ? ` ${k}="${v}"` : ` ${k}=${v}`;
+  for (const k of keys) {
+    const v = get(k);
+    if (v !== undefined && v !== null) s += typeof v === "string" && /[\s"]/.test(v) ? ` ${k}="${v}"` : ` ${k}=${v}`;
+  }
   return s;
+}
+
+/** a0..aN: the index, or -1. */
+function argIndex(f: string): number {
+  return f.length > 1 && f.charCodeAt(0) === 97 && AUDIT_ARG.test(f) ? Number(f.slice(1)) : -1;
 }
 
 /**
  * The records an assembled event came from, rebuilt from what clawav kept of them: SYSCALL
  * (syscall name and raw args), EXECVE (argv as a0..aN), one PATH per item, CWD, PROCTITLE, and a
  * user-space record's own fields. With `--raw` the original lines are searched by keywords too.
+ * Fields are read through a switch, not copied into maps: most records are asked for one field.
  */
 function auditViews(e: Event, x: SigmaInput): AuditView[] {
   if (e.source !== "auditd") return [];
   const out: AuditView[] = [];
   const types = e.record_types ?? [];
   const p = e.process;
-  const rawText = (type: string) => (e.raw ?? []).filter((r) => r.type === type).map((r) => r.text);
-  const add = (type: string, m: Map<string, FieldValue>, extra: string[] = []) => {
-    m.set("type", type);
+  const add = (type: string, own: (f: string) => FieldValue, keys: () => readonly string[], extra: () => string[] = () => []) => {
+    const get = (f: string): FieldValue => (f === "type" ? type : own(f));
     // Rendered only when a keyword asks: most rules name fields, and most events match none.
     let texts: string[] | undefined;
-    out.push({ type, fields: m, get texts() {
-      return (texts ??= [render(type, m), ...rawText(type), ...extra]);
-    } });
+    out.push({
+      type,
+      fields: { get },
+      get texts() {
+        return (texts ??= [render(type, keys(), get), ...(e.raw ?? []).filter((r) => r.type === type).map((r) => r.text), ...extra()]);
+      },
+    });
   };
   if (e.syscall) {
     const s = e.syscall;
-    const m = new Map<string, FieldValue>([
-      ["SYSCALL", s.name], ["syscall", s.name], ["arch", s.arch], ["success", s.success === null ? undefined : s.success ? "yes" : "no"], ["exit", s.exit ?? undefined],
-    ]);
-    s.args.forEach((a, i) => m.set(`a${i}`, a));
-    if (p) {
-      m.set("pid", p.pid).set("ppid", p.ppid).set("uid", p.uid).set("euid", p.euid).set("gid", p.gid).set("egid", p.egid).set("auid", p.auid ?? undefined);
-      m.set("ses", p.ses ?? undefined).set("tty", p.tty).set("comm", p.comm).set("exe", p.exe);
-    }
-    m.set("key", s.key);
-    add("SYSCALL", m);
+    add("SYSCALL", (f) => {
+      switch (f) {
+        case "SYSCALL": case "syscall": return s.name;
+        case "arch": return s.arch;
+        case "success": return s.success === null ? undefined : s.success ? "yes" : "no";
+        case "exit": return s.exit ?? undefined;
+        case "key": return s.key;
+        case "pid": return p?.pid;
+        case "ppid": return p?.ppid;
+        case "uid": return p?.uid;
+        case "euid": return p?.euid;
+        case "gid": return p?.gid;
+        case "egid": return p?.egid;
+        case "auid": return p?.auid ?? undefined;
+        case "ses": return p?.ses ?? undefined;
+        case "tty": return p?.tty;
+        case "comm": return p?.comm;
+        case "exe": return p?.exe;
+        default: {
+          const i = argIndex(f);
+          return i >= 0 ? s.args[i] : undefined;
+        }
+      }
+    }, () => SYSCALL_KEYS);
   } else if (e.fields && types.length > 0) {
-    const m = new Map<string, FieldValue>(Object.entries(e.fields));
-    add(types[0]!, m);
+    const fs = e.fields;
+    add(types[0]!, (f) => (Object.hasOwn(fs, f) ? fs[f] : undefined), () => Object.keys(fs));
   }
-  if (types.includes("EXECVE") && p) {
-    const m = new Map<string, FieldValue>([["argc", p.argv.length]]);
-    p.argv.forEach((a, i) => m.set(`a${i}`, a));
-    add("EXECVE", m, [x.commandLine]);
+  if (p && types.includes("EXECVE")) {
+    const argv = p.argv;
+    add("EXECVE", (f) => {
+      if (f === "argc") return argv.length;
+      const i = argIndex(f);
+      return i >= 0 ? argv[i] : undefined;
+    }, () => ["argc", ...argv.map((_, i) => `a${i}`)], () => [x.commandLine]);
   }
-  if (types.includes("CWD") && p?.cwd !== undefined) add("CWD", new Map([["cwd", p.cwd]]));
-  (e.file?.items ?? []).forEach((it, i) => {
-    add("PATH", new Map<string, FieldValue>([["item", i], ["name", it.name], ["inode", it.inode], ["dev", it.dev], ["mode", it.mode !== undefined ? `0${it.mode.toString(8)}` : undefined], ["ouid", it.ouid], ["nametype", it.nametype]]));
-  });
-  if (types.includes("PROCTITLE") && p) add("PROCTITLE", new Map([["proctitle", x.commandLine]]));
+  if (p?.cwd !== undefined && types.includes("CWD")) {
+    const cwd = p.cwd;
+    add("CWD", (f) => (f === "cwd" ? cwd : undefined), () => ["cwd"]);
+  }
+  const items = e.file?.items ?? [];
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    add("PATH", (f) => {
+      switch (f) {
+        case "item": return i;
+        case "name": return it.name;
+        case "inode": return it.inode;
+        case "dev": return it.dev;
+        case "mode": return it.mode !== undefined ? `0${it.mode.toString(8)}` : undefined;
+        case "ouid": return it.ouid;
+        case "nametype": return it.nametype;
+        default: return undefined;
+      }
+    }, () => PATH_KEYS);
+  }
+  if (p && types.includes("PROCTITLE")) add("PROCTITLE", (f) => (f === "proctitle" ? x.commandLine : undefined), () => ["proctitle"]);
   return out;
 }

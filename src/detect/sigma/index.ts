@@ -4,3 +4,5 @@ export { SigmaInput, LOG_SOURCES, AUDITD_FIELDS, type LogSource, type AuditView 
 export { SigmaRefusal, SigmaSyntaxError } from "./errors.js";
 export { compileValues, parseModifiers, pieces, base64Offsets, windashVariants, MODIFIERS, type FieldValue, type SigmaScalar } from "./value.js";
 export { compileCondition } from "./condition.js";
+export { SigmaSet } from "./set.js";
+export { NeedleSet } from "./needles.js";

@@ -10,7 +10,7 @@ import { checkAuditdField, fieldGetter, LOG_SOURCES, type AuditView, type Getter
 import { compileValues, lower, needlesOf, parseModifiers, type FieldValue, type SigmaScalar } from "./value.js";
 
 /** A necessary condition of a selection or rule: the field holds one of the needles (lowercased). */
-type Atoms<T> = { get: (x: T) => FieldValue; needle: string }[] | undefined;
+type Atoms<T> = { field: string; get: (x: T) => FieldValue; needle: string }[] | undefined;
 interface Compiled<T> {
   pred: Pred<T>;
   atoms: Atoms<T>;
@@ -55,6 +55,13 @@ export interface SigmaRule {
   file: string;
   /** Does the rule hold for this event? */
   matches(x: SigmaInput): boolean;
+  /**
+   * Lowercased needles by field, one of which the event (auditd: the record) must hold for the
+   * rule to match; absent when the rule implies none. A SigmaSet indexes rules by them.
+   */
+  needles?: ReadonlyMap<string, readonly string[]>;
+  /** The rule's own test without the needle check: on the event, or for auditd on one record. */
+  judge: { on: "event"; pred: Pred<SigmaInput> } | { on: "record"; pred: Pred<AuditView> };
   /** The selections that held, for "why did it match" (auditd: with the record each held in). */
   why(x: SigmaInput): string[];
 }
@@ -137,10 +144,12 @@ function compileRule(js: Record<string, unknown>, title: string, file: string, a
       checkAuditdField(f);
       return (r) => r.fields.get(f);
     }, (r) => r.texts));
-    const { pred, pre } = anyCondition(conds, sels, at("detection", "condition"));
+    const { pred, pre, needles } = anyCondition(conds, sels, at("detection", "condition"));
     const preds = new Map([...sels].map(([n, c]) => [n, c.pred]));
     return {
       ...base,
+      ...(needles ? { needles } : {}),
+      judge: { on: "record", pred },
       matches: (x) => x.records.some((r) => pre(r) && pred(r)),
       why: (x) => x.records.filter(pred).flatMap((r) => [...preds].filter(([, p]) => p(r)).map(([n]) => `${n} (${r.type} record)`)),
     };
@@ -152,12 +161,12 @@ function compileRule(js: Record<string, unknown>, title: string, file: string, a
     if (!g) getters.set(f, (g = fieldGetter(logsource, f)));
     return g;
   }, keywordTexts(logsource)));
-  const { pred, pre } = anyCondition(conds, sels, at("detection", "condition"));
+  const { pred, pre, needles } = anyCondition(conds, sels, at("detection", "condition"));
   const preds = new Map([...sels].map(([n, c]) => [n, c.pred]));
-  return { ...base, matches: (x) => pre(x) && pred(x), why: (x) => [...preds].filter(([, p]) => p(x)).map(([n]) => n) };
+  return { ...base, ...(needles ? { needles } : {}), judge: { on: "event", pred }, matches: (x) => pre(x) && pred(x), why: (x) => [...preds].filter(([, p]) => p(x)).map(([n]) => n) };
 }
 
-function anyCondition<T>(conds: string[], sels: Map<string, Compiled<T>>, line: number | undefined): { pred: Pred<T>; pre: Pred<T> } {
+function anyCondition<T>(conds: string[], sels: Map<string, Compiled<T>>, line: number | undefined): { pred: Pred<T>; pre: Pred<T>; needles?: Map<string, string[]> } {
   let asts: CondAst[];
   try {
     asts = conds.map((c) => parseCondition(c, [...sels.keys()]));
@@ -171,7 +180,11 @@ function anyCondition<T>(conds: string[], sels: Map<string, Compiled<T>>, line: 
   if (!atoms) return { pred, pre: () => true };
   // One read and one lowering per field, then its needles.
   const byField = new Map<(x: T) => FieldValue, string[]>();
-  for (const a of atoms) byField.set(a.get, [...(byField.get(a.get) ?? []), a.needle]);
+  const needles = new Map<string, string[]>();
+  for (const a of atoms) {
+    byField.set(a.get, [...(byField.get(a.get) ?? []), a.needle]);
+    needles.set(a.field, [...new Set([...(needles.get(a.field) ?? []), a.needle])]);
+  }
   const groups = [...byField];
   const pre = (x: T) => {
     for (const [get, needles] of groups) {
@@ -182,7 +195,7 @@ function anyCondition<T>(conds: string[], sels: Map<string, Compiled<T>>, line: 
     }
     return false;
   };
-  return { pred, pre };
+  return { pred, pre, needles };
 }
 
 /** The needles a whole condition implies: any conjunct's, or every disjunct's; none through `not`. */
@@ -209,7 +222,8 @@ function atomsOf<T>(ast: CondAst, sels: ReadonlyMap<string, Compiled<T>>): Atoms
 /** Of several necessary conditions, the most selective: the longest shortest needle, then the fewest. */
 function best<T>(cands: Atoms<T>[]): Atoms<T> {
   let out: Atoms<T>;
-  const score = (a: NonNullable<Atoms<T>>) => Math.min(...a.map((x) => x.needle.length)) * 1000 - a.length;
+  // An audit record's type splits events into a handful of kinds: any other field says more.
+  const score = (a: NonNullable<Atoms<T>>) => Math.min(...a.map((x) => x.needle.length)) * 1000 - a.length - (a.every((x) => x.field === "type") ? 1e6 : 0);
   for (const c of cands) if (c && c.length > 0 && (!out || score(c) > score(out))) out = c;
   return out;
 }
@@ -300,7 +314,7 @@ function compileMap<T>(m: Record<string, unknown>, field: FieldOf<T>, texts: (x:
     const get = field(name!);
     const test = compileValues(values, mods);
     ps.push((x) => test(get(x)));
-    cands.push(needlesOf(values, mods)?.map((needle) => ({ get, needle })));
+    cands.push(needlesOf(values, mods)?.map((needle) => ({ field: name!, get, needle })));
   }
   return { pred: ps.length === 1 ? ps[0]! : (x) => ps.every((p) => p(x)), atoms: best(cands) };
 }

@@ -1,0 +1,64 @@
+// Which of many needles occur in a string, in one pass (Aho-Corasick): how a set of Sigma rules
+// finds, per field, the few rules an event could match without trying each one.
+
+export class NeedleSet {
+  private readonly next: Map<number, number>[] = [new Map<number, number>()];
+  private readonly fail: number[] = [0];
+  /** Needle ids that end at each state, those of its suffixes included. */
+  private readonly out: number[][] = [[]];
+
+  constructor(needles: readonly string[]) {
+    needles.forEach((n, id) => {
+      let s = 0;
+      for (let i = 0; i < n.length; i++) {
+        const c = n.charCodeAt(i);
+        let t = this.next[s]!.get(c);
+        if (t === undefined) {
+          t = this.next.length;
+          this.next.push(new Map<number, number>());
+          this.fail.push(0);
+          this.out.push([]);
+          this.next[s]!.set(c, t);
+        }
+        s = t;
+      }
+      this.out[s]!.push(id);
+    });
+    const queue: number[] = [...this.next[0]!.values()];
+    for (let qi = 0; qi < queue.length; qi++) {
+      const s = queue[qi]!;
+      for (const [c, t] of this.next[s]!) {
+        queue.push(t);
+        let f = this.fail[s]!;
+        while (f !== 0 && !this.next[f]!.has(c)) f = this.fail[f]!;
+        const ft = this.next[f]!.get(c);
+        const fl = ft !== undefined && ft !== t ? ft : 0;
+        this.fail[t] = fl;
+        if (this.out[fl]!.length > 0) this.out[t] = [...this.out[t]!, ...this.out[fl]!];
+      }
+    }
+  }
+
+  get states(): number {
+    return this.next.length;
+  }
+
+  /** Calls `hit` with the id of every needle found in `s` (once per occurrence). */
+  scan(s: string, hit: (id: number) => void): void {
+    const next = this.next;
+    const fail = this.fail;
+    const out = this.out;
+    let st = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      let t = next[st]!.get(c);
+      while (t === undefined && st !== 0) {
+        st = fail[st]!;
+        t = next[st]!.get(c);
+      }
+      st = t ?? 0;
+      const o = out[st]!;
+      for (let k = 0; k < o.length; k++) hit(o[k]!);
+    }
+  }
+}
