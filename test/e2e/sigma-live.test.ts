@@ -6,7 +6,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { auditdUsable, runAsUser, runCli, TEST_USER, userIds } from "../helpers/system.js";
+import { auditdUsable, runAsUser, runCli, TEST_USER, userIds, waitFor } from "../helpers/system.js";
 import { DaemonUnderTest } from "../helpers/daemon.js";
 import type { Alert } from "../../src/events/index.js";
 
@@ -116,5 +116,23 @@ describe.skipIf(!live)("Sigma rules on the live daemon (real auditd; the agent i
     await runAsUser("find", ["/usr/bin", "-maxdepth", "1", "-perm", "-4000", "-name", `sg-${after}`]);
     await sigmaAlert("auditd_find_suid", after);
     expect(d.alerts.filter((a) => a.engine === "sigma" && JSON.stringify(a.event.process?.argv ?? []).includes(m))).toEqual([]);
+  });
+
+  it("SIGHUP reads the folders again: a new rule fires; a malformed one keeps the loaded set and raises an alert", async () => {
+    const m = `m${Date.now().toString(36)}hup`;
+    const text = (sel: string) => `title: Added at run time\nlogsource:\n  product: linux\n  category: process_creation\ndetection:\n  sel:\n${sel}\n  condition: sel\nlevel: low\n`;
+    writeFileSync(join(rulesDir, "zz_added.yml"), text(`    CommandLine|contains: '${m}'`));
+    d.signal("SIGHUP");
+    await waitFor("the added rule loaded", async () => ((await d.api<{ sigma: { compiled: number } }>("/api/status")).sigma.compiled === 11 ? true : undefined), 10_000);
+    await runAsUser("/usr/bin/echo", [m]);
+    const a = await sigmaAlert("zz_added", m);
+    expect(a.severity).toBe("info");
+    writeFileSync(join(rulesDir, "zz_broken.yml"), text("    CommandLine|contains: [unclosed"));
+    d.signal("SIGHUP");
+    const failed = await d.waitAlert("the reload failure", (x) => x.rule === "policy-reload-failed");
+    expect(failed.summary).toMatch(/zz_broken\.yml:\d+/);
+    rmSync(join(rulesDir, "zz_broken.yml"));
+    await runAsUser("/usr/bin/echo", [m, "again"]);
+    await d.waitAlert("the loaded set still in force", (x) => x.rule === "sigma/zz_added" && (x.event.process?.argv ?? []).includes("again"));
   });
 });
