@@ -36,6 +36,9 @@ export async function learn(command: string[], arch: Arch): Promise<{ whitelist:
     // strace -c counts only calls that return: exit and friends never do, yet every thread needs
     // them; execve is the launcher's own last call once the filter is in place.
     for (const n of ["execve", "exit", "exit_group", "rt_sigreturn", "restart_syscall"]) names.add(n);
+    // A thread waits on a lock or a join only when it loses a race: a learning run whose threads
+    // never contended made no futex call, and the next run, which did, died of EPERM.
+    if (names.has("clone") || names.has("clone3")) names.add("futex");
     const table = SYSCALL_NUMBERS[arch];
     const unknown = [...names].filter((n) => table[n] === undefined);
     const whitelist: Whitelist = {
