@@ -46,7 +46,8 @@ describe.skipIf(!commandExists("strace") || !commandExists("cc"))("seccomp learn
     const wl = join(dir, "threads.json");
     expect((await runCli(["seccomp", "learn", "-o", wl, "--", join(dir, "threads")])).code).toBe(0);
     const r = await runCli(["seccomp", "exec", "--whitelist", wl, "--", join(dir, "threads")]);
-    expect(r.stdout).toBe("threads=8 sum=2399960\n");
+    // On a failure, say what the program said and what was learned (a path the learning run did not take).
+    expect(r.stdout, `exit ${r.code}: ${r.stderr}; learned: ${readFileSync(wl, "utf8").replace(/\s+/g, " ")}`).toBe("threads=8 sum=2399960\n");
     expect(r.code).toBe(0);
     const d = await runCli(["seccomp", "diff", wl, join(dir, "node.json")]);
     expect(d.code).toBe(1);
