@@ -21,6 +21,10 @@ describe("NeedleSet", () => {
       set.scan(hay, (id) => found.add(id));
       const want = new Set(needles.flatMap((n, i) => (hay.includes(n) ? [i] : [])));
       expect([...found].sort(), `${JSON.stringify(needles)} in ${JSON.stringify(hay)}`).toEqual([...want].sort());
+      // The folding scan finds the same in the upper-cased string, and refuses a non-ASCII one.
+      const folded = new Set<number>();
+      expect(set.scanAsciiFolded(hay.toUpperCase(), (id) => folded.add(id))).toBe(true);
+      expect([...folded].sort()).toEqual([...want].sort());
     }
   });
 });
@@ -64,5 +68,10 @@ describe("SigmaSet", () => {
     expect(set.match(ev(["echo", "SECRET-X"])).map((r) => r.name)).toEqual(["sigma/needled"]);
     expect(set.match(ev(["echo", "xxx", "secret-x"])).map((r) => r.name)).toEqual(["sigma/needled", "sigma/free"]);
     expect(set.match(ev(["echo", "xx"]))).toEqual([]);
+    // toLowerCase maps the Kelvin sign onto k: the index must not miss what the rule would match.
+    const kelvin = compileSigmaText(text("  sel:\n    CommandLine|contains: 'kurl'"), "kelvin.yml");
+    if (!("rule" in kelvin)) throw new Error("fixture rule did not compile");
+    expect(new SigmaSet("process_creation", [kelvin.rule]).match(ev(["\u212Aurl"])).map((r) => r.name)).toEqual(["sigma/kelvin"]);
+    expect(new NeedleSet(["k"]).scanAsciiFolded("\u212A", () => undefined)).toBe(false);
   });
 });

@@ -106,8 +106,19 @@ export interface AuditView {
   texts: readonly string[];
 }
 
+/** The fields each rebuilt record type has (a user-space record has its own, any of AUDITD_FIELDS). */
+export const RECORD_FIELDS: Readonly<Record<string, (f: string) => boolean>> = {
+  SYSCALL: (f) => f === "type" || f === "syscall" || SYSCALL_KEYS_SET.has(f),
+  EXECVE: (f) => f === "type" || f === "argc" || AUDIT_ARG.test(f),
+  PATH: (f) => f === "type" || PATH_KEYS_SET.has(f),
+  CWD: (f) => f === "type" || f === "cwd",
+  PROCTITLE: (f) => f === "type" || f === "proctitle",
+};
+
 const SYSCALL_KEYS = ["SYSCALL", "arch", "success", "exit", "a0", "a1", "a2", "a3", "pid", "ppid", "uid", "euid", "gid", "egid", "auid", "ses", "tty", "comm", "exe", "key"];
 const PATH_KEYS = ["item", "name", "inode", "dev", "mode", "ouid", "nametype"];
+const SYSCALL_KEYS_SET = new Set(SYSCALL_KEYS);
+const PATH_KEYS_SET = new Set(PATH_KEYS);
 
 function render(type: string, keys: readonly string[], get: (k: string) => FieldValue): string {
   let s = `type=${type}`;
