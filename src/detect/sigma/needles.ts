@@ -50,33 +50,23 @@ export class NeedleSet {
    */
   scanAsciiFolded(s: string, hit: (id: number) => void): boolean {
     for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+    this.walk(s, hit, true);
+    return true;
+  }
+
+  /** Calls `hit` with the id of every needle found in `s` (once per occurrence). */
+  scan(s: string, hit: (id: number) => void): void {
+    this.walk(s, hit, false);
+  }
+
+  private walk(s: string, hit: (id: number) => void, fold: boolean): void {
     const next = this.next;
     const fail = this.fail;
     const out = this.out;
     let st = 0;
     for (let i = 0; i < s.length; i++) {
       let c = s.charCodeAt(i);
-      if (c >= 65 && c <= 90) c += 32;
-      let t = next[st]!.get(c);
-      while (t === undefined && st !== 0) {
-        st = fail[st]!;
-        t = next[st]!.get(c);
-      }
-      st = t ?? 0;
-      const o = out[st]!;
-      for (let k = 0; k < o.length; k++) hit(o[k]!);
-    }
-    return true;
-  }
-
-  /** Calls `hit` with the id of every needle found in `s` (once per occurrence). */
-  scan(s: string, hit: (id: number) => void): void {
-    const next = this.next;
-    const fail = this.fail;
-    const out = this.out;
-    let st = 0;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
+      if (fold && c >= 65 && c <= 90) c += 32;
       let t = next[st]!.get(c);
       while (t === undefined && st !== 0) {
         st = fail[st]!;
