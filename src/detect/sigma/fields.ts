@@ -129,6 +129,31 @@ function render(type: string, keys: readonly string[], get: (k: string) => Field
   return s;
 }
 
+/** A record rebuilt from the event: its fields read on demand, its text rendered only if a keyword asks. */
+class RecordView implements AuditView {
+  readonly fields: { get(field: string): FieldValue };
+  private rendered: string[] | undefined;
+  constructor(
+    readonly type: string,
+    private readonly own: (f: string) => FieldValue,
+    private readonly keys: () => readonly string[],
+    private readonly e: Event,
+    private readonly extra?: () => string[],
+  ) {
+    this.fields = this;
+  }
+  get(f: string): FieldValue {
+    return f === "type" ? this.type : this.own(f);
+  }
+  get texts(): readonly string[] {
+    if (!this.rendered) {
+      const raw = (this.e.raw ?? []).filter((r) => r.type === this.type).map((r) => r.text);
+      this.rendered = [render(this.type, this.keys(), (k) => this.get(k)), ...raw, ...(this.extra?.() ?? [])];
+    }
+    return this.rendered;
+  }
+}
+
 /** a0..aN: the index, or -1. */
 function argIndex(f: string): number {
   return f.length > 1 && f.charCodeAt(0) === 97 && AUDIT_ARG.test(f) ? Number(f.slice(1)) : -1;
@@ -145,17 +170,8 @@ function auditViews(e: Event, x: SigmaInput): AuditView[] {
   const out: AuditView[] = [];
   const types = e.record_types ?? [];
   const p = e.process;
-  const add = (type: string, own: (f: string) => FieldValue, keys: () => readonly string[], extra: () => string[] = () => []) => {
-    const get = (f: string): FieldValue => (f === "type" ? type : own(f));
-    // Rendered only when a keyword asks: most rules name fields, and most events match none.
-    let texts: string[] | undefined;
-    out.push({
-      type,
-      fields: { get },
-      get texts() {
-        return (texts ??= [render(type, keys(), get), ...(e.raw ?? []).filter((r) => r.type === type).map((r) => r.text), ...extra()]);
-      },
-    });
+  const add = (type: string, own: (f: string) => FieldValue, keys: () => readonly string[], extra?: () => string[]) => {
+    out.push(new RecordView(type, own, keys, e, extra));
   };
   if (e.syscall) {
     const s = e.syscall;
