@@ -6,6 +6,11 @@ export class NeedleSet {
   private readonly fail: number[] = [0];
   /** Needle ids that end at each state, those of its suffixes included. */
   private readonly out: number[][] = [[]];
+  /**
+   * The whole automaton for ASCII, failures resolved: state * 128 + char -> state. A few
+   * thousand states in all of SigmaHQ's rules, so a few hundred KiB, and one array read a char.
+   */
+  private readonly delta: Int32Array;
 
   constructor(needles: readonly string[]) {
     needles.forEach((n, id) => {
@@ -37,6 +42,12 @@ export class NeedleSet {
         if (this.out[fl]!.length > 0) this.out[t] = [...this.out[t]!, ...this.out[fl]!];
       }
     }
+    // Breadth first, so a state's failure (shallower) is filled before the state.
+    const delta = (this.delta = new Int32Array(this.next.length * 128));
+    for (const st of [0, ...queue]) {
+      const m = this.next[st]!;
+      for (let c = 0; c < 128; c++) delta[st * 128 + c] = m.get(c) ?? (st === 0 ? 0 : delta[this.fail[st]! * 128 + c]!);
+    }
   }
 
   get states(): number {
@@ -50,23 +61,27 @@ export class NeedleSet {
    */
   scanAsciiFolded(s: string, hit: (id: number) => void): boolean {
     for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
-    this.walk(s, hit, true);
+    const delta = this.delta;
+    const out = this.out;
+    let st = 0;
+    for (let i = 0; i < s.length; i++) {
+      let c = s.charCodeAt(i);
+      if (c >= 65 && c <= 90) c += 32;
+      st = delta[st * 128 + c]!;
+      const o = out[st]!;
+      for (let k = 0; k < o.length; k++) hit(o[k]!);
+    }
     return true;
   }
 
   /** Calls `hit` with the id of every needle found in `s` (once per occurrence). */
   scan(s: string, hit: (id: number) => void): void {
-    this.walk(s, hit, false);
-  }
-
-  private walk(s: string, hit: (id: number) => void, fold: boolean): void {
     const next = this.next;
     const fail = this.fail;
     const out = this.out;
     let st = 0;
     for (let i = 0; i < s.length; i++) {
-      let c = s.charCodeAt(i);
-      if (fold && c >= 65 && c <= 90) c += 32;
+      const c = s.charCodeAt(i);
       let t = next[st]!.get(c);
       while (t === undefined && st !== 0) {
         st = fail[st]!;
