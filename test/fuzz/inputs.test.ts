@@ -8,6 +8,7 @@ import { stringify as toToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { defaultConfig, parseConfig } from "../../src/config/index.js";
 import { parsePolicyText } from "../../src/detect/policy/load.js";
+import { compileSigmaText, SigmaInput } from "../../src/detect/sigma/index.js";
 import { UserError } from "../../src/errors/index.js";
 import { EventIdGenerator } from "../../src/events/index.js";
 import { parsePreloadPolicy } from "../../src/gate/preload-parse.js";
@@ -85,6 +86,27 @@ describe(`fuzz: ${RUNS} cases per reader`, () => {
         const r = parsePolicyText(text, "fuzz.yaml");
         for (const e of r.errors) expect(e.file).toBe("fuzz.yaml");
         expect(r.rules.length + r.errors.length).toBeGreaterThanOrEqual(0);
+      }),
+      opts,
+    );
+  }, TIMEOUT);
+
+  it("Sigma rules: a compiled rule that judges any event, a refusal naming a feature, or an error; never an exception", () => {
+    const dir = join(PACKAGE_ROOT, "test", "fixtures", "sigma");
+    const seeds = readdirSync(dir).filter((f) => f.endsWith(".yml")).map((f) => readFileSync(join(dir, f), "utf8").replaceAll("{{PORT}}", "4444"));
+    const tokens = [...COMMON, "|contains", "|all", "|re", "|base64offset", "|windash", "|cidr", "|exists", "|gt", "|cased", "|utf16le", "'|all':", "1 of ", "all of them", " and not ", "(", ")", "| count() > 3", "selection*", "?", "\\*", "'(a)\\1'", "'[z-a]'", "type: EXECVE", "a0:", "TargetFilename:", "service: auditd", "category: file_event", "product: windows", "level: high", "timeframe: 5m", "&a", "*a", "---"];
+    const events = [
+      { id: "0000000000000001", ts: 1, source: "auditd", kind: "exec", node_id: "n", fidelity: "kernel", record_types: ["SYSCALL", "EXECVE", "CWD", "PATH", "PROCTITLE"], syscall: { name: "execve", nr: 59, arch: "x86_64", success: true, exit: 0, args: ["1", "2", "3", "4"] }, process: { pid: 2, ppid: 1, uid: 1000, auid: null, exe: "/usr/bin/shred", comm: "shred", argv: ["shred", "-u", "/home/a/.bash_history"], cwd: "/home/a", parent_argv: ["bash"] }, file: { path: "/usr/bin/shred", items: [{ name: "/usr/bin/shred", nametype: "NORMAL" }] } },
+      { id: "0000000000000002", ts: 1, source: "auditd", kind: "net", node_id: "n", fidelity: "kernel", syscall: { name: "connect", nr: 42, arch: "x86_64", success: true, exit: 0, args: [] }, process: { pid: 2, auid: null, exe: "/usr/bin/python3", argv: ["python3"] }, net: { family: "inet", address: "127.0.0.1", port: 4444 } },
+      { id: "0000000000000003", ts: 1, source: "auditd", kind: "other", node_id: "n", fidelity: "kernel", record_types: ["SERVICE_STOP"], fields: { unit: "ufw" }, process: { pid: 1, auid: null, argv: [] } },
+    ] as const;
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom(...seeds).chain((s) => mutated(s, tokens)), fc.string({ maxLength: 200 })), (text) => {
+        const r = compileSigmaText(text, "fuzz.yml");
+        expect(r.file).toBe("fuzz.yml");
+        if ("error" in r) expect(r.error.length).toBeGreaterThan(0);
+        else if ("refused" in r) expect(r.refused.feature.length).toBeGreaterThan(0);
+        else for (const e of events) expect(typeof r.rule.matches(new SigmaInput(structuredClone(e) as never))).toBe("boolean");
       }),
       opts,
     );

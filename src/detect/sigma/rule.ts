@@ -88,7 +88,13 @@ export function compileSigmaText(text: string, file: string): SigmaFileResult {
   if (docs.length !== 1) return { file, refused: new SigmaRefusal("rule collection", `${docs.length} YAML documents in one file; write one rule per file`) };
   const doc = docs[0]!;
   if (!isMap(doc.contents)) return { file, error: "a Sigma rule is a YAML mapping (title, logsource, detection, ...)", line: 1 };
-  const js = doc.toJS() as Record<string, unknown>;
+  let js: Record<string, unknown>;
+  try {
+    // An alias to an anchor never set, or one that expands past yaml's bound, throws here, not as a parse error.
+    js = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  } catch (e) {
+    return { file, error: `not a usable YAML document: ${(e as Error).message}` };
+  }
   const title = typeof js.title === "string" ? js.title : undefined;
   const at = (...path: (string | number)[]) => lineOf(doc.getIn(path, true) as Node | undefined);
   try {
