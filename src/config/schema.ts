@@ -70,6 +70,15 @@ const procfs = z
   })
   .prefault({});
 
+const firewall = z
+  .strictObject({
+    /** "auto": when clawav runs as root and nft or legacy iptables is installed. */
+    enabled: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+    /** Seconds between snapshots of the ruleset. */
+    interval: seconds.default(30),
+  })
+  .prefault({});
+
 const ebpf = z
   .strictObject({
     /**
@@ -254,6 +263,7 @@ export const configSchema = z.strictObject({
   auditd,
   procfs,
   ebpf,
+  firewall,
   network,
   falco: tailSource("/var/log/falco/falco_output.jsonl"),
   samhain: tailSource("/var/log/samhain/samhain.log"),

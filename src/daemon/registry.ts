@@ -6,6 +6,7 @@ import { AuditdSource, auditdUnavailable, cursorFileIn } from "../sources/auditd
 import { ProcfsSource } from "../sources/procfs/index.js";
 import { PreloadSource } from "../sources/preload/index.js";
 import { DnsAnswersSource, LIBC_CANDIDATES } from "../sources/bpftrace/index.js";
+import { FirewallSource } from "../sources/firewall/index.js";
 import { existsSync } from "node:fs";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
 import { agentRoutes, clawsudoRoutes, type ApprovalRegistry, type PreloadGuardEnricher } from "../gate/index.js";
@@ -69,6 +70,22 @@ export const SOURCES: readonly SourceEntry[] = [
         return undefined;
       }
       return new DnsAnswersSource({ bpftrace: c.config.ebpf.bpftrace, libc: libc!, nodeId: c.nodeId, ids: c.ids });
+    },
+  },
+  {
+    section: "firewall",
+    create(c) {
+      const want = c.config.firewall.enabled;
+      if (want === false) return undefined;
+      // Reading the ruleset needs root (CAP_NET_ADMIN); as another user nft lists nothing.
+      const tool = ["/usr/sbin/nft", "/sbin/nft", "/usr/sbin/iptables", "/sbin/iptables"].some((p) => existsSync(p));
+      const missing = !c.isRoot ? "clawav is not root" : !tool ? "neither nft nor iptables is installed" : undefined;
+      if (missing !== undefined) {
+        if (want === true) c.log.warn("firewall sensor unavailable", { reason: missing });
+        else c.log.info("firewall sensor off", { reason: missing });
+        return undefined;
+      }
+      return new FirewallSource({ nodeId: c.nodeId, ids: c.ids, intervalMs: c.config.firewall.interval * 1000 });
     },
   },
   {

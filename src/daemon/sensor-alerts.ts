@@ -18,6 +18,8 @@ const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: str
   chain_write_failed: { severity: "critical", rule: "audit-chain-write-failed", what: "the audit chain cannot be written (entries wait in memory until it can)" },
   preload_log_truncated: { severity: "critical", rule: "preload-log-truncated", what: "the preload guard's log was truncated (denials it held may be gone)" },
   policy_reload_failed: { severity: "warning", rule: "policy-reload-failed", what: "a policy failed to load; the previous policies stay in force" },
+  firewall_changed: { severity: "critical", rule: "sensor-firewall-changed", what: "the firewall ruleset changed" },
+  firewall_unreadable: { severity: "warning", rule: "sensor-firewall-unreadable", what: "the firewall ruleset cannot be read (changes go unseen until it can)" },
   stage_failed: { severity: "critical", rule: "pipeline-stage-failed", what: "a stage of clawav's pipeline failed (detection goes on without it for this event)" },
 };
 

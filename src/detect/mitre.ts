@@ -256,6 +256,8 @@ const RULES: Readonly<Record<string, readonly string[]>> = {
   "clawsudo-run": ["T1548.003"],
   "clawsudo-exit": ["T1548.003"],
   "sensor-kernel-lost": ["T1562.006"],
+  "sensor-firewall-changed": ["T1562.004"],
+  "sensor-firewall-unreadable": ["T1562.004"],
   "sensor-audit-disabled": ["T1562.012"],
   "sensor-auditd-stopped": ["T1562.012"],
   "sensor-audit-log-missing": ["T1070.002"],

@@ -136,6 +136,8 @@ export interface SensorInfo {
   detail: string;
   value?: number;
   delta?: number;
+  /** What sets this event apart from others of its condition (a firewall diff's hash): only equal keys fold as repeats. */
+  key?: string;
 }
 
 /** What a gate in front of the agent decided (clawsudo, the preload guard). */

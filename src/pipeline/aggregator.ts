@@ -115,6 +115,6 @@ export function dedupeKey(a: Alert): string {
   else if (e.net) target = `net:${e.net.address ?? e.net.path ?? ""}:${e.net.port ?? ""}`;
   else if (e.kind === "file" && e.file) target = `file:${e.file.path}`;
   else if (p) target = `cmd:${createHash("sha1").update(p.argv.join("\0")).digest("hex")}`;
-  else target = `sensor:${e.sensor?.condition ?? ""}`;
+  else target = `sensor:${e.sensor?.condition ?? ""}${e.sensor?.key !== undefined ? `:${e.sensor.key}` : ""}`;
   return `${a.rule}|${who}|${target}`;
 }

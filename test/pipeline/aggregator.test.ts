@@ -41,6 +41,16 @@ describe("Aggregator", () => {
     expect(fresh).toEqual([true, true, true, true, true, true, true]);
   });
 
+  it("sensor alerts fold by condition, unless their keys differ (two different firewall diffs are two findings)", () => {
+    const g = new Aggregator({ windowMs: 30_000, channels: [] });
+    const sensor = (condition: string, key?: string): Alert => {
+      const a = alert({ rule: `sensor-${condition}` });
+      return { ...a, event: { id: "0", ts: 0, source: "firewall", kind: "sensor", node_id: "n", fidelity: "poll", sensor: { condition, detail: "d", ...(key !== undefined ? { key } : {}) } } };
+    };
+    const fresh = [sensor("kernel_lost"), sensor("kernel_lost"), sensor("firewall_changed", "a1"), sensor("firewall_changed", "b2"), sensor("firewall_changed", "a1")].map((a) => g.aggregate(a).fresh);
+    expect(fresh).toEqual([true, false, true, true, false]);
+  });
+
   it("rate-limits each channel's pushes per sliding minute, never critical alerts or clawsudo questions; the held-back count rides on the next push", () => {
     const g = new Aggregator({ windowMs: 30_000, channels: [hook, { name: "slack", minSeverity: "critical", ratePerMinute: 100 }] });
     const pushedTo = (a: Alert) => g.aggregate(a).push.map((p) => p.channel);
