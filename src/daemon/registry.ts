@@ -7,6 +7,7 @@ import { ProcfsSource } from "../sources/procfs/index.js";
 import { PreloadSource } from "../sources/preload/index.js";
 import { DnsAnswersSource, LIBC_CANDIDATES } from "../sources/bpftrace/index.js";
 import { FirewallSource } from "../sources/firewall/index.js";
+import { FalcoSource } from "../sources/falco/index.js";
 import { existsSync } from "node:fs";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
 import { agentRoutes, clawsudoRoutes, type ApprovalRegistry, type PreloadGuardEnricher } from "../gate/index.js";
@@ -87,6 +88,10 @@ export const SOURCES: readonly SourceEntry[] = [
       }
       return new FirewallSource({ nodeId: c.nodeId, ids: c.ids, intervalMs: c.config.firewall.interval * 1000 });
     },
+  },
+  {
+    section: "falco",
+    create: (c) => (c.config.falco.enabled ? new FalcoSource({ path: c.config.falco.log_path, nodeId: c.nodeId, ids: c.ids }) : undefined),
   },
   {
     section: "preload",

@@ -20,6 +20,7 @@ const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: str
   policy_reload_failed: { severity: "warning", rule: "policy-reload-failed", what: "a policy failed to load; the previous policies stay in force" },
   firewall_changed: { severity: "critical", rule: "sensor-firewall-changed", what: "the firewall ruleset changed" },
   firewall_unreadable: { severity: "warning", rule: "sensor-firewall-unreadable", what: "the firewall ruleset cannot be read (changes go unseen until it can)" },
+  falco_bad_lines: { severity: "warning", rule: "sensor-falco-bad-lines", what: "Falco's output holds lines that are not its alerts" },
   stage_failed: { severity: "critical", rule: "pipeline-stage-failed", what: "a stage of clawav's pipeline failed (detection goes on without it for this event)" },
 };
 

@@ -9,6 +9,7 @@ import { PACKAGE_ROOT } from "../version.js";
 import { BehaviorEngine, factsOf, hostMatches, type Facts, type HostCheck } from "./behavior/index.js";
 import { SequenceEngine, StepSequences, type SequenceStatus } from "./sequence/index.js";
 import { mitreOf } from "./mitre.js";
+import { externalAlert } from "./external.js";
 import { loadPopular, type PopularLists } from "./supply/typosquat.js";
 import { loadSigma, SigmaInput, SigmaSet, type LogSource, type SigmaFileResult, type SigmaRule } from "./sigma/index.js";
 import { addressSet, isClawsudoPolicyFile, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";
@@ -137,6 +138,7 @@ export function createDetector(opts: DetectorOptions): Detector {
   const steps = opts.steps ?? new StepSequences();
 
   const evaluate = (e: Event): Alert[] => {
+    if (e.kind === "external") return externalAlert(e, policyVersion);
     // A gate's event describes a request, not something that ran: the gate engine judges it.
     if (!e.process || e.kind === "gate") return [];
     const f = factsOf(e, e.process.identity ?? (e.process.exe ? identity(e.process.exe) : undefined), hostCheck, popular);

@@ -41,6 +41,8 @@ export function watchedEvent(watched: WatchedUsers): (event: Event) => boolean {
     if (!p) return true;
     // A gate's decision is always judged: it is about a request made through the gate itself.
     if (event.kind === "gate") return true;
+    // Another tool's finding was judged there, whoever it was about.
+    if (event.kind === "external") return true;
     return p.agent !== undefined || watched.has(p.uid) || watched.has(p.euid) || watched.has(p.auid);
   };
 }

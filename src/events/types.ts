@@ -33,6 +33,7 @@ export const EVENT_KINDS = [
   "syscall",
   "sensor",
   "gate",
+  "external",
   "other",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -158,6 +159,19 @@ export interface GateInfo {
   by?: string;
 }
 
+/** A finding another tool made (Falco, Samhain): judged there, carried here to alerts and the chain. */
+export interface ExternalInfo {
+  tool: "falco" | "samhain";
+  rule: string;
+  /** The tool's own level, as it wrote it (Falco's priority, Samhain's severity). */
+  priority: string;
+  severity: Severity;
+  output: string;
+  tags: string[];
+  /** The tool's fields (Falco's output_fields), as written. */
+  fields?: Record<string, string | number | boolean | null>;
+}
+
 export interface RawRecord {
   type: string;
   text: string;
@@ -181,6 +195,7 @@ export interface Event {
   dns?: DnsInfo;
   sensor?: SensorInfo;
   gate?: GateInfo;
+  external?: ExternalInfo;
   /** The fields of a user-space audit record (SERVICE_STOP unit=..., ADD_USER, USER_CMD, ...), as it wrote them. */
   fields?: Record<string, string>;
   /** Audit record types of the event; with `--raw`, the records themselves. */

@@ -4,6 +4,7 @@ import { basename } from "node:path";
 import { isMap, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
 import type { Category, Severity } from "../../events/index.js";
 import { MITRE_ID } from "../mitre.js";
+import { categoryOfTactic } from "../tactics.js";
 import { parseCondition, predOf, type CondAst, type Pred } from "./condition.js";
 import { SigmaRefusal, SigmaSyntaxError } from "./errors.js";
 import { checkAuditdField, fieldGetter, LOG_SOURCES, type AuditView, type Getter, type LogSource, type SigmaInput } from "./fields.js";
@@ -20,26 +21,6 @@ export const SIGMA_LEVELS = ["informational", "low", "medium", "high", "critical
 type Level = (typeof SIGMA_LEVELS)[number];
 
 const SEVERITY_OF: Record<Level, Severity> = { informational: "info", low: "info", medium: "warning", high: "critical", critical: "critical" };
-
-/** ATT&CK tactic tags (both the v17 and the v18 names) and the clawav category each means. */
-const CATEGORY_OF_TACTIC: Record<string, Category> = {
-  "credential-access": "CRED_ACCESS",
-  "privilege-escalation": "PRIV_ESC",
-  "defense-evasion": "EVASION",
-  stealth: "EVASION",
-  "defense-impairment": "SEC_TAMPER",
-  persistence: "PERSISTENCE",
-  execution: "EXECUTION",
-  discovery: "RECON",
-  reconnaissance: "RECON",
-  collection: "DATA_EXFIL",
-  exfiltration: "DATA_EXFIL",
-  "command-and-control": "DATA_EXFIL",
-  impact: "SEC_TAMPER",
-  "lateral-movement": "EXECUTION",
-  "initial-access": "EXECUTION",
-  "resource-development": "SUPPLY_CHAIN",
-};
 
 export interface SigmaRule {
   /** clawav's name for it: `sigma/` and the file name without .yml (SigmaHQ names files for what they find). */
@@ -129,7 +110,7 @@ function compileRule(js: Record<string, unknown>, title: string, file: string, a
   if (!conds) throw new SigmaSyntaxError("detection.condition: a condition (a string) is required", at("detection", "condition") ?? at("detection"));
 
   const tacticTags = (tags as string[]).map((t) => t.toLowerCase()).filter((t) => t.startsWith("attack.")).map((t) => t.slice(7));
-  const category = tacticTags.map((t) => CATEGORY_OF_TACTIC[t]).find((c) => c !== undefined) ?? "EXECUTION";
+  const category = tacticTags.map(categoryOfTactic).find((c) => c !== undefined) ?? "EXECUTION";
   const mitre = [...new Set(tacticTags.map((t) => t.toUpperCase()).filter((t) => MITRE_ID.test(t)))];
   const base = {
     name: `sigma/${basename(file).replace(/\.ya?ml$/i, "")}`,
