@@ -57,7 +57,6 @@ export function parseConfig(text: string, file: string): Config {
  * accepted, they would be silently ignored, so they are refused with what to do instead.
  */
 const NOT_SUPPORTED_YET: readonly [path: string, why: string][] = [
-  ["samhain", "the Samhain source is not supported yet; remove the [samhain] section"],
   ["secureclaw", "SecureClaw's pattern databases are not supported yet; remove the [secureclaw] section"],
   ["scans", "the posture scanner is not supported yet; remove the [scans] section"],
   ["network.enabled", "the netfilter log source is not supported yet; connects are seen through auditd"],

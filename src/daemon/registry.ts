@@ -7,7 +7,8 @@ import { ProcfsSource } from "../sources/procfs/index.js";
 import { PreloadSource } from "../sources/preload/index.js";
 import { DnsAnswersSource, LIBC_CANDIDATES } from "../sources/bpftrace/index.js";
 import { FirewallSource } from "../sources/firewall/index.js";
-import { FalcoSource } from "../sources/falco/index.js";
+import { falcoSource } from "../sources/falco/index.js";
+import { samhainSource } from "../sources/samhain/index.js";
 import { existsSync } from "node:fs";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
 import { agentRoutes, clawsudoRoutes, type ApprovalRegistry, type PreloadGuardEnricher } from "../gate/index.js";
@@ -91,7 +92,11 @@ export const SOURCES: readonly SourceEntry[] = [
   },
   {
     section: "falco",
-    create: (c) => (c.config.falco.enabled ? new FalcoSource({ path: c.config.falco.log_path, nodeId: c.nodeId, ids: c.ids }) : undefined),
+    create: (c) => (c.config.falco.enabled ? falcoSource({ path: c.config.falco.log_path, nodeId: c.nodeId, ids: c.ids }) : undefined),
+  },
+  {
+    section: "samhain",
+    create: (c) => (c.config.samhain.enabled ? samhainSource({ path: c.config.samhain.log_path, nodeId: c.nodeId, ids: c.ids }) : undefined),
   },
   {
     section: "preload",

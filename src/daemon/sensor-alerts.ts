@@ -21,6 +21,8 @@ const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: str
   firewall_changed: { severity: "critical", rule: "sensor-firewall-changed", what: "the firewall ruleset changed" },
   firewall_unreadable: { severity: "warning", rule: "sensor-firewall-unreadable", what: "the firewall ruleset cannot be read (changes go unseen until it can)" },
   falco_bad_lines: { severity: "warning", rule: "sensor-falco-bad-lines", what: "Falco's output holds lines that are not its alerts" },
+  samhain_bad_lines: { severity: "warning", rule: "sensor-samhain-bad-lines", what: "Samhain's log holds lines that are not its messages" },
+  samhain_stopped: { severity: "warning", rule: "sensor-samhain-stopped", what: "Samhain exited (as it does after a one-shot check; run as a daemon, it stopped watching)" },
   stage_failed: { severity: "critical", rule: "pipeline-stage-failed", what: "a stage of clawav's pipeline failed (detection goes on without it for this event)" },
 };
 

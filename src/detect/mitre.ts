@@ -259,6 +259,8 @@ const RULES: Readonly<Record<string, readonly string[]>> = {
   "sensor-firewall-changed": ["T1562.004"],
   "sensor-firewall-unreadable": ["T1562.004"],
   "sensor-falco-bad-lines": ["T1562.006"],
+  "sensor-samhain-bad-lines": ["T1562.006"],
+  "sensor-samhain-stopped": ["T1562.001"],
   "sensor-audit-disabled": ["T1562.012"],
   "sensor-auditd-stopped": ["T1562.012"],
   "sensor-audit-log-missing": ["T1070.002"],

@@ -113,8 +113,9 @@ export function dedupeKey(a: Alert): string {
   let target: string;
   if (e.gate?.request_id !== undefined) target = `gate:${e.gate.request_id}:${e.gate.decision}`;
   else if (e.net) target = `net:${e.net.address ?? e.net.path ?? ""}:${e.net.port ?? ""}`;
-  else if (e.kind === "file" && e.file) target = `file:${e.file.path}`;
+  else if ((e.kind === "file" || e.kind === "external") && e.file) target = `file:${e.file.path}`;
   else if (p) target = `cmd:${createHash("sha1").update(p.argv.join("\0")).digest("hex")}`;
+  else if (e.external) target = `ext:${createHash("sha1").update(e.external.output).digest("hex")}`;
   else target = `sensor:${e.sensor?.condition ?? ""}${e.sensor?.key !== undefined ? `:${e.sensor.key}` : ""}`;
   return `${a.rule}|${who}|${target}`;
 }

@@ -58,7 +58,12 @@ describe.skipIf(!IS_ROOT || !auditdUsable())("SIGKILL at random points", () => {
     // A last, clean run reads what the agent did while the daemon was down, then stops.
     const d = new DaemonUnderTest(stateDir, ["--config", cfg]);
     await d.start();
-    await d.waitAlert("the last marker", (a) => a.rule === "crash-mark" && (a.event.process?.argv ?? []).at(-1) === String(total - 1), 60_000);
+    await d.waitAlert("the last marker", (a) => a.rule === "crash-mark" && (a.event.process?.argv ?? []).at(-1) === String(total - 1), 60_000).catch(async (e: Error) => {
+      // Say where the last run stood: where it resumed, how far it got, what its source saw.
+      const seen = d.alerts.filter((a) => a.rule === "crash-mark").map((a) => Number((a.event.process?.argv ?? []).at(-1)));
+      const st = await d.api<{ sources: unknown[]; queue: unknown; pipeline: unknown; chain: unknown }>("/api/status").catch((x: Error) => ({ error: x.message }));
+      throw new Error(`${e.message}; want marker ${total - 1}; this run alerted ${seen.length} markers, highest ${Math.max(-1, ...seen)}; status ${JSON.stringify(st)}; daemon log tail ${d.stderr.slice(-3000)}`);
+    });
     await waitFor("the queue to drain", async () => ((await d.api<{ queue: { length: number } }>("/api/status")).queue.length === 0 ? true : undefined), 30_000).catch(() => undefined);
     const skippedTotal = (await d.api<{ chain: { skipped_after_restart: number } }>("/api/status")).chain.skipped_after_restart;
     expect((await d.stop()).code).toBe(0);

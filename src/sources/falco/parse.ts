@@ -18,7 +18,7 @@ const SEVERITY_OF_PRIORITY: Record<string, Severity> = {
 type Scalar = string | number | boolean | null;
 export type FalcoParse = { ok: true; event: Event } | { ok: false; error: string };
 
-export function parseFalcoLine(line: string, ctx: { id: string; nodeId: string; now: number }): FalcoParse {
+export function parseFalcoLine(line: string, ctx: { id: () => string; nodeId: string; now: number }): FalcoParse {
   let v: unknown;
   try {
     v = JSON.parse(line);
@@ -56,7 +56,7 @@ export function parseFalcoLine(line: string, ctx: { id: string; nodeId: string; 
     tags: (o.tags as string[] | undefined) ?? [],
     ...(fields ? { fields } : {}),
   };
-  const event: Event = { id: ctx.id, ts, source: "falco", kind: "external", node_id: ctx.nodeId, fidelity: "kernel", external };
+  const event: Event = { id: ctx.id(), ts, source: "falco", kind: "external", node_id: ctx.nodeId, fidelity: "kernel", external };
   const p = fields ? processOf(fields) : undefined;
   if (p) event.process = p;
   return { ok: true, event };

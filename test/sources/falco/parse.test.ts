@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { parseFalcoLine } from "../../../src/sources/falco/index.js";
 
-const ctx = { id: "0000000000000001", nodeId: "n", now: 1_000 };
+const ctx = { id: () => "0000000000000001", nodeId: "n", now: 1_000 };
 const line = (o: Record<string, unknown>) => JSON.stringify(o);
 const READ_SHADOW = {
   hostname: "agent-box",

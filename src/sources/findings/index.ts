@@ -1,0 +1,1 @@
+export { FindingsLogSource, type FindingsLogOptions, type FindingParse } from "./source.js";
