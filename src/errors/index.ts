@@ -20,7 +20,7 @@ export const EXIT = {
 
 export const EXIT_TABLE: readonly (readonly [code: number, meaning: string])[] = [
   [EXIT.OK, "done; a check found nothing wrong"],
-  [EXIT.FINDINGS, "a check found problems (verify-audit, policy lint/test, preload check, seccomp verify/diff), or a request was refused"],
+  [EXIT.FINDINGS, "a check found problems (verify-audit, policy lint/test, sigma check, preload check, seccomp verify/diff), or a request was refused"],
   [EXIT.USAGE, "bad command line: unknown command or option, missing argument"],
   [EXIT.DATAERR, "a file you gave is wrong: config, policy, whitelist, events (file:line: key: what)"],
   [EXIT.NOINPUT, "a file you named cannot be read"],
