@@ -79,6 +79,15 @@ const firewall = z
   })
   .prefault({});
 
+const syslog = z
+  .strictObject({
+    /** "auto": when one of the files exists (rsyslog writes them; journald alone does not). */
+    enabled: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+    auth_log: z.string().default("/var/log/auth.log"),
+    syslog: z.string().default("/var/log/syslog"),
+  })
+  .prefault({});
+
 const ebpf = z
   .strictObject({
     /**
@@ -264,6 +273,7 @@ export const configSchema = z.strictObject({
   procfs,
   ebpf,
   firewall,
+  syslog,
   network,
   falco: tailSource("/var/log/falco/falco_output.jsonl"),
   samhain: tailSource("/var/log/samhain/samhain.log"),

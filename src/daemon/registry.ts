@@ -9,6 +9,7 @@ import { DnsAnswersSource, LIBC_CANDIDATES } from "../sources/bpftrace/index.js"
 import { FirewallSource } from "../sources/firewall/index.js";
 import { falcoSource } from "../sources/falco/index.js";
 import { samhainSource } from "../sources/samhain/index.js";
+import { SyslogSource } from "../sources/syslog/index.js";
 import { existsSync } from "node:fs";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
 import { agentRoutes, clawsudoRoutes, type ApprovalRegistry, type PreloadGuardEnricher } from "../gate/index.js";
@@ -88,6 +89,21 @@ export const SOURCES: readonly SourceEntry[] = [
         return undefined;
       }
       return new FirewallSource({ nodeId: c.nodeId, ids: c.ids, intervalMs: c.config.firewall.interval * 1000 });
+    },
+  },
+  {
+    section: "syslog",
+    create(c) {
+      const s = c.config.syslog;
+      if (s.enabled === false) return undefined;
+      const files = [{ path: s.auth_log, log: "auth" as const }, { path: s.syslog, log: "syslog" as const }];
+      // "auto" follows the files rsyslog writes; asked for outright, a file not there yet is waited for.
+      const present = s.enabled === true ? files : files.filter((f) => existsSync(f.path));
+      if (present.length === 0) {
+        c.log.info("syslog source off", { reason: `neither ${s.auth_log} nor ${s.syslog} exists (no rsyslog?)` });
+        return undefined;
+      }
+      return new SyslogSource({ files: present, nodeId: c.nodeId, ids: c.ids });
     },
   },
   {

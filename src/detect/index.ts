@@ -10,6 +10,7 @@ import { BehaviorEngine, factsOf, hostMatches, type Facts, type HostCheck } from
 import { SequenceEngine, StepSequences, type SequenceStatus } from "./sequence/index.js";
 import { mitreOf } from "./mitre.js";
 import { externalAlert } from "./external.js";
+import { authAlerts } from "./auth.js";
 import { loadPopular, type PopularLists } from "./supply/typosquat.js";
 import { loadSigma, SigmaInput, SigmaSet, type LogSource, type SigmaFileResult, type SigmaRule } from "./sigma/index.js";
 import { addressSet, isClawsudoPolicyFile, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";
@@ -139,6 +140,7 @@ export function createDetector(opts: DetectorOptions): Detector {
 
   const evaluate = (e: Event): Alert[] => {
     if (e.kind === "external") return externalAlert(e, policyVersion);
+    if (e.kind === "log") return authAlerts(e, policyVersion);
     // A gate's event describes a request, not something that ran: the gate engine judges it.
     if (!e.process || e.kind === "gate") return [];
     const f = factsOf(e, e.process.identity ?? (e.process.exe ? identity(e.process.exe) : undefined), hostCheck, popular);

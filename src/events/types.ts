@@ -34,6 +34,7 @@ export const EVENT_KINDS = [
   "sensor",
   "gate",
   "external",
+  "log",
   "other",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -159,6 +160,17 @@ export interface GateInfo {
   by?: string;
 }
 
+/** A line of the system's log (rsyslog's auth.log or syslog), as the program wrote it. */
+export interface LogInfo {
+  /** Which log: auth (auth.log: sshd, sudo, su, PAM) or syslog (everything else rsyslog keeps). */
+  log: "auth" | "syslog";
+  file: string;
+  host?: string;
+  program: string;
+  pid?: number;
+  message: string;
+}
+
 /** A finding another tool made (Falco, Samhain): judged there, carried here to alerts and the chain. */
 export interface ExternalInfo {
   tool: "falco" | "samhain";
@@ -196,6 +208,7 @@ export interface Event {
   sensor?: SensorInfo;
   gate?: GateInfo;
   external?: ExternalInfo;
+  log?: LogInfo;
   /** The fields of a user-space audit record (SERVICE_STOP unit=..., ADD_USER, USER_CMD, ...), as it wrote them. */
   fields?: Record<string, string>;
   /** Audit record types of the event; with `--raw`, the records themselves. */

@@ -115,6 +115,7 @@ export function dedupeKey(a: Alert): string {
   else if (e.net) target = `net:${e.net.address ?? e.net.path ?? ""}:${e.net.port ?? ""}`;
   else if ((e.kind === "file" || e.kind === "external") && e.file) target = `file:${e.file.path}`;
   else if (p) target = `cmd:${createHash("sha1").update(p.argv.join("\0")).digest("hex")}`;
+  else if (e.log) target = `log:${createHash("sha1").update(`${e.log.program}\0${e.log.message}`).digest("hex")}`;
   else if (e.external) target = `ext:${createHash("sha1").update(e.external.output).digest("hex")}`;
   else target = `sensor:${e.sensor?.condition ?? ""}${e.sensor?.key !== undefined ? `:${e.sensor.key}` : ""}`;
   return `${a.rule}|${who}|${target}`;

@@ -28,4 +28,9 @@ export default function setup(): void {
       spawnSync("sleep", ["0.1"]);
     }
   }
+  // The syslog source's tests read what the real rsyslog writes (auth.log, syslog).
+  if (commandExists("rsyslogd") && spawnSync("pidof", ["rsyslogd"], { stdio: "ignore" }).status !== 0) {
+    const r = spawnSync("rsyslogd", [], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`starting rsyslogd failed: ${r.stderr}`);
+  }
 }
