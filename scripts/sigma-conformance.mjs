@@ -19,7 +19,9 @@ import { loadSigma, SigmaInput, SigmaSet } from "../dist/detect/sigma/index.js";
 const corpora = process.argv[2] ?? new URL("../../shared/corpora", import.meta.url).pathname;
 const rulesDir = join(corpora, "sigma-linux", "rules", "linux");
 const verbose = process.env.SIGMA_CONFORMANCE_VERBOSE === "1";
-const SOURCES = ["process_creation", "file_event", "network_connection", "auditd"];
+const SOURCES = ["process_creation", "file_event", "network_connection", "auditd", "syslog"];
+// A builtin rule's service as the log line clawav reads: the file for syslog/auth, else the program.
+const PROGRAM_OF_SERVICE = { sshd: "sshd", sudo: "sudo", su: "su", cron: "CRON", vsftpd: "vsftpd", clamav: "clamd", guacamole: "guacd" };
 const CMD_FIELDS = new Set(["CommandLine", "ParentCommandLine", ""]);
 const NUMERIC = new Set(["DestinationPort", "LogonId", "ProcessId", "ParentProcessId", "pid", "ppid", "uid", "euid", "suid", "fsuid", "gid", "egid", "auid", "ses", "argc", "item", "inode", "ouid", "exit"]);
 const AUDIT_RECORDS = ["SYSCALL", "EXECVE", "PATH", "CWD", "PROCTITLE"];
@@ -221,10 +223,17 @@ function fieldValues(needs) {
   return { V, by };
 }
 
-function eventOf(source, needs) {
+function eventOf(source, needs, service) {
   const { V, by } = fieldValues(needs);
   const kw = V[""];
   if (source === "auditd") return auditEvent(V, kw);
+  if (source === "syslog") {
+    const program = PROGRAM_OF_SERVICE[service] ?? "kernel";
+    const message = [V.message, kw].filter((x) => x !== undefined && x !== "").join(" ") || "line";
+    V[""] = `${program}[77]: ${message}`;
+    const log = { log: service === "auth" ? "auth" : "syslog", file: "/var/log/syslog", host: "vm", program, pid: 77, message };
+    return { V, e: { id: "0000000000000001", ts: 1795408503332, source: "syslog", kind: "log", node_id: "sigma", fidelity: "userspace", log } };
+  }
   const exe = V.Image ?? "/usr/bin/prog";
   const anchored = (by.get("CommandLine") ?? []).some((n) => n.kind === "exact" || n.kind === "startswith");
   const parts = anchored ? [V.CommandLine, kw] : [base(exe), kw, V.CommandLine];
@@ -293,7 +302,7 @@ function mutate(n) {
 // ---- Running it.
 const load = loadSigma([rulesDir]);
 // The daemon judges through a SigmaSet (rules indexed by needles); it must agree with each rule's own test.
-const sets = new Map(["process_creation", "file_event", "network_connection", "auditd"].map((ls) => [ls, new SigmaSet(ls, load.rules)]));
+const sets = new Map(SOURCES.map((ls) => [ls, new SigmaSet(ls, load.rules)]));
 let setDisagree = 0;
 if (load.files.length === 0) {
   console.error(`sigma conformance: no rules under ${rulesDir}`);
@@ -316,7 +325,9 @@ for (const r of load.results) {
 for (const r of load.results.filter((x) => "rule" in x)) {
   const { rule } = r, st = stats[rule.logsource], file = basename(r.file);
   st.compiled++;
-  const det = parse(readFileSync(r.file, "utf8")).detection;
+  const doc = parse(readFileSync(r.file, "utf8"));
+  const det = doc.detection;
+  const service = doc.logsource?.service;
   const names = Object.keys(det).filter((k) => k !== "condition");
   let alts = [];
   try {
@@ -353,7 +364,7 @@ for (const r of load.results.filter((x) => "rule" in x)) {
   };
   for (const { a, label, pn, noNear, lastValues } of cases) {
     try {
-      const built = eventOf(rule.logsource, pn);
+      const built = eventOf(rule.logsource, pn, service);
       if (!consistent(built.V, pn)) throw new NotSynthesized(`selections ${a.pos.join(", ")} cannot hold together in one event`);
       const broken = a.neg.find((f) => selectionHolds(built.V, det[f]));
       if (broken) throw new NotSynthesized(`the values of ${a.pos.join(", ")} satisfy ${broken}`);
@@ -371,7 +382,7 @@ for (const r of load.results.filter((x) => "rule" in x)) {
       }
       for (const [n, m, how] of changes) {
         const mn = pn.map((x) => (x === n ? m : x));
-        const mb = eventOf(rule.logsource, mn);
+        const mb = eventOf(rule.logsource, mn, service);
         if (selectionHolds(mb.V, det[n.sel]) || !consistent(mb.V, mn.filter((x) => x.c !== n.c))) continue;
         nm++;
         if (check(`near miss${label} with ${n.field || "keyword"} ${JSON.stringify(n.value)} ${how}`, mb, false)) nmOk++;
@@ -379,7 +390,7 @@ for (const r of load.results.filter((x) => "rule" in x)) {
       // And each filter the condition negates, satisfied as well.
       for (const f of [...new Set(a.neg)]) {
         const fn = [...pn, ...needs([f], lastValues)];
-        const fb = eventOf(rule.logsource, fn);
+        const fb = eventOf(rule.logsource, fn, service);
         if (!consistent(fb.V, fn)) continue;
         nm++;
         if (check(`near miss${label} satisfying ${f}`, fb, false)) nmOk++;

@@ -134,13 +134,24 @@ export function createDetector(opts: DetectorOptions): Detector {
     const set = new SigmaSet(ls, sigma.rules);
     return set.size > 0 ? set : undefined;
   };
-  const sigmaBy = { exec: sigmaSet("process_creation"), file: sigmaSet("file_event"), net: sigmaSet("network_connection"), auditd: sigmaSet("auditd") };
+  const sigmaBy = { exec: sigmaSet("process_creation"), file: sigmaSet("file_event"), net: sigmaSet("network_connection"), auditd: sigmaSet("auditd"), syslog: sigmaSet("syslog") };
+  const sigmaAlert = (e: Event, s: SigmaRule, what: string): Alert => {
+    const r = policyOf.get(s)!;
+    return alertOf(e, "sigma", r.name, r.category, r.severity, `${r.description ?? r.name}: ${what}`, actionOf(r), policyVersion, r.mitre);
+  };
   const sequenceRules = rules.filter((r) => r.sequence);
   const steps = opts.steps ?? new StepSequences();
 
   const evaluate = (e: Event): Alert[] => {
     if (e.kind === "external") return externalAlert(e, policyVersion);
-    if (e.kind === "log") return authAlerts(e, policyVersion);
+    if (e.kind === "log") {
+      const found = authAlerts(e, policyVersion);
+      if (sigmaBy.syslog) {
+        const input = new SigmaInput(e);
+        for (const s of sigmaBy.syslog.match(input)) found.push(sigmaAlert(e, s, input.logLine.slice(0, 300)));
+      }
+      return found.length > 1 ? found.sort(bySeverityDesc) : found;
+    }
     // A gate's event describes a request, not something that ran: the gate engine judges it.
     if (!e.process || e.kind === "gate") return [];
     const f = factsOf(e, e.process.identity ?? (e.process.exe ? identity(e.process.exe) : undefined), hostCheck, popular);
@@ -174,10 +185,7 @@ export function createDetector(opts: DetectorOptions): Detector {
       const input = new SigmaInput(e);
       for (const set of [byKind, byAudit]) {
         if (!set) continue;
-        for (const s of set.match(input)) {
-          const r = policyOf.get(s)!;
-          alerts.push(alertOf(e, "sigma", r.name, r.category, r.severity, `${r.description ?? r.name}: ${commandLine(f)}`, actionOf(r), policyVersion, r.mitre));
-        }
+        for (const s of set.match(input)) alerts.push(sigmaAlert(e, s, commandLine(f)));
       }
     }
     for (const x of sequence.judge(e, f, alerts)) alerts.push(alertOf(e, "sequence", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));

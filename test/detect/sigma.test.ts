@@ -499,7 +499,7 @@ describe("rule files", () => {
   });
   it("log sources clawav has no events for are refused", () => {
     expect(refused(compileSigmaText(ruleText(["product: windows", "category: process_creation"], ["sel:", "  Image|endswith: '\\cmd.exe'", "condition: sel"]), "x.yml")).feature).toBe("logsource product windows");
-    expect(refused(compileSigmaText(ruleText(["product: linux", "service: syslog"], ["keywords:", "  - 'error'", "condition: keywords"]), "x.yml")).feature).toBe("logsource service syslog");
+    expect(refused(compileSigmaText(ruleText(["product: linux", "service: nginx"], ["keywords:", "  - 'error'", "condition: keywords"]), "x.yml")).feature).toBe("logsource service nginx");
     expect(refused(compileSigmaText(ruleText(["product: linux", "category: dns_query"], ["sel:", "  QueryName: x", "condition: sel"]), "x.yml")).feature).toBe("logsource category dns_query");
   });
   it("aggregations, timeframes and status unsupported are refused", () => {

@@ -4,18 +4,47 @@ import type { Event } from "../../events/index.js";
 import { SigmaRefusal } from "./errors.js";
 import type { FieldValue } from "./value.js";
 
-export const LOG_SOURCES = ["process_creation", "file_event", "network_connection", "auditd"] as const;
+export const LOG_SOURCES = ["process_creation", "file_event", "network_connection", "auditd", "syslog"] as const;
 export type LogSource = (typeof LOG_SOURCES)[number];
 
 /**
  * One event as Sigma sees it. Derived values (the command line, the audit records) are made once
  * per event however many rules ask, and only if one asks.
  */
+/**
+ * Which log lines a builtin rule's `service` names: the log file for syslog and auth, else the
+ * program that writes the lines (as its syslog tag).
+ */
+const SERVICE_PROGRAMS: Record<string, readonly string[]> = {
+  sshd: ["sshd"],
+  sudo: ["sudo"],
+  su: ["su"],
+  cron: ["cron", "crond"],
+  vsftpd: ["vsftpd"],
+  clamav: ["clamd", "freshclam", "clamav", "clamav-daemon"],
+  guacamole: ["guacd", "guacamole"],
+};
+
+/** The filter of a builtin log source: none (every line), a log file, or programs. */
+export function serviceFilter(service: string | undefined): ((x: SigmaInput) => boolean) | undefined {
+  if (service === undefined) return () => true;
+  if (service === "syslog" || service === "auth") return (x) => x.e.log?.log === service;
+  const progs = SERVICE_PROGRAMS[service];
+  if (!progs) return undefined;
+  return (x) => x.e.log !== undefined && progs.includes(x.e.log.program.toLowerCase());
+}
+
 export class SigmaInput {
   private cmd: string | undefined;
   private pcmd: string | null | undefined;
   private recs: AuditView[] | undefined;
   constructor(readonly e: Event) {}
+
+  /** A log line as rsyslog wrote its tag and message: what a builtin rule's keywords search. */
+  get logLine(): string {
+    const l = this.e.log;
+    return l ? `${l.program}${l.pid !== undefined ? `[${l.pid}]` : ""}: ${l.message}` : "";
+  }
 
   get commandLine(): string {
     return (this.cmd ??= (this.e.process?.argv ?? []).join(" "));
@@ -87,8 +116,16 @@ export const AUDITD_FIELDS = new Set([
 const AUDIT_ARG = /^a\d+$/;
 
 /** The getter of `field` in `source`; refuses a field clawav does not have, naming it. */
+/** Sigma's builtin rules search the line's text (keywords); clawav names these parts too. */
+const LOG_FIELDS: Record<string, Getter> = {
+  program: (x) => x.e.log?.program,
+  message: (x) => x.e.log?.message,
+  host: (x) => x.e.log?.host,
+  pid: (x) => x.e.log?.pid,
+};
+
 export function fieldGetter(source: Exclude<LogSource, "auditd">, field: string): Getter {
-  const table = source === "process_creation" ? PROCESS_FIELDS : source === "file_event" ? FILE_FIELDS : NET_FIELDS;
+  const table = source === "process_creation" ? PROCESS_FIELDS : source === "file_event" ? FILE_FIELDS : source === "syslog" ? LOG_FIELDS : NET_FIELDS;
   const g = Object.hasOwn(table, field) ? table[field] : undefined;
   if (g) return g;
   throw new SigmaRefusal(`field ${field}`, KNOWN_ABSENT[field] ?? `not a field of ${source} events in clawav (it has ${Object.keys(table).join(", ")})`);

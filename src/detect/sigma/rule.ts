@@ -7,7 +7,7 @@ import { MITRE_ID } from "../mitre.js";
 import { categoryOfTactic } from "../tactics.js";
 import { parseCondition, predOf, type CondAst, type Pred } from "./condition.js";
 import { SigmaRefusal, SigmaSyntaxError } from "./errors.js";
-import { checkAuditdField, fieldGetter, LOG_SOURCES, type AuditView, type Getter, type LogSource, type SigmaInput } from "./fields.js";
+import { checkAuditdField, fieldGetter, LOG_SOURCES, serviceFilter, type AuditView, type Getter, type LogSource, type SigmaInput } from "./fields.js";
 import { compileValues, lower, needlesOf, parseModifiers, type FieldValue, type SigmaScalar } from "./value.js";
 
 /** A necessary condition of a selection or rule: the field holds one of the needles (lowercased). */
@@ -100,7 +100,7 @@ function compileRule(js: Record<string, unknown>, title: string, file: string, a
   if (typeof level !== "string" || !(SIGMA_LEVELS as readonly string[]).includes(level)) throw new SigmaSyntaxError(`level: ${JSON.stringify(level)} is not one of ${SIGMA_LEVELS.join(", ")}`, at("level"));
   const tags = js.tags === undefined ? [] : js.tags;
   if (!Array.isArray(tags) || tags.some((t) => typeof t !== "string")) throw new SigmaSyntaxError("tags: a list of strings", at("tags"));
-  const logsource = logSourceOf(js.logsource, at);
+  const { logsource, service } = logSourceOf(js.logsource, at);
   const det = js.detection;
   if (det === null || typeof det !== "object" || Array.isArray(det)) throw new SigmaSyntaxError("detection: a mapping of selections and a condition", at("detection") ?? 1);
   const detection = det as Record<string, unknown>;
@@ -148,7 +148,10 @@ function compileRule(js: Record<string, unknown>, title: string, file: string, a
     if (!g) getters.set(f, (g = fieldGetter(logsource, f)));
     return g;
   }, keywordTexts(logsource)));
-  const { pred, pre, needles } = anyCondition(conds, sels, at("detection", "condition"));
+  const compiled = anyCondition(conds, sels, at("detection", "condition"));
+  const pre = compiled.pre;
+  const needles = compiled.needles;
+  const pred = service ? (x: SigmaInput) => service(x) && compiled.pred(x) : compiled.pred;
   const preds = new Map([...sels].map(([n, c]) => [n, c.pred]));
   return { ...base, ...(needles ? { needles } : {}), judge: { on: "event", pred }, matches: (x) => pre(x) && pred(x), why: (x) => [...preds].filter(([, p]) => p(x)).map(([n]) => n) };
 }
@@ -218,11 +221,12 @@ function best<T>(cands: Atoms<T>[]): Atoms<T> {
 /** What keywords (values with no field) are searched in, per log source. */
 function keywordTexts(src: Exclude<LogSource, "auditd">): (x: SigmaInput) => readonly string[] {
   if (src === "file_event") return (x) => [x.commandLine, x.e.file?.path ?? ""];
+  if (src === "syslog") return (x) => [x.logLine];
   if (src === "network_connection") return (x) => [x.commandLine, x.e.net?.address ?? "", x.e.net?.resolved_host ?? x.e.net?.host ?? ""];
   return (x) => [x.commandLine];
 }
 
-function logSourceOf(v: unknown, at: LineAt): LogSource {
+function logSourceOf(v: unknown, at: LineAt): { logsource: LogSource; service?: (x: SigmaInput) => boolean } {
   if (v === null || typeof v !== "object" || Array.isArray(v)) throw new SigmaSyntaxError("logsource: a mapping (product, category, service)", at("logsource") ?? 1);
   const ls = v as Record<string, unknown>;
   const str = (k: string): string | undefined => {
@@ -236,10 +240,14 @@ function logSourceOf(v: unknown, at: LineAt): LogSource {
   const category = str("category");
   const service = str("service");
   if (category !== undefined && service !== undefined) throw new SigmaRefusal(`logsource ${category}/${service}`, "a category and a service together name no source clawav has");
-  if (service === "auditd") return "auditd";
-  if (service !== undefined) throw new SigmaRefusal(`logsource service ${service}`, "clawav has no source for this log yet (it reads audit records, not syslog or application logs)");
-  if (category !== undefined && (LOG_SOURCES as readonly string[]).includes(category) && category !== "auditd") return category as LogSource;
-  if (category === undefined) throw new SigmaRefusal("logsource builtin", "a rule over the system's own logs (syslog, journal), which clawav has no source for yet");
+  if (service === "auditd") return { logsource: "auditd" };
+  if (category === undefined) {
+    // Sigma's builtin rules: the system's log lines, as the syslog source reads them.
+    const f = serviceFilter(service);
+    if (!f) throw new SigmaRefusal(`logsource service ${service}`, "clawav reads audit records and rsyslog's auth.log and syslog; this service's log is neither");
+    return { logsource: "syslog", service: f };
+  }
+  if ((LOG_SOURCES as readonly string[]).includes(category) && category !== "auditd" && category !== "syslog") return { logsource: category as LogSource };
   throw new SigmaRefusal(`logsource category ${category}`, `clawav has ${LOG_SOURCES.filter((s) => s !== "auditd").join(", ")} and the auditd service`);
 }
 

@@ -2,6 +2,7 @@
 // the auth judgments made of them.
 import { describe, expect, it } from "vitest";
 import { authAlerts } from "../../../src/detect/auth.js";
+import { compileSigmaText, SigmaInput } from "../../../src/detect/sigma/index.js";
 import { parseSyslogLine } from "../../../src/sources/syslog/index.js";
 
 let n = 0;
@@ -48,5 +49,27 @@ describe("authAlerts", () => {
   it("only the auth log is judged so", () => {
     const r = parseSyslogLine("2026-12-04T04:18:47+00:00 vm sudo: x : user NOT in sudoers ; COMMAND=/bin/id", { ...ctx, log: "syslog" });
     expect(r.ok && authAlerts(r.event, "v")).toEqual([]);
+  });
+});
+
+describe("Sigma's builtin rules on log lines", () => {
+  const rule = (service: string | undefined, kw: string) => {
+    const r = compileSigmaText(`title: t\nlogsource:\n  product: linux\n${service !== undefined ? `  service: ${service}\n` : ""}detection:\n  keywords:\n    - '${kw}'\n  condition: keywords\nlevel: medium\n`, "b.yml");
+    if (!("rule" in r)) throw new Error(JSON.stringify(r));
+    return r.rule;
+  };
+  const sshd = new SigmaInput(parse("2026-12-04T04:18:47+00:00 vm sshd[9]: Failed password for invalid user bob from 192.0.2.7 port 22 ssh2"));
+  it("service names the program (sshd) or the file (auth, syslog); no service is every line", () => {
+    expect(rule("sshd", "Failed password").logsource).toBe("syslog");
+    expect(rule("sshd", "Failed password").matches(sshd)).toBe(true);
+    expect(rule("sudo", "Failed password").matches(sshd)).toBe(false);
+    expect(rule("auth", "Failed password").matches(sshd)).toBe(true);
+    expect(rule("syslog", "Failed password").matches(sshd)).toBe(false);
+    expect(rule(undefined, "sshd[9]: Failed").matches(sshd)).toBe(true);
+    expect(rule(undefined, "Accepted").matches(sshd)).toBe(false);
+  });
+  it("a service clawav reads no log of is refused by name", () => {
+    const r = compileSigmaText("title: t\nlogsource:\n  product: linux\n  service: nginx\ndetection:\n  k:\n    - x\n  condition: k\n", "n.yml");
+    expect("refused" in r && r.refused.feature).toBe("logsource service nginx");
   });
 });
