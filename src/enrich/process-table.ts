@@ -144,10 +144,16 @@ export class ProcessTable {
     const p = event.process;
     if (!p) return event;
     const pid = p.pid ?? -1;
-    // A DNS answer knows the pid that asked, not its executable: the table does.
+    // A DNS answer knows the pid that asked, not its executable. It comes live (bpftrace), often
+    // before auditd's record of the exec that made the asker what it is: /proc, read now, knows the
+    // current image where the table may still hold the one before it (runuser before getent).
     if (event.kind === "dns" && !p.exe) {
-      const exe = this.get(pid)?.exe;
-      if (exe !== undefined) p.exe = exe;
+      const exe = (this.lookup && pid > 0 ? this.lookup(pid)?.exe : undefined) ?? this.get(pid)?.exe;
+      // The answer's comm (the kernel's, at the lookup) names the image: an exe that is not it is
+      // stale. (Prefixes either way: python3 runs /usr/bin/python3.11, comm is cut at 15 bytes.)
+      const name = exe?.slice(exe.lastIndexOf("/") + 1) ?? "";
+      const fits = exe !== undefined && (p.comm === undefined || name.startsWith(p.comm) || p.comm.startsWith(name));
+      if (fits) p.exe = exe;
     }
     p.lineage = p.pid === undefined ? [] : this.lineage(p.pid, p.ppid ?? -1);
     // On execs only: that is where a parent's command line is judged (Sigma's ParentCommandLine),
