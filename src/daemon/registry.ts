@@ -6,10 +6,10 @@ import { AuditdSource, auditdUnavailable, cursorFileIn } from "../sources/auditd
 import { ProcfsSource } from "../sources/procfs/index.js";
 import { PreloadSource } from "../sources/preload/index.js";
 import { DnsAnswersSource, LIBC_CANDIDATES } from "../sources/bpftrace/index.js";
-import { FirewallSource } from "../sources/firewall/index.js";
+import { FirewallSource, hasFirewallTool } from "../sources/firewall/index.js";
 import { falcoSource } from "../sources/falco/index.js";
 import { samhainSource } from "../sources/samhain/index.js";
-import { SyslogSource } from "../sources/syslog/index.js";
+import { syslogSource } from "../sources/syslog/index.js";
 import { existsSync } from "node:fs";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
 import { agentRoutes, clawsudoRoutes, type ApprovalRegistry, type PreloadGuardEnricher } from "../gate/index.js";
@@ -81,8 +81,7 @@ export const SOURCES: readonly SourceEntry[] = [
       const want = c.config.firewall.enabled;
       if (want === false) return undefined;
       // Reading the ruleset needs root (CAP_NET_ADMIN); as another user nft lists nothing.
-      const tool = ["/usr/sbin/nft", "/sbin/nft", "/usr/sbin/iptables", "/sbin/iptables"].some((p) => existsSync(p));
-      const missing = !c.isRoot ? "clawav is not root" : !tool ? "neither nft nor iptables is installed" : undefined;
+      const missing = !c.isRoot ? "clawav is not root" : !hasFirewallTool() ? "neither nft nor iptables is installed" : undefined;
       if (missing !== undefined) {
         if (want === true) c.log.warn("firewall sensor unavailable", { reason: missing });
         else c.log.info("firewall sensor off", { reason: missing });
@@ -103,7 +102,7 @@ export const SOURCES: readonly SourceEntry[] = [
         c.log.info("syslog source off", { reason: `neither ${s.auth_log} nor ${s.syslog} exists (no rsyslog?)` });
         return undefined;
       }
-      return new SyslogSource({ files: present, nodeId: c.nodeId, ids: c.ids });
+      return syslogSource({ files: present, nodeId: c.nodeId, ids: c.ids });
     },
   },
   {

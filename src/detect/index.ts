@@ -183,9 +183,10 @@ export function createDetector(opts: DetectorOptions): Detector {
     const byAudit = e.source === "auditd" ? sigmaBy.auditd : undefined;
     if (byKind || byAudit) {
       const input = new SigmaInput(e);
-      for (const set of [byKind, byAudit]) {
-        if (!set) continue;
-        for (const s of set.match(input)) alerts.push(sigmaAlert(e, s, commandLine(f)));
+      const hits = [...(byKind?.match(input) ?? []), ...(byAudit?.match(input) ?? [])];
+      if (hits.length > 0) {
+        const what = commandLine(f);
+        for (const s of hits) alerts.push(sigmaAlert(e, s, what));
       }
     }
     for (const x of sequence.judge(e, f, alerts)) alerts.push(alertOf(e, "sequence", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));

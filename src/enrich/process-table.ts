@@ -15,6 +15,7 @@ export interface ProcEntry {
 
 /** Longest argv (in characters) the table keeps per process. */
 const MAX_KEPT_ARGV = 8192;
+const keepable = (argv: readonly string[]) => argv.reduce((n, a) => n + a.length + 1, 0) <= MAX_KEPT_ARGV;
 
 /** Reads one process from /proc in the live daemon; absent in replay so replay stays deterministic. */
 export type ProcLookup = (pid: number) => ProcEntry | undefined;
@@ -78,7 +79,7 @@ export class ProcessTable {
     if (!found) return undefined;
     // /proc's command line is the current image's: worth keeping (a child's stale PROCTITLE is
     // recognised by it), within the same bound as an EXECVE's argv.
-    if (found.argv && found.argv.reduce((n, a) => n + a.length + 1, 0) > MAX_KEPT_ARGV) delete found.argv;
+    if (found.argv && !keepable(found.argv)) delete found.argv;
     this.put(found);
     return found;
   }
@@ -93,7 +94,7 @@ export class ProcessTable {
     if (event.kind === "exec") {
       const old = this.entries.get(p.pid);
       const prior = old && old.ppid === ppid ? [...(old.argv ? [old.argv] : []), ...(old.prior ?? [])].slice(0, 2) : [];
-      const kept = p.argv.reduce((n, a) => n + a.length + 1, 0) <= MAX_KEPT_ARGV && p.argv_truncated !== true;
+      const kept = keepable(p.argv) && p.argv_truncated !== true;
       this.put({ pid: p.pid, ppid, uid, exe: own(exe), argv0: own(p.argv[0] ?? comm), ...(kept ? { argv: p.argv.map(own) } : {}), ...(prior.length > 0 ? { prior } : {}) });
     } else if (!this.entries.has(p.pid)) {
       this.put({ pid: p.pid, ppid, uid, exe: own(exe), argv0: own(p.argv[0] ?? comm) });
@@ -148,7 +149,13 @@ export class ProcessTable {
     // before auditd's record of the exec that made the asker what it is: /proc, read now, knows the
     // current image where the table may still hold the one before it (runuser before getent).
     if (event.kind === "dns" && !p.exe) {
-      const exe = (this.lookup && pid > 0 ? this.lookup(pid)?.exe : undefined) ?? this.get(pid)?.exe;
+      // One /proc read, not two: get() would read it again for a pid the table has not met.
+      let live: ProcEntry | undefined;
+      if (this.lookup && pid > 0) {
+        this.lookups++;
+        live = this.lookup(pid);
+      }
+      const exe = (live ?? this.entries.get(pid))?.exe;
       // The answer's comm (the kernel's, at the lookup) names the image: an exe that is not it is
       // stale. (Prefixes either way: python3 runs /usr/bin/python3.11, comm is cut at 15 bytes.)
       const name = exe?.slice(exe.lastIndexOf("/") + 1) ?? "";

@@ -8,13 +8,13 @@ import { categoryOfTactic } from "../tactics.js";
 import { parseCondition, predOf, type CondAst, type Pred } from "./condition.js";
 import { SigmaRefusal, SigmaSyntaxError } from "./errors.js";
 import { checkAuditdField, fieldGetter, LOG_SOURCES, serviceFilter, type AuditView, type Getter, type LogSource, type SigmaInput } from "./fields.js";
-import { compileValues, lower, needlesOf, parseModifiers, type FieldValue, type SigmaScalar } from "./value.js";
+import { compileValues, needlesOf, parseModifiers, type FieldValue, type SigmaScalar } from "./value.js";
 
 /** A necessary condition of a selection or rule: the field holds one of the needles (lowercased). */
-type Atoms<T> = { field: string; get: (x: T) => FieldValue; needle: string }[] | undefined;
+type Atoms = { field: string; needle: string }[] | undefined;
 interface Compiled<T> {
   pred: Pred<T>;
-  atoms: Atoms<T>;
+  atoms: Atoms;
 }
 
 export const SIGMA_LEVELS = ["informational", "low", "medium", "high", "critical"] as const;
@@ -131,13 +131,13 @@ function compileRule(js: Record<string, unknown>, title: string, file: string, a
       checkAuditdField(f);
       return (r) => r.fields.get(f);
     }, (r) => r.texts));
-    const { pred, pre, needles } = anyCondition(conds, sels, at("detection", "condition"));
+    const { pred, needles } = anyCondition(conds, sels, at("detection", "condition"));
     const preds = new Map([...sels].map(([n, c]) => [n, c.pred]));
     return {
       ...base,
       ...(needles ? { needles } : {}),
       judge: { on: "record", pred },
-      matches: (x) => x.records.some((r) => pre(r) && pred(r)),
+      matches: (x) => x.records.some(pred),
       why: (x) => x.records.filter(pred).flatMap((r) => [...preds].filter(([, p]) => p(r)).map(([n]) => `${n} (${r.type} record)`)),
     };
   }
@@ -149,14 +149,13 @@ function compileRule(js: Record<string, unknown>, title: string, file: string, a
     return g;
   }, keywordTexts(logsource)));
   const compiled = anyCondition(conds, sels, at("detection", "condition"));
-  const pre = compiled.pre;
   const needles = compiled.needles;
   const pred = service ? (x: SigmaInput) => service(x) && compiled.pred(x) : compiled.pred;
   const preds = new Map([...sels].map(([n, c]) => [n, c.pred]));
-  return { ...base, ...(needles ? { needles } : {}), judge: { on: "event", pred }, matches: (x) => pre(x) && pred(x), why: (x) => [...preds].filter(([, p]) => p(x)).map(([n]) => n) };
+  return { ...base, ...(needles ? { needles } : {}), judge: { on: "event", pred }, matches: pred, why: (x) => [...preds].filter(([, p]) => p(x)).map(([n]) => n) };
 }
 
-function anyCondition<T>(conds: string[], sels: Map<string, Compiled<T>>, line: number | undefined): { pred: Pred<T>; pre: Pred<T>; needles?: Map<string, string[]> } {
+function anyCondition<T>(conds: string[], sels: Map<string, Compiled<T>>, line: number | undefined): { pred: Pred<T>; needles?: Map<string, string[]> } {
   let asts: CondAst[];
   try {
     asts = conds.map((c) => parseCondition(c, [...sels.keys()]));
@@ -167,36 +166,21 @@ function anyCondition<T>(conds: string[], sels: Map<string, Compiled<T>>, line: 
   const ast: CondAst = asts.length === 1 ? asts[0]! : { op: "or", kids: asts };
   const pred = predOf(ast, new Map([...sels].map(([n, c]) => [n, c.pred])));
   const atoms = atomsOf(ast, sels);
-  if (!atoms) return { pred, pre: () => true };
-  // One read and one lowering per field, then its needles.
-  const byField = new Map<(x: T) => FieldValue, string[]>();
+  if (!atoms) return { pred };
   const needles = new Map<string, string[]>();
-  for (const a of atoms) {
-    byField.set(a.get, [...(byField.get(a.get) ?? []), a.needle]);
-    needles.set(a.field, [...new Set([...(needles.get(a.field) ?? []), a.needle])]);
-  }
-  const groups = [...byField];
-  const pre = (x: T) => {
-    for (const [get, needles] of groups) {
-      const v = get(x);
-      if (v === undefined || v === null) continue;
-      const l = lower(typeof v === "number" ? String(v) : v);
-      for (const n of needles) if (l.includes(n)) return true;
-    }
-    return false;
-  };
-  return { pred, pre, needles };
+  for (const a of atoms) needles.set(a.field, [...new Set([...(needles.get(a.field) ?? []), a.needle])]);
+  return { pred, needles };
 }
 
 /** The needles a whole condition implies: any conjunct's, or every disjunct's; none through `not`. */
-function atomsOf<T>(ast: CondAst, sels: ReadonlyMap<string, Compiled<T>>): Atoms<T> {
+function atomsOf<T>(ast: CondAst, sels: ReadonlyMap<string, Compiled<T>>): Atoms {
   switch (ast.op) {
     case "sel":
       return sels.get(ast.name)!.atoms;
     case "not":
       return undefined;
     case "or": {
-      const all: NonNullable<Atoms<T>> = [];
+      const all: NonNullable<Atoms> = [];
       for (const k of ast.kids) {
         const a = atomsOf(k, sels);
         if (!a) return undefined;
@@ -210,10 +194,10 @@ function atomsOf<T>(ast: CondAst, sels: ReadonlyMap<string, Compiled<T>>): Atoms
 }
 
 /** Of several necessary conditions, the most selective: the longest shortest needle, then the fewest. */
-function best<T>(cands: Atoms<T>[]): Atoms<T> {
-  let out: Atoms<T>;
+function best(cands: Atoms[]): Atoms {
+  let out: Atoms;
   // An audit record's type splits events into a handful of kinds: any other field says more.
-  const score = (a: NonNullable<Atoms<T>>) => Math.min(...a.map((x) => x.needle.length)) * 1000 - a.length - (a.every((x) => x.field === "type") ? 1e6 : 0);
+  const score = (a: NonNullable<Atoms>) => Math.min(...a.map((x) => x.needle.length)) * 1000 - a.length - (a.every((x) => x.field === "type") ? 1e6 : 0);
   for (const c of cands) if (c && c.length > 0 && (!out || score(c) > score(out))) out = c;
   return out;
 }
@@ -296,7 +280,7 @@ function compileMap<T>(m: Record<string, unknown>, field: FieldOf<T>, texts: (x:
   const entries = Object.entries(m);
   if (entries.length === 0) throw new SigmaSyntaxError("an empty mapping");
   const ps: Pred<T>[] = [];
-  const cands: Atoms<T>[] = [];
+  const cands: Atoms[] = [];
   for (const [key, raw] of entries) {
     const [name, ...modList] = key.split("|");
     const values = Array.isArray(raw) ? raw : [raw];
@@ -309,7 +293,7 @@ function compileMap<T>(m: Record<string, unknown>, field: FieldOf<T>, texts: (x:
     const get = field(name!);
     const test = compileValues(values, mods);
     ps.push((x) => test(get(x)));
-    cands.push(needlesOf(values, mods)?.map((needle) => ({ field: name!, get, needle })));
+    cands.push(needlesOf(values, mods)?.map((needle) => ({ field: name!, needle })));
   }
   return { pred: ps.length === 1 ? ps[0]! : (x) => ps.every((p) => p(x)), atoms: best(cands) };
 }

@@ -13,6 +13,9 @@ export interface FirewallTools {
 const SBIN = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 const find = (name: string): string | undefined => SBIN.map((d) => `${d}/${name}`).find((p) => existsSync(p));
 
+/** Whether nft or iptables is installed at all (the registry asks before it makes the source). */
+export const hasFirewallTool = (): boolean => find("nft") !== undefined || find("iptables") !== undefined;
+
 /** Which firewall tools this machine has; iptables-save only when iptables is legacy. */
 export async function findFirewallTools(): Promise<FirewallTools> {
   const tools: FirewallTools = {};

@@ -3,7 +3,7 @@
 // changed, added or missing under a watched tree) become findings; its own stop (msg=<EXIT>) a
 // sensor event; its other messages (start, file check marks, module notices) are skipped.
 import type { Event, ExternalInfo, Severity } from "../../events/index.js";
-import type { FindingParse } from "../findings/index.js";
+import type { LineParse } from "../logfile/index.js";
 
 const SEVERITY: Record<string, Severity> = { ALERT: "critical", CRIT: "critical", ERROR: "critical", ERR: "critical", WARN: "warning", MARK: "info", NOTICE: "info", INFO: "info", DEBUG: "info" };
 const LINE = /^([A-Z]+)\s*:\s+\[([^\]]+)\]\s+(.*)$/;
@@ -12,7 +12,7 @@ const SIGNATURE = /^[0-9A-F]{32,}(\[[^\]]*\])?$/;
 /** The flags of `POLICY [ReadOnly] C-------TS` (Samhain's order): what changed. */
 const FLAGS = ["checksum", "link target", "device", "inode", "hardlinks", "mode", "owner", "group", "timestamps", "size"];
 
-export function parseSamhainLine(line: string, ctx: { id: () => string; nodeId: string; now: number }): FindingParse {
+export function parseSamhainLine(line: string, ctx: { id: () => string; nodeId: string; now: number }): LineParse {
   const t = line.trim();
   if (t === "[SOF]" || t === "[EOF]" || SIGNATURE.test(t)) return { skip: true };
   const m = LINE.exec(t);

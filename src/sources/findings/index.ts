@@ -1,1 +1,0 @@
-export { FindingsLogSource, type FindingsLogOptions, type FindingParse } from "./source.js";

@@ -1,0 +1,1 @@
+export { LogFileSource, type LogFileOptions, type LineParse } from "./source.js";
