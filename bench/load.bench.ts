@@ -27,7 +27,7 @@ const uid = Number(pw[2]), gid = Number(pw[3]);
 
 const dir = mkdtempSync(join(tmpdir(), "clawav-bench-load-"));
 const stateDir = join(dir, "state");
-writeFileSync(join(dir, "c.toml"), `[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\n\n[enforce]\nauto_quarantine = false\n`);
+writeFileSync(join(dir, "c.toml"), `[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\nsyscalls = false\n\n[enforce]\nauto_quarantine = false\n`);
 
 async function startDaemon(): Promise<{ child: ChildProcess; port: number; token: string }> {
   // BENCH_NODE_FLAGS (e.g. --max-old-space-size=64) tells heap growth that GC would reclaim from a leak.

@@ -96,6 +96,11 @@ const ebpf = z
      * "auto": when clawav runs as root and bpftrace is installed.
      */
     dns_answers: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+    /**
+     * Exec, connect and opens of watched paths from syscall tracepoints: sooner than auditd's,
+     * and a call both saw is judged once. "auto": when clawav runs as root and bpftrace is installed.
+     */
+    syscalls: z.union([z.boolean(), z.literal("auto")]).default("auto"),
     bpftrace: z.string().default("/usr/bin/bpftrace"),
     /** libc whose getaddrinfo is watched; default: the first of the usual places that exists. */
     libc: z.string().optional(),

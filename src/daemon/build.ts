@@ -3,7 +3,7 @@ import type { AlertSink, Enricher, Engine, Event, Recorder } from "../events/ind
 import { DnsAnswersEnricher, HostNamesEnricher, signalTargetEnricher, ProcessTable, WatchedFiles, createExeIdentity, etcHostsResolver, identityEnricher, lineageEnricher, systemUserNames, userNamesEnricher, watchedEvent, type ResolveHostFn, type UserNames, type WatchedUsers } from "../enrich/index.js";
 import { Enforcer, TrustScores, type QuarantineDeps, type QuarantineStore } from "../enforce/index.js";
 import type { KillGuard } from "../enforce/index.js";
-import { Aggregator, Pipeline } from "../pipeline/index.js";
+import { Aggregator, CrossSourceMatcher, Pipeline } from "../pipeline/index.js";
 import { channelRules } from "../alerts/index.js";
 import { clawavRules, ruleContextFor, watchedPaths } from "../sources/auditd/index.js";
 import { readProc } from "../sources/procfs/index.js";
@@ -38,6 +38,7 @@ export interface BuildOptions {
 
 export interface Built {
   pipeline: Pipeline;
+  matcher: CrossSourceMatcher;
   table: ProcessTable;
   aggregator: Aggregator;
   enforcer: Enforcer;
@@ -86,10 +87,12 @@ export function buildPipeline(o: BuildOptions): Built {
     ? new Enforcer(config.mode, o.enforce.guard, undefined, { trust, store: o.enforce.store, auto: config.enforce.auto_quarantine, record: o.enforce.record })
     : new Enforcer("monitor", { protectedPids: new Set(), watched: (uid) => watched.has(uid) }, undefined, { trust, auto: config.enforce.auto_quarantine, record: () => {} });
   const aggregator = new Aggregator({ windowMs: config.alerts.dedupe_window * 1000, channels: channelRules(config) });
+  const matcher = new CrossSourceMatcher();
   const pipeline = new Pipeline({
     enrichers,
     engines: o.engines,
     isWatched: watchedEvent(o.watched),
+    matcher,
     ...(o.recorder ? { recorder: o.recorder } : {}),
     mitigator: enforcer,
     aggregator,
@@ -97,7 +100,7 @@ export function buildPipeline(o: BuildOptions): Built {
     sensorAlerts: sensorAlerts(o.nodeId, config.general.policy_version),
     stageFailed: (stage, detail) => sensorEvent(o.nextId(), o.nodeId, `stage_failed:${stage}`, detail),
   });
-  return { pipeline, table, aggregator, enforcer, enrichers, ...(watchedFiles ? { watchedFiles } : {}), ...(hostNames ? { hostNames } : {}) };
+  return { pipeline, matcher, table, aggregator, enforcer, enrichers, ...(watchedFiles ? { watchedFiles } : {}), ...(hostNames ? { hostNames } : {}) };
 }
 
 export type { Event };

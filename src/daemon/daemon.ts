@@ -6,7 +6,7 @@ import { EventIdGenerator, type AlertSink, type Event, type GateInfo, type Recor
 import { AllowedNamesResolver, createWatchedUsers, systemUserNames, type WatchedUsers } from "../enrich/index.js";
 import type { Logger } from "../log/index.js";
 import { VERSION } from "../version.js";
-import { BoundedQueue, type AggregatorStatus, type PipelineStats } from "../pipeline/index.js";
+import { BoundedQueue, type AggregatorStatus, type CrossSourceStats, type PipelineStats } from "../pipeline/index.js";
 import { AuditChain, chainOptionsFor } from "../chain/index.js";
 import { createDetector, formatPolicyError, type Detector, type SigmaStatus } from "../detect/index.js";
 import { ApiServer, loadOrCreateToken } from "../api/index.js";
@@ -42,7 +42,7 @@ export interface DaemonStatus {
   watched: string;
   sources: SourceStatus[];
   queue: { length: number; capacity: number; dropped: number; high_water: number };
-  pipeline: PipelineStats;
+  pipeline: PipelineStats & { cross_source: CrossSourceStats };
   aggregator: AggregatorStatus;
   enrichers: Record<string, Record<string, number>>;
   chain: { entries: number; head: string; checkpoint?: { seq: number; head: string; ts: number }; skipped_after_restart: number; backlog: { pending: number; dropped: number; problem?: string } } | undefined;
@@ -258,7 +258,7 @@ export class Daemon {
       watched: this.watched.describe(),
       sources: this.sources.map((s) => s.status()),
       queue: { length: this.queue.length, capacity: this.queue.capacity, dropped: this.queue.dropped, high_water: this.queue.highWater },
-      pipeline: b.pipeline.stats,
+      pipeline: { ...b.pipeline.stats, cross_source: { ...b.matcher.stats } },
       aggregator: b.aggregator.status(),
       enrichers: { ...Object.fromEntries(b.enrichers.flatMap((e) => (e.status ? [[e.name, e.status()]] : []))), ...(this.names ? { "allowed-names": { ...this.names.status() } } : {}) },
       chain: this.chain ? { entries: this.chain.length, head: this.chain.headMac(), ...(cp ? { checkpoint: { seq: cp.seq, head: cp.head, ts: cp.ts } } : {}), skipped_after_restart: this.skipped, backlog: this.chain.backlog } : undefined,

@@ -2,10 +2,10 @@ import type { Config } from "../config/index.js";
 import type { AlertSink, Event, EventIdGenerator, GateInfo, Source } from "../events/index.js";
 import type { Logger } from "../log/index.js";
 import type { Route } from "../api/index.js";
-import { AuditdSource, auditdUnavailable, cursorFileIn } from "../sources/auditd/index.js";
 import { ProcfsSource } from "../sources/procfs/index.js";
 import { PreloadSource } from "../sources/preload/index.js";
-import { DnsAnswersSource, LIBC_CANDIDATES } from "../sources/bpftrace/index.js";
+import { DnsAnswersSource, LIBC_CANDIDATES, SyscallsSource, ensureTracefs } from "../sources/bpftrace/index.js";
+import { AuditdSource, auditdUnavailable, clawavRules, cursorFileIn, ruleContextFor, watchedPaths } from "../sources/auditd/index.js";
 import { FirewallSource, hasFirewallTool } from "../sources/firewall/index.js";
 import { falcoSource } from "../sources/falco/index.js";
 import { samhainSource } from "../sources/samhain/index.js";
@@ -73,6 +73,23 @@ export const SOURCES: readonly SourceEntry[] = [
         return undefined;
       }
       return new DnsAnswersSource({ bpftrace: c.config.ebpf.bpftrace, libc: libc!, nodeId: c.nodeId, ids: c.ids });
+    },
+  },
+  {
+    section: "ebpf",
+    create(c) {
+      const want = c.config.ebpf.syscalls;
+      if (want === false) return undefined;
+      let missing = !c.isRoot ? "clawav is not root" : !existsSync(c.config.ebpf.bpftrace) ? `${c.config.ebpf.bpftrace} is not installed` : undefined;
+      // Tracepoints are read through tracefs: mounted here if the machine left it out.
+      missing ??= ensureTracefs();
+      if (missing !== undefined) {
+        if (want === true) c.log.warn("eBPF syscall sensor unavailable", { reason: missing });
+        else c.log.info("eBPF syscall sensor off", { reason: missing });
+        return undefined;
+      }
+      // The same files and folders the audit rules watch.
+      return new SyscallsSource({ bpftrace: c.config.ebpf.bpftrace, nodeId: c.nodeId, ids: c.ids, watchedPaths: watchedPaths(clawavRules(ruleContextFor(c.config))) });
     },
   },
   {

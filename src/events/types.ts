@@ -78,6 +78,8 @@ export interface ProcessInfo {
   agent?: string;
   /** Set by the live daemon when a process of an agent run under `clawav exec` lacks the preload guard. */
   guard?: { preload: "missing"; reason: string };
+  /** The cgroup v2 id of the process (the eBPF sensor's), decimal: a container's processes share one. */
+  cgroup_id?: string;
   /** What the executable really is, by content (enrich/): a copy of curl is curl whatever its name. */
   identity?: { sha256?: string; tool?: string };
 }
@@ -211,6 +213,8 @@ export interface Event {
   log?: LogInfo;
   /** The fields of a user-space audit record (SERVICE_STOP unit=..., ADD_USER, USER_CMD, ...), as it wrote them. */
   fields?: Record<string, string>;
+  /** Another source's copy of the same call came first (auditd and eBPF both see execs): which. */
+  seen_first_by?: { source: string; event_id: string };
   /** Audit record types of the event; with `--raw`, the records themselves. */
   record_types?: string[];
   raw?: RawRecord[];

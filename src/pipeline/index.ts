@@ -1,3 +1,4 @@
+export { CrossSourceMatcher, callKey, type CrossSourceStats, type CrossSourceVerdict } from "./cross-source.js";
 export { Pipeline, type PipelineStages, type PipelineStats } from "./pipeline.js";
 export { Aggregator, dedupeKey, type AggregatorOptions, type AggregatorStatus, type ChannelCounts } from "./aggregator.js";
 export { BoundedQueue } from "./queue.js";

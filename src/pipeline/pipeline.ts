@@ -1,6 +1,7 @@
 import type { Alert, AlertSink, Engine, Enricher, Event, Mitigator, Notice, Recorder } from "../events/index.js";
 import { bySeverityDesc } from "../events/index.js";
 import type { Aggregator } from "./aggregator.js";
+import type { CrossSourceMatcher } from "./cross-source.js";
 
 export interface PipelineStages {
   enrichers: readonly Enricher[];
@@ -9,6 +10,8 @@ export interface PipelineStages {
   /** Whether an event is about someone clawav watches; the rest are enriched but not judged. */
   isWatched: (event: Event) => boolean;
   recorder?: Recorder;
+  /** Pairs the copies two sources make of one call, so that it is judged once. */
+  matcher?: CrossSourceMatcher;
   mitigator?: Mitigator;
   aggregator: Aggregator;
   sinks: readonly AlertSink[];
@@ -22,6 +25,8 @@ export interface PipelineStats {
   events: number;
   judged: number;
   ignored_unwatched: number;
+  /** Copies of a call another source's copy of had already been judged for. */
+  cross_source_repeats: number;
   alerts: number;
   fresh: number;
   folded: number;
@@ -37,7 +42,7 @@ export interface PipelineStats {
  * alert is in the chain before any mitigation acts on it, and nothing here waits.
  */
 export class Pipeline {
-  readonly stats: PipelineStats = { events: 0, judged: 0, ignored_unwatched: 0, alerts: 0, fresh: 0, folded: 0, stage_errors: {}, by_kind: {} };
+  readonly stats: PipelineStats = { events: 0, judged: 0, ignored_unwatched: 0, cross_source_repeats: 0, alerts: 0, fresh: 0, folded: 0, stage_errors: {}, by_kind: {} };
   /** Stage failures while a stage failure is being handled are counted, not raised again. */
   private failing = 0;
 
@@ -49,6 +54,12 @@ export class Pipeline {
     this.stats.by_kind[event.kind] = (this.stats.by_kind[event.kind] ?? 0) + 1;
     for (const en of this.s.enrichers) this.guard(`enrich:${en.name}`, () => en.enrich(event));
     let raised: Alert[] = [];
+    const matcher = this.s.matcher;
+    const verdict = matcher ? this.guard("cross-source", () => matcher.verdict(event)) : undefined;
+    if (verdict?.repeat) {
+      this.stats.cross_source_repeats++;
+      return [];
+    }
     if (event.kind === "sensor") {
       raised = this.guard("sensor", () => this.s.sensorAlerts(event)) ?? [];
     } else if (!this.s.isWatched(event)) {
@@ -60,6 +71,9 @@ export class Pipeline {
         const found = this.guard(`engine:${engine.name}`, () => engine.evaluate(event));
         if (found) raised.push(...found);
       }
+      const already = verdict?.alreadyRaised;
+      if (already && already.size > 0) raised = raised.filter((a) => !already.has(a.rule));
+      if (matcher && raised.length > 0) matcher.raised(raised.map((a) => a.rule));
       if (raised.length > 1) raised.sort(bySeverityDesc);
       const m = this.s.mitigator;
       if (m?.observe) this.guard(`mitigate:${m.name}`, () => m.observe!(event));

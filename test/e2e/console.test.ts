@@ -10,7 +10,7 @@ describe.skipIf(!IS_ROOT || !commandExists("script"))("console mode on a termina
   it("prints only human lines (no JSON logs) and a status line at start", async () => {
     const dir = mkdtempSync(join(tmpdir(), "clawav-console-"));
     const cfg = join(dir, "c.toml");
-    writeFileSync(cfg, '[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\n', { mode: 0o600 });
+    writeFileSync(cfg, '[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\nsyscalls = false\n', { mode: 0o600 });
     const cmd = `timeout -s INT 8 ${process.execPath} ${CLI} run --api-port 0 --state-dir ${join(dir, "state")} --config ${cfg}`;
     const r = await run("script", ["-qfec", cmd, "/dev/null"]);
     const lines = r.stdout.replace(/\r/g, "").split("\n").filter((l) => l.trim() !== "");

@@ -23,7 +23,7 @@ describe.skipIf(!IS_ROOT || !auditdUsable())("SIGKILL at random points", () => {
     const tag = `clawav-crash-${process.pid}`;
     writeFileSync(join(base, "mark.yaml"), `rules:\n  - name: crash-mark\n    match:\n      command_contains: ["${tag}"]\n    action: info\n`);
     const cfg = join(base, "config.toml");
-    writeFileSync(cfg, `[policy]\ndirs = ["${base}"]\n\n[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\n`, { mode: 0o600 });
+    writeFileSync(cfg, `[policy]\ndirs = ["${base}"]\n\n[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\nsyscalls = false\n`, { mode: 0o600 });
     const stateDir = join(base, "state");
 
     let agent: ChildProcess | undefined;

@@ -25,7 +25,7 @@ describe.skipIf(!IS_ROOT || !auditdUsable())("the state folder's disk full, then
     mkdirSync(policyDir);
     writeFileSync(join(policyDir, "mark.yaml"), `rules:\n  - name: disk-mark\n    match:\n      command_contains: ["${tag}"]\n    action: info\n`);
     const cfg = join(base, "config.toml");
-    writeFileSync(cfg, `[policy]\ndirs = ["${policyDir}"]\n\n[chain]\nfsync = "always"\n\n[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\n`, { mode: 0o600 });
+    writeFileSync(cfg, `[policy]\ndirs = ["${policyDir}"]\n\n[chain]\nfsync = "always"\n\n[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\nsyscalls = false\n`, { mode: 0o600 });
     const d = new DaemonUnderTest(stateDir, ["--config", cfg]);
     await d.start();
     const mark = async (from: number, to: number) => {

@@ -28,7 +28,7 @@ describe.skipIf(!live)("DNS answers seen: a connect is judged by the name the pr
     http = createServer((_q, r) => r.end("ok\n"));
     await new Promise<void>((r) => http.listen(0, ADDRESS, r));
     port = (http.address() as { port: number }).port;
-    d = DaemonUnderTest.withTempState([], '[network]\nallowed_hosts = ["mirror.allowed.test", "probe.allowed.test"]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = true\n');
+    d = DaemonUnderTest.withTempState([], '[network]\nallowed_hosts = ["mirror.allowed.test", "probe.allowed.test"]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = true\nsyscalls = false\n');
     await d.start();
     // bpftrace compiles and attaches in the background: resolve until the sensor reports an answer.
     await waitFor("the DNS answers sensor to see a lookup", async () => {

@@ -26,7 +26,7 @@ describe.skipIf(!IS_ROOT || !auditdUsable())("tamper suite: the agent against it
   // A state folder named as installed ones are (/var/lib/clawav), so commands naming it read as such.
   const base = mkdtempSync(join(tmpdir(), "tamper-"));
   const cfgFile = join(base, "config.toml");
-  writeFileSync(cfgFile, `[auditd]\nstatus_interval = 0.2\n\n[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\n`, { mode: 0o600 });
+  writeFileSync(cfgFile, `[auditd]\nstatus_interval = 0.2\n\n[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\nsyscalls = false\n`, { mode: 0o600 });
   const d = new DaemonUnderTest(join(base, "clawav"), ["--config", cfgFile]);
   beforeAll(async () => {
     await ensureAuditd();

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Aggregator, Pipeline } from "../../src/pipeline/index.js";
+import { Aggregator, CrossSourceMatcher, Pipeline } from "../../src/pipeline/index.js";
 import { ProcessTable, createWatchedUsers, lineageEnricher, watchedEvent } from "../../src/enrich/index.js";
 import { defaultConfig } from "../../src/config/index.js";
 import { sensorAlerts, sensorEvent } from "../../src/daemon/index.js";
@@ -23,7 +23,11 @@ const curlEngine: Engine = {
       : [],
 };
 
-function build(o: { engines?: Engine[]; recorder?: Recorder; mitigator?: Mitigator; sinks?: AlertSink[] } = {}) {
+function alertFor(e: Event): Alert {
+  return { event_id: e.id, ts: e.ts, severity: "warning", category: "DATA_EXFIL", rule: "r", engine: "test", summary: "s", action: "alert", node_id: "n", policy_version: "t", event: e };
+}
+
+function build(o: { engines?: Engine[]; recorder?: Recorder; mitigator?: Mitigator; sinks?: AlertSink[]; matcher?: CrossSourceMatcher } = {}) {
   const recorded: Alert[] = [];
   const notices: Notice[] = [];
   const order: string[] = [];
@@ -34,6 +38,7 @@ function build(o: { engines?: Engine[]; recorder?: Recorder; mitigator?: Mitigat
     isWatched: watchedEvent(createWatchedUsers(defaultConfig(), 0, () => undefined)),
     recorder: o.recorder ?? { record: (a) => (recorded.push(a), order.push(`record ${a.rule}`)), note: (t) => order.push(`note ${t}`) },
     ...(o.mitigator ? { mitigator: o.mitigator } : {}),
+    ...(o.matcher ? { matcher: o.matcher } : {}),
     aggregator: new Aggregator({ windowMs: 30_000, channels: [{ name: "hook", minSeverity: "warning", ratePerMinute: 5 }] }),
     sinks: o.sinks ?? [{ name: "spy", accept: (x) => (notices.push(x), order.push(`sink ${x.alert.rule}`)) }],
     sensorAlerts: sensorAlerts("n", "t"),
@@ -59,6 +64,29 @@ function spyMitigator(order: string[], fail?: "assess" | "act"): Mitigator {
 }
 
 describe("Pipeline", () => {
+  it("two sensors' copies of one call: a rule is raised once; the fuller copy adds only the rules the first could not meet", () => {
+    // argv is known to both copies; the executable only to the later one (the process had exited).
+    const byArgv: Engine = {
+      name: "argv",
+      evaluate: (e) => [
+        ...(e.process?.argv[0] === "curl" ? [{ ...alertFor(e), rule: "curl-argv" }] : []),
+        ...(e.process?.exe === "/usr/bin/curl" ? [{ ...alertFor(e), rule: "curl-exe" }] : []),
+      ],
+    };
+    const { p, recorded } = build({ engines: [byArgv], matcher: new CrossSourceMatcher() });
+    const first: Event = { ...ev(20, 1000, "/usr/bin/curl"), source: "ebpf", process: { pid: 20, ppid: 1, uid: 1000, auid: null, argv: ["curl"] } };
+    const later: Event = { ...ev(20, 1000, "/usr/bin/curl"), id: "later", process: { ...ev(20, 1000, "/usr/bin/curl").process!, argv: ["curl"], cwd: "/" } };
+    expect(p.handle(first).map((a) => a.rule)).toEqual(["curl-argv"]);
+    expect(p.handle(later).map((a) => a.rule)).toEqual(["curl-exe"]);
+    expect(recorded.map((a) => a.rule)).toEqual(["curl-argv", "curl-exe"]);
+    // A third copy of a complete call is not judged at all.
+    const again: Event = { ...later, id: "again", source: "ebpf" };
+    const fourth: Event = { ...later, id: "fourth", source: "auditd" };
+    expect(p.handle(again).map((a) => a.rule)).toEqual(["curl-argv", "curl-exe"]);
+    expect(p.handle(fourth)).toEqual([]);
+    expect(p.stats.cross_source_repeats).toBe(1);
+  });
+
   it("records an alert before any mitigation acts, then notes the outcome, then tells the sinks", () => {
     const order: string[] = [];
     const { p } = build({ recorder: { record: (a) => order.push(`record ${a.rule} ${a.severity}`), note: (t) => order.push(`note ${t}`) }, sinks: [{ name: "s", accept: (x) => order.push(`sink ${x.alert.rule} ${x.alert.mitigation?.ok}`) }], mitigator: spyMitigator(order) });

@@ -70,20 +70,26 @@ function ipv6(bytes: number[]): string {
   return `${groups.slice(0, best).join(":")}::${groups.slice(best + len).join(":")}`;
 }
 
+/** An IPv4 address a probe read as a little-endian u32, in hex. */
+export function decodeIpv4(hex: string): string | undefined {
+  if (hex.includes(":") || hex.length > 8) return undefined;
+  return leBytes(hex, 4).join(".");
+}
+
+/** An IPv6 address a probe read as two little-endian u64s, "first:second" in hex. */
+export function decodeIpv6(hex: string): string | undefined {
+  const [a, b, extra] = hex.split(":");
+  if (a === undefined || b === undefined || extra !== undefined) return undefined;
+  const bytes = [...leBytes(a, 8), ...leBytes(b, 8)];
+  return bytes.slice(0, 12).join(",") === "0,0,0,0,0,0,0,0,0,0,255,255" ? `::ffff:${bytes.slice(12).join(".")}` : ipv6(bytes);
+}
+
 /** One line of the program's output, or undefined for anything else (bpftrace's own notices). */
 export function parseGaiLine(line: string): GaiAnswer | undefined {
   const m = /^([46]) (\d+) (\d+) (\d+) ([0-9a-f]{1,8}|[0-9a-f]{1,16}:[0-9a-f]{1,16}) (\S+) (.*)$/.exec(line);
   if (!m) return undefined;
   const [, fam, pid, ppid, uid, addr, name, comm] = m;
-  let address: string;
-  if (fam === "4") {
-    if (addr!.includes(":")) return undefined;
-    address = leBytes(addr!, 4).join(".");
-  } else {
-    const [a, b] = addr!.split(":");
-    if (b === undefined) return undefined;
-    const bytes = [...leBytes(a!, 8), ...leBytes(b, 8)];
-    address = bytes.slice(0, 12).join(",") === "0,0,0,0,0,0,0,0,0,0,255,255" ? `::ffff:${bytes.slice(12).join(".")}` : ipv6(bytes);
-  }
+  const address = fam === "4" ? decodeIpv4(addr!) : decodeIpv6(addr!);
+  if (address === undefined) return undefined;
   return { pid: Number(pid), ppid: Number(ppid), uid: Number(uid), comm: comm!, name: name!.toLowerCase().replace(/\.$/, ""), address };
 }

@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
 import type { Event, EventIdGenerator, Source, SourceStatus } from "../../events/index.js";
 import { gaiProgram, parseGaiLine } from "./gai.js";
+import { BpftraceRunner } from "./runner.js";
 
 export interface DnsAnswersOptions {
   bpftrace: string;
@@ -25,42 +24,37 @@ const MAX_RECENT = 4096;
  */
 export class DnsAnswersSource implements Source {
   readonly name = "dns-answers";
-  private child: ChildProcess | undefined;
   private emit: ((e: Event) => void) | undefined;
   private state: SourceStatus["state"] = "starting";
   private events = 0;
   private parseErrors = 0;
   private detail: string | undefined;
-  private stderr = "";
   private readonly recent = new Map<string, number>();
-  private stopping = false;
+  private readonly runner: BpftraceRunner;
 
-  constructor(private readonly o: DnsAnswersOptions) {}
+  constructor(private readonly o: DnsAnswersOptions) {
+    this.runner = new BpftraceRunner({
+      bpftrace: o.bpftrace,
+      program: gaiProgram(o.libc),
+      onLine: (l) => this.onLine(l),
+      onAttached: () => {
+        this.state = "running";
+        this.detail = `getaddrinfo in ${this.o.libc}`;
+      },
+      onDown: (why) => this.fail(why),
+    });
+  }
 
   async start(emit: (e: Event) => void): Promise<void> {
     this.emit = emit;
-    const child = spawn(this.o.bpftrace, ["-B", "line", "-e", gaiProgram(this.o.libc)], { stdio: ["ignore", "pipe", "pipe"] });
-    this.child = child;
-    child.on("error", (err) => this.fail(`bpftrace could not start: ${err.message}`));
-    child.on("exit", (code, signal) => {
-      if (!this.stopping) this.fail(`bpftrace exited (${signal ?? `code ${code}`}): ${this.stderr.trim().split("\n").slice(-2).join(" ").slice(0, 300)}`);
-    });
-    child.stderr.on("data", (b: Buffer) => {
-      this.stderr = (this.stderr + b.toString("utf8")).slice(-4096);
-    });
-    createInterface({ input: child.stdout }).on("line", (line) => this.onLine(line));
+    this.runner.start();
     await Promise.resolve();
   }
 
   private onLine(line: string): void {
-    if (line.startsWith("Attaching ")) {
-      this.state = "running";
-      this.detail = `getaddrinfo in ${this.o.libc}`;
-      return;
-    }
     const a = parseGaiLine(line);
     if (!a) {
-      if (line.trim() !== "") this.parseErrors++;
+      this.parseErrors++;
       return;
     }
     // Emitted at once, address by address: the connect that follows is on its way through auditd,
@@ -86,26 +80,22 @@ export class DnsAnswersSource implements Source {
   }
 
   private fail(why: string): void {
-    if (this.state === "down") return;
     this.state = "down";
     this.detail = why;
-    this.emit?.({ id: this.o.ids.take(), ts: Date.now(), source: this.name, kind: "sensor", node_id: this.o.nodeId, fidelity: "kernel", sensor: { condition: "source_down:dns-answers", detail: why } });
+    this.emit?.({ id: this.o.ids.take(), ts: Date.now(), source: this.name, kind: "sensor", node_id: this.o.nodeId, fidelity: "kernel", sensor: { condition: "source_down:dns-answers", detail: `${why}; restarting` } });
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    const c = this.child;
-    if (c && c.exitCode === null && c.signalCode === null) {
-      await new Promise<void>((r) => {
-        c.once("exit", () => r());
-        c.kill("SIGINT");
-        setTimeout(() => c.kill("SIGKILL"), 2000).unref();
-      });
-    }
+    await this.runner.stop();
     this.state = "stopped";
   }
 
   status(): SourceStatus {
-    return { name: this.name, state: this.state, events: this.events, parse_errors: this.parseErrors, drops: 0, fidelity: "kernel", ...(this.detail !== undefined ? { detail: this.detail } : {}) };
+    const c = this.runner.counts;
+    return { name: this.name, state: this.state, events: this.events, parse_errors: this.parseErrors + c.bad_output, drops: c.lost, fidelity: "kernel", ...(this.detail !== undefined ? { detail: this.detail } : {}) };
+  }
+
+  details(): Record<string, unknown> {
+    return { lost_by_kernel: this.runner.counts.lost, restarts: this.runner.counts.restarts };
   }
 }
