@@ -64,6 +64,9 @@ describe.skipIf(!live)("eBPF syscall sensor: exec, watched opens and connects fr
     // auditd saw the same exec: its copy names the eBPF copy as the one judged.
     const twin = await d.waitEvent("auditd's copy of the exec", (x) => x.source === "auditd" && x.kind === "exec" && x.process?.argv[1] === tag, 20_000);
     expect(twin.process!.pid).toBe(e.process!.pid);
+    // Both copies name the same effective and login uids: rules judging either see the same people.
+    expect(e.process!.euid).toBe(twin.process!.euid);
+    expect(e.process!.auid).toBe(twin.process!.auid);
   });
 
   it("a watched key read raises its alert once though both sensors saw the read", async () => {

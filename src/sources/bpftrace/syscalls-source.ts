@@ -90,7 +90,7 @@ export class SyscallsSource implements Source {
   }
 
   private toEvent(r: SyscallRecord): Event | undefined {
-    const process: ProcessInfo = { pid: r.pid, ppid: r.ppid, uid: r.uid, auid: null, argv: [], cgroup_id: r.cgroup };
+    const process: ProcessInfo = { pid: r.pid, ppid: r.ppid, uid: r.uid, euid: r.euid, auid: r.auid, argv: [], cgroup_id: r.cgroup };
     const base = { id: this.o.ids.take(), ts: Date.now(), source: this.name, node_id: this.o.nodeId, fidelity: "kernel" as const };
     // /proc, read now, for what the tracepoints cannot name (the resolved executable, the
     // working folder); a process already gone leaves them unknown.

@@ -1,14 +1,15 @@
 // The exec, open and connect program: tracepoints on the syscalls, so an event is read the moment
 // the kernel sees it (auditd's come through its daemon and its log). Lines, one printf each:
-//   E <tid> <pid> <ppid> <uid> <cgroup> <filename>        execve entered
-//   A <tid> <i> <arg>                                      its argument i
-//   T <tid>                                                it had more arguments than were read
-//   X <tid> <ret> <comm>                                   execve returned (comm: the new image's)
-//   O <tid> <pid> <ppid> <uid> <cgroup> <openat|open> <flags hex> <path>  open of a watched path
-//   RO <tid> <ret>                                         that open returned
-//   C <tid> <pid> <ppid> <uid> <cgroup> 4 <port hex> <addr hex>            connect, IPv4
-//   C <tid> <pid> <ppid> <uid> <cgroup> 6 <port hex> <hi hex>:<lo hex>     connect, IPv6
-//   RC <tid> <ret>                                         that connect returned
+//   E <tid> <who> <filename>                         execve entered
+//   A <tid> <i> <arg>                                its argument i
+//   T <tid>                                          it had more arguments than were read
+//   X <tid> <ret> <euid> <comm>                      execve returned (euid, comm: the new image's)
+//   O <tid> <who> <openat|open> <flags hex> <path>   open of a watched path
+//   RO <tid> <ret>                                   that open returned
+//   C <tid> <who> 4 <port hex> <addr hex>            connect, IPv4
+//   C <tid> <who> 6 <port hex> <hi hex>:<lo hex>     connect, IPv6
+//   RC <tid> <ret>                                   that connect returned
+// where <who> is <pid> <ppid> <uid> <euid> <loginuid> <cgroup id>.
 // Strings are bpftrace's str(), cut at BPFTRACE_STRLEN - 1 bytes.
 
 import { decodeIpv4, decodeIpv6 } from "./gai.js";
@@ -41,36 +42,44 @@ export function syscallProgram(o: SyscallProgramOptions): string {
   const self = o.excludePids.map((p) => `pid != ${Math.trunc(p)}`).join(" && ") || "1";
   const args: string[] = [];
   for (let i = 0; i < MAX_ARGS; i++) args.push(`  if (args->argv[${i}] == 0) { return; } printf("A %d ${i} %s\\n", tid, str(args->argv[${i}]));`);
-  const id = "tid, pid, curtask->real_parent->tgid, uid, cgroup";
+  // The effective uid and the login uid (auditd's auid) too: a copy without them judges a setuid
+  // program, or a root process a watched user started, as someone else's.
+  const id = "tid, pid, curtask->real_parent->tgid, uid, curtask->cred->euid.val, curtask->loginuid.val, cgroup";
   // A folder matches itself and what is under it; the exact test is made again in clawav.
   const paths = [...new Set(o.watchedPaths.map((p) => (p.length > 1 ? p.replace(/\/+$/, "") : p)))].filter((p) => p.length > 0);
   const match = paths.length === 0 ? "0" : paths.map((p) => `strncmp(str($p), ${cString(p)}, ${Buffer.byteLength(p)}) == 0`).join(" || ");
   const open = (tp: string, flags: string) => `tracepoint:syscalls:sys_enter_${tp} /${self}/ {
   $p = args->filename;
-  if (${match}) { printf("O %d %d %d %d %d ${tp} %x %s\\n", ${id}, ${flags}, str($p)); @open[tid] = 1; }
+  if (${match}) { printf("O %d %d %d %d %d %d %d ${tp} %x %s\\n", ${id}, ${flags}, str($p)); @open[tid] = 1; }
 }
 tracepoint:syscalls:sys_exit_${tp} /@open[tid]/ { printf("RO %d %d\\n", tid, args->ret); delete(@open[tid]); }
 `;
   return `tracepoint:syscalls:sys_enter_execve /${self}/ {
-  printf("E %d %d %d %d %d %s\\n", ${id}, str(args->filename));
+  printf("E %d %d %d %d %d %d %d %s\\n", ${id}, str(args->filename));
 ${args.join("\n")}
   if (args->argv[${MAX_ARGS}] != 0) { printf("T %d\\n", tid); }
 }
-tracepoint:syscalls:sys_exit_execve /${self}/ { printf("X %d %d %s\\n", tid, args->ret, comm); }
+tracepoint:syscalls:sys_exit_execve /${self}/ { printf("X %d %d %d %s\\n", tid, args->ret, curtask->cred->euid.val, comm); }
 ${open("openat", "args->flags")}${o.legacyOpen ? open("open", "args->flags") : ""}tracepoint:syscalls:sys_enter_connect /${self}/ {
   $sa = (uint64)args->uservaddr;
   $fam = *(uint16 *)$sa;
-  if ($fam == 2) { printf("C %d %d %d %d %d 4 %x %x\\n", ${id}, *(uint16 *)($sa + 2), *(uint32 *)($sa + 4)); @conn[tid] = 1; }
-  if ($fam == 10) { printf("C %d %d %d %d %d 6 %x %lx:%lx\\n", ${id}, *(uint16 *)($sa + 2), *(uint64 *)($sa + 8), *(uint64 *)($sa + 16)); @conn[tid] = 1; }
+  if ($fam == 2) { printf("C %d %d %d %d %d %d %d 4 %x %x\\n", ${id}, *(uint16 *)($sa + 2), *(uint32 *)($sa + 4)); @conn[tid] = 1; }
+  if ($fam == 10) { printf("C %d %d %d %d %d %d %d 6 %x %lx:%lx\\n", ${id}, *(uint16 *)($sa + 2), *(uint64 *)($sa + 8), *(uint64 *)($sa + 16)); @conn[tid] = 1; }
 }
 tracepoint:syscalls:sys_exit_connect /@conn[tid]/ { printf("RC %d %d\\n", tid, args->ret); delete(@conn[tid]); }
 `;
 }
 
+/** The kernel's "no login uid" (bpftrace prints it as -1, signed). */
+const UNSET_ID = 4294967295;
+
 interface Who {
   pid: number;
   ppid: number;
   uid: number;
+  euid: number;
+  /** The login uid; null when unset (auditd's "unset", 4294967295). */
+  auid: number | null;
   cgroup: string;
 }
 
@@ -104,9 +113,9 @@ export class SyscallAssembler {
     const tag = sp < 0 ? line : line.slice(0, sp);
     switch (tag) {
       case "E": {
-        const m = /^E (\d+) (\d+) (\d+) (\d+) (\d+) ([\s\S]*)$/.exec(line);
+        const m = /^E (\d+) (\d+) (\d+) (\d+) (\d+) (-?\d+) (\d+) ([\s\S]*)$/.exec(line);
         if (!m) return this.bad();
-        this.open(Number(m[1]), { kind: "exec", ...who(m), filename: m[6]!, argv: [], truncated: false, ret: 0, comm: "" }, now);
+        this.open(Number(m[1]), { kind: "exec", ...who(m), filename: m[8]!, argv: [], truncated: false, ret: 0, comm: "" }, now);
         return undefined;
       }
       case "A": {
@@ -126,12 +135,14 @@ export class SyscallAssembler {
         return undefined;
       }
       case "X": {
-        const m = /^X (\d+) (-?\d+) ([\s\S]*)$/.exec(line);
+        const m = /^X (\d+) (-?\d+) (\d+) ([\s\S]*)$/.exec(line);
         if (!m) return this.bad();
         const rec = this.close(Number(m[1]), "exec");
         if (rec?.kind !== "exec") return this.orphan();
         rec.ret = Number(m[2]);
-        rec.comm = m[3]!;
+        // A set-uid image changes the effective uid at the exec.
+        if (rec.ret === 0) rec.euid = Number(m[3]);
+        rec.comm = m[4]!;
         // Sparse when a line was lost: the argv has holes, and says so.
         if (rec.argv.some((a) => a === undefined) || rec.argv.length !== Object.keys(rec.argv).length) {
           rec.argv = Array.from(rec.argv, (a) => a ?? "");
@@ -140,9 +151,9 @@ export class SyscallAssembler {
         return rec;
       }
       case "O": {
-        const m = /^O (\d+) (\d+) (\d+) (\d+) (\d+) (openat|open) ([0-9a-f]+) ([\s\S]*)$/.exec(line);
+        const m = /^O (\d+) (\d+) (\d+) (\d+) (\d+) (-?\d+) (\d+) (openat|open) ([0-9a-f]+) ([\s\S]*)$/.exec(line);
         if (!m) return this.bad();
-        this.open(Number(m[1]), { kind: "open", ...who(m), syscall: m[6] as "openat" | "open", flags: parseInt(m[7]!, 16), path: m[8]!, ret: 0 }, now);
+        this.open(Number(m[1]), { kind: "open", ...who(m), syscall: m[8] as "openat" | "open", flags: parseInt(m[9]!, 16), path: m[10]!, ret: 0 }, now);
         return undefined;
       }
       case "RO":
@@ -155,14 +166,14 @@ export class SyscallAssembler {
         return rec;
       }
       case "C": {
-        const m = /^C (\d+) (\d+) (\d+) (\d+) (\d+) ([46]) ([0-9a-f]{1,4}) ([0-9a-f]{1,8}|[0-9a-f]{1,16}:[0-9a-f]{1,16})$/.exec(line);
+        const m = /^C (\d+) (\d+) (\d+) (\d+) (\d+) (-?\d+) (\d+) ([46]) ([0-9a-f]{1,4}) ([0-9a-f]{1,8}|[0-9a-f]{1,16}:[0-9a-f]{1,16})$/.exec(line);
         if (!m) return this.bad();
-        const raw = parseInt(m[7]!, 16);
+        const raw = parseInt(m[9]!, 16);
         // The port is in network order in memory; bpftrace read it as a little-endian u16.
         const port = ((raw & 0xff) << 8) | (raw >> 8);
-        const address = m[6] === "4" ? decodeIpv4(m[8]!) : decodeIpv6(m[8]!);
+        const address = m[8] === "4" ? decodeIpv4(m[10]!) : decodeIpv6(m[10]!);
         if (address === undefined) return this.bad();
-        this.open(Number(m[1]), { kind: "connect", ...who(m), family: m[6] === "4" ? "inet" : "inet6", address, port, ret: 0 }, now);
+        this.open(Number(m[1]), { kind: "connect", ...who(m), family: m[8] === "4" ? "inet" : "inet6", address, port, ret: 0 }, now);
         return undefined;
       }
       default:
@@ -203,5 +214,6 @@ export class SyscallAssembler {
 }
 
 function who(m: RegExpExecArray): Who {
-  return { pid: Number(m[2]), ppid: Number(m[3]), uid: Number(m[4]), cgroup: m[5]! };
+  const auid = Number(m[6]);
+  return { pid: Number(m[2]), ppid: Number(m[3]), uid: Number(m[4]), euid: Number(m[5]), auid: auid === -1 || auid === UNSET_ID ? null : auid, cgroup: m[7]! };
 }
