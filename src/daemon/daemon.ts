@@ -6,7 +6,7 @@ import { EventIdGenerator, type AlertSink, type Event, type GateInfo, type Recor
 import { AllowedNamesResolver, createWatchedUsers, systemUserNames, type WatchedUsers } from "../enrich/index.js";
 import type { Logger } from "../log/index.js";
 import { VERSION } from "../version.js";
-import { BoundedQueue, type AggregatorStatus, type CrossSourceStats, type PipelineStats } from "../pipeline/index.js";
+import { BoundedQueue, NamingOrder, type AggregatorStatus, type CrossSourceStats, type NamingOrderStats, type NamingSource, type PipelineStats } from "../pipeline/index.js";
 import { AuditChain, chainOptionsFor } from "../chain/index.js";
 import { createDetector, formatPolicyError, type Detector, type SigmaStatus } from "../detect/index.js";
 import { ApiServer, loadOrCreateToken } from "../api/index.js";
@@ -41,7 +41,7 @@ export interface DaemonStatus {
   uptime_s: number;
   watched: string;
   sources: SourceStatus[];
-  queue: { length: number; capacity: number; dropped: number; high_water: number };
+  queue: { length: number; capacity: number; dropped: number; high_water: number; naming_waits: NamingOrderStats };
   pipeline: PipelineStats & { cross_source: CrossSourceStats };
   aggregator: AggregatorStatus;
   enrichers: Record<string, Record<string, number>>;
@@ -67,6 +67,10 @@ export class Daemon {
   private readonly sources: Source[] = [];
   private readonly sinks: AlertSink[] = [];
   private readonly queue: BoundedQueue<Event>;
+  /** Events of naming sources (DNS answers): judged before the main queue, whose connects they name. */
+  private readonly early = new BoundedQueue<Event>(8192);
+  private readonly naming = new NamingOrder(() => this.sources.filter((s): s is Source & NamingSource => s.readUpTo !== undefined));
+  private waitTimer: NodeJS.Timeout | undefined;
   private readonly built: Built;
   private detector: Detector;
   private chain: AuditChain | undefined;
@@ -219,6 +223,7 @@ export class Daemon {
     if (this.stopped) return;
     this.stopped = true;
     for (const s of this.sources) await s.stop();
+    if (this.waitTimer) clearTimeout(this.waitTimer);
     this.drain(Infinity);
     for (const s of this.sources) s.commit?.(true);
     if (this.heartbeat) clearInterval(this.heartbeat);
@@ -257,7 +262,7 @@ export class Daemon {
       uptime_s: Math.round((Date.now() - this.started) / 1000),
       watched: this.watched.describe(),
       sources: this.sources.map((s) => s.status()),
-      queue: { length: this.queue.length, capacity: this.queue.capacity, dropped: this.queue.dropped, high_water: this.queue.highWater },
+      queue: { length: this.queue.length + this.early.length, capacity: this.queue.capacity, dropped: this.queue.dropped + this.early.dropped, high_water: this.queue.highWater, naming_waits: { ...this.naming.stats } },
       pipeline: { ...b.pipeline.stats, cross_source: { ...b.matcher.stats } },
       aggregator: b.aggregator.status(),
       enrichers: { ...Object.fromEntries(b.enrichers.flatMap((e) => (e.status ? [[e.name, e.status()]] : []))), ...(this.names ? { "allowed-names": { ...this.names.status() } } : {}) },
@@ -278,7 +283,7 @@ export class Daemon {
   }
 
   private enqueue(e: Event): void {
-    this.queue.push(e);
+    (e.kind === "dns" ? this.early : this.queue).push(e);
     if (!this.draining) {
       this.draining = true;
       setImmediate(() => this.drain(4096));
@@ -286,8 +291,20 @@ export class Daemon {
   }
 
   private drain(max: number): void {
+    this.waitTimer = undefined;
     let n = 0;
-    for (let e = this.queue.shift(); e !== undefined; e = n < max ? this.queue.shift() : undefined) {
+    for (let e = this.early.shift(); e !== undefined; e = this.early.shift()) {
+      n++;
+      this.built.pipeline.handle(e);
+      this.o.onEvent?.(e);
+    }
+    for (let e = this.queue.peek(); e !== undefined && n < max; e = this.queue.peek()) {
+      // A connect whose name is still on its way: everything behind it waits too, in order.
+      if (!this.stopped && this.naming.mustWait(e, Date.now())) {
+        this.waitTimer = setTimeout(() => this.drain(4096), 10);
+        return;
+      }
+      this.queue.shift();
       n++;
       if (this.chained && e.source === "auditd" && e.serial !== undefined) {
         if (this.chained.has(`${e.ts}:${e.serial}`)) {
@@ -300,12 +317,13 @@ export class Daemon {
       this.built.pipeline.handle(e);
       this.o.onEvent?.(e);
     }
-    if (this.queue.dropped > this.reportedDrops) {
-      const delta = this.queue.dropped - this.reportedDrops;
-      this.reportedDrops = this.queue.dropped;
-      this.built.pipeline.handle(this.sensor("queue_drop", `event queue full: dropped ${delta} oldest events`, this.queue.dropped, delta));
+    const dropped = this.queue.dropped + this.early.dropped;
+    if (dropped > this.reportedDrops) {
+      const delta = dropped - this.reportedDrops;
+      this.reportedDrops = dropped;
+      this.built.pipeline.handle(this.sensor("queue_drop", `event queue full: dropped ${delta} oldest events`, dropped, delta));
     }
-    if (this.queue.length > 0) setImmediate(() => this.drain(4096));
+    if (this.queue.length + this.early.length > 0) setImmediate(() => this.drain(4096));
     else {
       this.draining = false;
       if (!this.stopped) for (const s of this.sources) s.commit?.(false);

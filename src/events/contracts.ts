@@ -36,6 +36,12 @@ export interface Source {
   status(): SourceStatus;
   /** Source-specific figures for /api/status. */
   details?(): Record<string, unknown>;
+  /**
+   * For a source whose events name others' (the DNS answers sensor names connects): the
+   * wall-clock ms up to which everything it saw has been emitted, undefined when it cannot say.
+   * Its events are judged ahead of the queue, and a connect waits until it has read past it.
+   */
+  readUpTo?(): number | undefined;
 }
 
 /**

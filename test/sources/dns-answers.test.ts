@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gaiProgram, parseGaiLine } from "../../src/sources/bpftrace/index.js";
+import { gaiProgram, parseGaiLine, parseHeartbeat } from "../../src/sources/bpftrace/index.js";
 import { DnsAnswersEnricher } from "../../src/enrich/index.js";
 import type { Event } from "../../src/events/index.js";
 
@@ -15,6 +15,12 @@ describe("getaddrinfo answers as the probe prints them", () => {
   });
   it("ignores bpftrace's own lines and anything malformed", () => {
     for (const l of ["Attaching 2 probes...", "", "4 x 1 2 7f000001 a b", "4 1 2 3 7f000001:1 a b", "5 1 2 3 7f000001 a b", "4 1 2 3 7f000001  curl"]) expect(parseGaiLine(l)).toBeUndefined();
+  });
+  it("reads the heartbeat (how far the program has read) apart from the answers", () => {
+    expect(parseHeartbeat("H 123456789012")).toBe(123456789012n);
+    expect(parseGaiLine("H 123456789012")).toBeUndefined();
+    for (const l of ["H", "H -1", "H 12x", "4 1 2 3 7f000001 a b"]) expect(parseHeartbeat(l)).toBeUndefined();
+    expect(gaiProgram("/lib/x86_64-linux-gnu/libc.so.6")).toMatch(/interval:ms:\d+ \{ printf\("H %llu\\n", nsecs\); \}/);
   });
   it("builds the program only for a plain absolute libc path", () => {
     expect(gaiProgram("/lib/x86_64-linux-gnu/libc.so.6")).toContain("uretprobe:/lib/x86_64-linux-gnu/libc.so.6:getaddrinfo");

@@ -2,8 +2,19 @@
 // uprobe on getaddrinfo. The program prints one line per address of a successful answer:
 //   "4 <pid> <ppid> <uid> <addr as a little-endian u32, hex> <name> <comm>"
 //   "6 <pid> <ppid> <uid> <first u64 hex>:<second u64 hex> <name> <comm>"
-// (the name is a DNS name, without spaces; comm, last, may have them).
+// (the name is a DNS name, without spaces; comm, last, may have them), and every 20 ms
+//   "H <monotonic ns>"
+// a heartbeat: every answer returned before that time has been printed (see readUpTo).
 // (bpftrace 0.17 cannot cast to byte arrays, so the addresses are decoded here.)
+
+/** How often the program says how far it has read. */
+export const HEARTBEAT_MS = 20;
+
+/** The heartbeat's monotonic time in ns, if the line is one. */
+export function parseHeartbeat(line: string): bigint | undefined {
+  const m = /^H (\d{1,20})$/.exec(line);
+  return m ? BigInt(m[1]!) : undefined;
+}
 
 /** The usual places of the C library, first that exists wins. */
 export const LIBC_CANDIDATES = ["/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6", "/usr/lib/aarch64-linux-gnu/libc.so.6", "/lib64/libc.so.6", "/usr/lib64/libc.so.6"];
@@ -32,6 +43,7 @@ uretprobe:${libc}:getaddrinfo /@gai_res[tid]/ {
   delete(@gai_name[tid]);
   delete(@gai_res[tid]);
 }
+interval:ms:${HEARTBEAT_MS} { printf("H %llu\\n", nsecs); }
 `;
 }
 

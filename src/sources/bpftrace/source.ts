@@ -1,5 +1,5 @@
 import type { Event, EventIdGenerator, Source, SourceStatus } from "../../events/index.js";
-import { gaiProgram, parseGaiLine } from "./gai.js";
+import { gaiProgram, parseGaiLine, parseHeartbeat } from "./gai.js";
 import { BpftraceRunner } from "./runner.js";
 
 export interface DnsAnswersOptions {
@@ -16,6 +16,11 @@ export interface DnsAnswersOptions {
 const REPEAT_MS = 1000;
 /** Recent (pid, name, address) keys remembered, at most. */
 const MAX_RECENT = 4096;
+/**
+ * bpftrace reads one buffer per CPU: an answer printed on one CPU just before a heartbeat on
+ * another can come out just after it. What a heartbeat promises is taken this much short.
+ */
+const CPU_SKEW_MS = 10;
 
 /**
  * Runs bpftrace with a uprobe on libc's getaddrinfo and emits a `dns` event for each answer a
@@ -31,6 +36,8 @@ export class DnsAnswersSource implements Source {
   private detail: string | undefined;
   private readonly recent = new Map<string, number>();
   private readonly runner: BpftraceRunner;
+  /** Wall-clock ms up to which every answer has been emitted (from the heartbeats). */
+  private upTo: number | undefined;
 
   constructor(private readonly o: DnsAnswersOptions) {
     this.runner = new BpftraceRunner({
@@ -52,6 +59,13 @@ export class DnsAnswersSource implements Source {
   }
 
   private onLine(line: string): void {
+    const hb = parseHeartbeat(line);
+    if (hb !== undefined) {
+      // bpftrace's nsecs and Node's hrtime are both CLOCK_MONOTONIC: how long ago, on the wall clock.
+      const agoMs = Number(process.hrtime.bigint() - hb) / 1e6;
+      this.upTo = Date.now() - Math.max(0, agoMs) - CPU_SKEW_MS;
+      return;
+    }
     const a = parseGaiLine(line);
     if (!a) {
       this.parseErrors++;
@@ -79,7 +93,12 @@ export class DnsAnswersSource implements Source {
     });
   }
 
+  readUpTo(): number | undefined {
+    return this.state === "running" ? this.upTo : undefined;
+  }
+
   private fail(why: string): void {
+    this.upTo = undefined;
     this.state = "down";
     this.detail = why;
     this.emit?.({ id: this.o.ids.take(), ts: Date.now(), source: this.name, kind: "sensor", node_id: this.o.nodeId, fidelity: "kernel", sensor: { condition: "source_down:dns-answers", detail: `${why}; restarting` } });
