@@ -8,9 +8,9 @@ describe("the eBPF syscall program's lines, assembled into calls", () => {
     expect(a.push("E 40 40 39 1001 1001 1000 7 /usr/bin/printf")).toBeUndefined();
     a.push("A 40 0 printf");
     a.push("A 40 1 a b\nc");
-    const r = a.push("X 40 0 0 printf");
+    const r = a.push("X 40 0 5000 0 printf");
     // The image is set-uid root: the effective uid after the exec is the image's; the login uid stays.
-    expect(r).toEqual({ kind: "exec", pid: 40, ppid: 39, uid: 1001, euid: 0, auid: 1000, cgroup: "7", filename: "/usr/bin/printf", argv: ["printf", "a b\nc"], truncated: false, ret: 0, comm: "printf" });
+    expect(r).toEqual({ kind: "exec", pid: 40, ppid: 39, uid: 1001, euid: 0, auid: 1000, cgroup: "7", ns: 5000n, filename: "/usr/bin/printf", argv: ["printf", "a b\nc"], truncated: false, ret: 0, comm: "printf" });
     expect(a.open_calls).toBe(0);
   });
 
@@ -19,35 +19,35 @@ describe("the eBPF syscall program's lines, assembled into calls", () => {
     a.push("E 1 1 0 0 0 4294967295 1 /bin/x");
     a.push("A 1 0 x");
     a.push("T 1");
-    expect(a.push("X 1 0 0 x")).toMatchObject({ truncated: true, argv: ["x"] });
+    expect(a.push("X 1 0 5000 0 x")).toMatchObject({ truncated: true, argv: ["x"] });
     a.push("E 2 2 0 0 0 4294967295 1 /bin/x");
     a.push(`A 2 0 ${"y".repeat(STRLEN - 1)}`);
-    expect(a.push("X 2 0 0 x")).toMatchObject({ truncated: true });
+    expect(a.push("X 2 0 5000 0 x")).toMatchObject({ truncated: true });
     a.push("E 3 3 0 0 0 4294967295 1 /bin/x");
     a.push("A 3 0 x");
     a.push("A 3 2 z");
-    expect(a.push("X 3 0 0 x")).toMatchObject({ truncated: true, argv: ["x", "", "z"] });
+    expect(a.push("X 3 0 5000 0 x")).toMatchObject({ truncated: true, argv: ["x", "", "z"] });
   });
 
   it("keeps calls of different threads apart and pairs each return with its own entry", () => {
     const a = new SyscallAssembler();
     a.push("O 10 10 1 1001 1001 4294967295 5 openat 0 /home/u/.ssh/id_rsa");
     a.push("C 11 10 1 1001 1001 4294967295 5 4 5000 4e00007f");
-    expect(a.push("RC 11 -111")).toEqual({ kind: "connect", pid: 10, ppid: 1, uid: 1001, euid: 1001, auid: null, cgroup: "5", family: "inet", address: "127.0.0.78", port: 0x50, ret: -111 });
-    expect(a.push("RO 10 3")).toEqual({ kind: "open", pid: 10, ppid: 1, uid: 1001, euid: 1001, auid: null, cgroup: "5", syscall: "openat", flags: 0, path: "/home/u/.ssh/id_rsa", ret: 3 });
+    expect(a.push("RC 11 -111 7000")).toEqual({ kind: "connect", pid: 10, ppid: 1, uid: 1001, euid: 1001, auid: null, cgroup: "5", ns: 7000n, family: "inet", address: "127.0.0.78", port: 0x50, ret: -111 });
+    expect(a.push("RO 10 3 7000")).toEqual({ kind: "open", pid: 10, ppid: 1, uid: 1001, euid: 1001, auid: null, cgroup: "5", ns: 7000n, syscall: "openat", flags: 0, path: "/home/u/.ssh/id_rsa", ret: 3 });
     a.push("C 12 12 1 0 0 -1 5 6 bb01 0:100000000000000");
-    expect(a.push("RC 12 0")).toMatchObject({ family: "inet6", address: "::1", port: 443, auid: null });
+    expect(a.push("RC 12 0 7000")).toMatchObject({ family: "inet6", address: "::1", port: 443, auid: null });
   });
 
   it("counts what is not the program's, and returns whose entry it never saw, without throwing", () => {
     const a = new SyscallAssembler();
-    for (const l of ["", "garbage", "E x", "C 1 1 1 1 1 4294967295 1 4 zz 7f", "RO 1 3", "X 9 0 0 sh", "A 9 0 sh", "RO abc 1"]) expect(a.push(l)).toBeUndefined();
+    for (const l of ["", "garbage", "E x", "C 1 1 1 1 1 4294967295 1 4 zz 7f", "RO 1 3 7000", "X 9 0 5000 0 sh", "A 9 0 sh", "RO abc 1"]) expect(a.push(l)).toBeUndefined();
     expect(a.malformed).toBe(5);
     expect(a.orphans).toBe(3);
     // An open's return never completes an exec of the same thread.
     a.push("E 5 5 1 0 0 4294967295 1 /bin/sh");
-    expect(a.push("RO 5 3")).toBeUndefined();
-    expect(a.push("X 5 0 0 sh")).toMatchObject({ kind: "exec" });
+    expect(a.push("RO 5 3 7000")).toBeUndefined();
+    expect(a.push("X 5 0 5000 0 sh")).toMatchObject({ kind: "exec" });
   });
 
   it("stays bounded when entries never return, and counts the ones it forgot", () => {

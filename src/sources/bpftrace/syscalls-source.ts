@@ -1,3 +1,4 @@
+import { hrtime } from "node:process";
 import { existsSync, readlinkSync } from "node:fs";
 import type { Event, EventIdGenerator, ProcessInfo, Source, SourceStatus } from "../../events/index.js";
 import { BpftraceRunner } from "./runner.js";
@@ -91,7 +92,10 @@ export class SyscallsSource implements Source {
 
   private toEvent(r: SyscallRecord): Event | undefined {
     const process: ProcessInfo = { pid: r.pid, ppid: r.ppid, uid: r.uid, euid: r.euid, auid: r.auid, argv: [], cgroup_id: r.cgroup };
-    const base = { id: this.o.ids.take(), ts: Date.now(), source: this.name, node_id: this.o.nodeId, fidelity: "kernel" as const };
+    // The kernel's time of the call, on the wall clock (bpftrace's nsecs and Node's hrtime are
+    // both CLOCK_MONOTONIC), so the copies of one call from auditd and from here agree on when.
+    const ts = Date.now() - Math.max(0, Number(hrtime.bigint() - r.ns) / 1e6);
+    const base = { id: this.o.ids.take(), ts: Math.round(ts), source: this.name, node_id: this.o.nodeId, fidelity: "kernel" as const };
     // /proc, read now, for what the tracepoints cannot name (the resolved executable, the
     // working folder); a process already gone leaves them unknown.
     const exe = readLink(`/proc/${r.pid}/exe`);

@@ -3,13 +3,14 @@
 //   E <tid> <who> <filename>                         execve entered
 //   A <tid> <i> <arg>                                its argument i
 //   T <tid>                                          it had more arguments than were read
-//   X <tid> <ret> <euid> <comm>                      execve returned (euid, comm: the new image's)
+//   X <tid> <ret> <ns> <euid> <comm>                 execve returned (euid, comm: the new image's)
 //   O <tid> <who> <openat|open> <flags hex> <path>   open of a watched path
-//   RO <tid> <ret>                                   that open returned
+//   RO <tid> <ret> <ns>                              that open returned
 //   C <tid> <who> 4 <port hex> <addr hex>            connect, IPv4
 //   C <tid> <who> 6 <port hex> <hi hex>:<lo hex>     connect, IPv6
-//   RC <tid> <ret>                                   that connect returned
-// where <who> is <pid> <ppid> <uid> <euid> <loginuid> <cgroup id>.
+//   RC <tid> <ret> <ns>                              that connect returned
+// where <who> is <pid> <ppid> <uid> <euid> <loginuid> <cgroup id>, and <ns> the kernel's
+// CLOCK_MONOTONIC at the return (the event's time, as auditd's records carry theirs).
 // Strings are bpftrace's str(), cut at BPFTRACE_STRLEN - 1 bytes.
 
 import { decodeIpv4, decodeIpv6 } from "./gai.js";
@@ -52,21 +53,21 @@ export function syscallProgram(o: SyscallProgramOptions): string {
   $p = args->filename;
   if (${match}) { printf("O %d %d %d %d %d %d %d ${tp} %x %s\\n", ${id}, ${flags}, str($p)); @open[tid] = 1; }
 }
-tracepoint:syscalls:sys_exit_${tp} /@open[tid]/ { printf("RO %d %d\\n", tid, args->ret); delete(@open[tid]); }
+tracepoint:syscalls:sys_exit_${tp} /@open[tid]/ { printf("RO %d %d %llu\\n", tid, args->ret, nsecs); delete(@open[tid]); }
 `;
   return `tracepoint:syscalls:sys_enter_execve /${self}/ {
   printf("E %d %d %d %d %d %d %d %s\\n", ${id}, str(args->filename));
 ${args.join("\n")}
   if (args->argv[${MAX_ARGS}] != 0) { printf("T %d\\n", tid); }
 }
-tracepoint:syscalls:sys_exit_execve /${self}/ { printf("X %d %d %d %s\\n", tid, args->ret, curtask->cred->euid.val, comm); }
+tracepoint:syscalls:sys_exit_execve /${self}/ { printf("X %d %d %llu %d %s\\n", tid, args->ret, nsecs, curtask->cred->euid.val, comm); }
 ${open("openat", "args->flags")}${o.legacyOpen ? open("open", "args->flags") : ""}tracepoint:syscalls:sys_enter_connect /${self}/ {
   $sa = (uint64)args->uservaddr;
   $fam = *(uint16 *)$sa;
   if ($fam == 2) { printf("C %d %d %d %d %d %d %d 4 %x %x\\n", ${id}, *(uint16 *)($sa + 2), *(uint32 *)($sa + 4)); @conn[tid] = 1; }
   if ($fam == 10) { printf("C %d %d %d %d %d %d %d 6 %x %lx:%lx\\n", ${id}, *(uint16 *)($sa + 2), *(uint64 *)($sa + 8), *(uint64 *)($sa + 16)); @conn[tid] = 1; }
 }
-tracepoint:syscalls:sys_exit_connect /@conn[tid]/ { printf("RC %d %d\\n", tid, args->ret); delete(@conn[tid]); }
+tracepoint:syscalls:sys_exit_connect /@conn[tid]/ { printf("RC %d %d %llu\\n", tid, args->ret, nsecs); delete(@conn[tid]); }
 `;
 }
 
@@ -81,6 +82,8 @@ interface Who {
   /** The login uid; null when unset (auditd's "unset", 4294967295). */
   auid: number | null;
   cgroup: string;
+  /** CLOCK_MONOTONIC at the call's return, in ns (0n until it returns). */
+  ns: bigint;
 }
 
 export type SyscallRecord =
@@ -135,14 +138,15 @@ export class SyscallAssembler {
         return undefined;
       }
       case "X": {
-        const m = /^X (\d+) (-?\d+) (\d+) ([\s\S]*)$/.exec(line);
+        const m = /^X (\d+) (-?\d+) (\d+) (\d+) ([\s\S]*)$/.exec(line);
         if (!m) return this.bad();
         const rec = this.close(Number(m[1]), "exec");
         if (rec?.kind !== "exec") return this.orphan();
         rec.ret = Number(m[2]);
+        rec.ns = BigInt(m[3]!);
         // A set-uid image changes the effective uid at the exec.
-        if (rec.ret === 0) rec.euid = Number(m[3]);
-        rec.comm = m[4]!;
+        if (rec.ret === 0) rec.euid = Number(m[4]);
+        rec.comm = m[5]!;
         // Sparse when a line was lost: the argv has holes, and says so.
         if (rec.argv.some((a) => a === undefined) || rec.argv.length !== Object.keys(rec.argv).length) {
           rec.argv = Array.from(rec.argv, (a) => a ?? "");
@@ -158,11 +162,12 @@ export class SyscallAssembler {
       }
       case "RO":
       case "RC": {
-        const m = /^R[OC] (\d+) (-?\d+)$/.exec(line);
+        const m = /^R[OC] (\d+) (-?\d+) (\d+)$/.exec(line);
         if (!m) return this.bad();
         const rec = this.close(Number(m[1]), tag === "RO" ? "open" : "connect");
         if (!rec) return this.orphan();
         rec.ret = Number(m[2]);
+        rec.ns = BigInt(m[3]!);
         return rec;
       }
       case "C": {
@@ -215,5 +220,5 @@ export class SyscallAssembler {
 
 function who(m: RegExpExecArray): Who {
   const auid = Number(m[6]);
-  return { pid: Number(m[2]), ppid: Number(m[3]), uid: Number(m[4]), euid: Number(m[5]), auid: auid === -1 || auid === UNSET_ID ? null : auid, cgroup: m[7]! };
+  return { pid: Number(m[2]), ppid: Number(m[3]), uid: Number(m[4]), euid: Number(m[5]), auid: auid === -1 || auid === UNSET_ID ? null : auid, cgroup: m[7]!, ns: 0n };
 }
