@@ -131,4 +131,17 @@ describe("config check looks at this machine as run would", () => {
     writeFileSync(f, `[general]\nwatched_users = ["root", "1000"]\n`);
     expect((await runCli(["config", "check", f])).code).toBe(0);
   });
+
+  it("names the line of an agent profile that is not shipped; a shipped one and full are OK", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clawav-cfg-profile-"));
+    const f = join(dir, "config.toml");
+    writeFileSync(f, `mode = "monitor"\n\n[profile]\nname = "opencalw"\n`);
+    const r = await runCli(["config", "check", f]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toBe(`clawav: ${f}:4: profile.name: no agent profile "opencalw": known profiles are claude-code, clawbot, full, moltbot, openclaw (clawav profiles list)\n`);
+    for (const name of ["openclaw", "full"]) {
+      writeFileSync(f, `[profile]\nname = "${name}"\n`);
+      expect((await runCli(["config", "check", f])).code).toBe(0);
+    }
+  });
 });

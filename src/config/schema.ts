@@ -223,6 +223,13 @@ const agent = z.strictObject({
   container: z.string().optional(),
 });
 
+/** An agent profile (profiles/NAME.yaml in the package, or "full" for all of them). */
+const profile = z
+  .strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9-]*$/, "a profile name: lower-case letters, digits and - (clawav profiles list)").optional(),
+  })
+  .prefault({});
+
 const trust = z
   .strictObject({
     initial: z.number().min(0).max(100).default(100),
@@ -290,6 +297,7 @@ export const configSchema = z.strictObject({
   slack,
   alerts,
   agents: z.array(agent).default([]),
+  profile,
   trust,
   enforce,
   clawsudo,

@@ -1,5 +1,6 @@
 import type { Config } from "../config/index.js";
 import type { AlertSink, Enricher, Engine, Event, Recorder } from "../events/index.js";
+import { activeProfiles, profileAgents } from "../profiles/index.js";
 import { DnsAnswersEnricher, HostNamesEnricher, signalTargetEnricher, ProcessTable, WatchedFiles, createExeIdentity, etcHostsResolver, identityEnricher, lineageEnricher, systemUserNames, userNamesEnricher, watchedEvent, type ResolveHostFn, type UserNames, type WatchedUsers } from "../enrich/index.js";
 import { Enforcer, TrustScores, type QuarantineDeps, type QuarantineStore } from "../enforce/index.js";
 import type { KillGuard } from "../enforce/index.js";
@@ -58,7 +59,7 @@ export function buildPipeline(o: BuildOptions): Built {
       const p = readProc(pid);
       return p ? { pid: p.pid, ppid: p.ppid, uid: p.uid, exe: p.exe, argv0: p.argv[0] ?? p.comm, ...(p.argv.length > 0 ? { argv: p.argv } : {}) } : undefined;
     } : undefined,
-    agents: config.agents,
+    agents: [...config.agents, ...profileAgents(activeProfiles(config), (n) => users.uid(n))],
     defaultAgent: (uid, user) => (o.watched.has(uid) ? (user ?? users.name(uid) ?? `uid:${uid}`) : undefined),
   });
   const enrichers: Enricher[] = [];

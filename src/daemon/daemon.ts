@@ -37,6 +37,8 @@ export interface DaemonStatus {
   version: string;
   node_id: string;
   mode: string;
+  /** The agent profile in use (`[profile] name`, `run --profile`). */
+  profile: string | null;
   policy_version: string;
   uptime_s: number;
   watched: string;
@@ -258,6 +260,7 @@ export class Daemon {
       version: VERSION,
       node_id: this.nodeId,
       mode: this.o.config.mode,
+      profile: this.o.config.profile.name ?? null,
       policy_version: this.o.config.general.policy_version,
       uptime_s: Math.round((Date.now() - this.started) / 1000),
       watched: this.watched.describe(),

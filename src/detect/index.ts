@@ -13,6 +13,7 @@ import { externalAlert } from "./external.js";
 import { authAlerts } from "./auth.js";
 import { loadPopular, type PopularLists } from "./supply/typosquat.js";
 import { loadSigma, SigmaInput, SigmaSet, type LogSource, type SigmaFileResult, type SigmaRule } from "./sigma/index.js";
+import { activeProfiles } from "../profiles/index.js";
 import { addressSet, isClawsudoPolicyFile, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";
 
 export type { ExeIdentityFn, ResolveHostFn } from "../enrich/index.js";
@@ -107,7 +108,11 @@ export function hostCheckOf(config: Config, resolve: ResolveHostFn, watchdogPort
 export function createDetector(opts: DetectorOptions): Detector {
   const config = opts.config;
   const dirs = opts.policyDirs ?? policyDirsOf(config);
-  const loaded = config.policy.enabled ? loadPolicyFiles(dirs) : { rules: [], errors: [], files: [] };
+  const files = config.policy.enabled ? loadPolicyFiles(dirs) : { rules: [], errors: [], files: [] };
+  // An agent profile's rules, under the policy files: a site's rule of the same name replaces one.
+  const profiles = activeProfiles(config);
+  const siteNames = new Set(files.rules.map((r) => r.name));
+  const loaded = { ...files, rules: [...profiles.flatMap((p) => p.rules.filter((r) => !siteNames.has(r.name))), ...files.rules], files: [...files.files, ...profiles.map((p) => p.file)] };
   const sigmaDirs = opts.sigmaDirs ?? config.sigma.dirs;
   const sigma = config.sigma.enabled ? loadSigma(sigmaDirs) : { rules: [], results: [], errors: [], files: [], missing: [] };
   const errors = [...loaded.errors, ...sigma.errors.map(sigmaError)];
@@ -233,6 +238,7 @@ function subjectOf(f: Facts, categories: readonly string[] = []): MatchSubject {
   if (p?.comm !== undefined) s.comm = p.comm;
   if (p) s.uid = p.uid;
   if (p?.user !== undefined) s.user = p.user;
+  if (p?.agent !== undefined) s.agent = p.agent;
   const n = f.e.net;
   if (n) s.dest = { ...(n.address !== undefined ? { address: n.address } : {}), ...(n.port !== undefined ? { port: n.port } : {}), ...(n.host !== undefined ? { host: n.host } : {}) };
   return s;

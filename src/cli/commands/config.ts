@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { ConfigError, loadConfigFile, locateKey, redactConfig, type Config, type ConfigIssue } from "../../config/index.js";
 import { systemUserNames } from "../../enrich/index.js";
+import { FULL, profileNames } from "../../profiles/index.js";
 import { configFrom, DEFAULT_CONFIG_PATH } from "../load-config.js";
 
 export function registerConfig(program: Command): void {
@@ -36,5 +37,8 @@ function machineIssues(config: Config, text: string, file: string): ConfigIssue[
   };
   g.watched_users.forEach((n, i) => check(n, ["general", "watched_users", i]));
   if (g.watched_user !== undefined) check(g.watched_user, ["general", "watched_user"]);
+  const profile = config.profile.name;
+  if (profile !== undefined && profile !== FULL && !profileNames().includes(profile))
+    out.push({ file, line: locateKey(text, ["profile", "name"]), key: "profile.name", message: `no agent profile "${profile}": known profiles are ${profileNames().join(", ")} (clawav profiles list)` });
   return out;
 }

@@ -13,6 +13,7 @@ import { registerExec } from "./exec.js";
 import { registerSudoers } from "./sudoers.js";
 import { registerPreload } from "./preload.js";
 import { registerSigma } from "./sigma.js";
+import { registerProfiles } from "./profiles.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -28,6 +29,7 @@ export function registerCommands(program: Command): void {
   registerApprove(program);
   registerExec(program);
   registerSudoers(program);
+  registerProfiles(program);
   registerPreload(program);
   registerSigma(program);
 }

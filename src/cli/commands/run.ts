@@ -7,6 +7,7 @@ import { UserError } from "../../errors/index.js";
 import { applyAlertSettings } from "../../alerts/index.js";
 import { withDotEnv } from "../../config/index.js";
 import { join } from "node:path";
+import { activeProfiles } from "../../profiles/index.js";
 
 interface RunOpts {
   config?: string;
@@ -24,6 +25,7 @@ interface RunOpts {
   alertMinSeverity?: string;
   alertDedupeWindow?: string;
   alertRateLimit?: string;
+  profile?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -40,6 +42,7 @@ export function registerRun(program: Command): void {
     .option("--policy-version <tag>", "policy version tag carried by alerts")
     .option("--api-bind <addr>", "API address (overrides api.bind; not loopback → token required everywhere)")
     .option("--api-port <port>", "API port (overrides api.port; 0 picks a free one)")
+    .option("--profile <name>", "an agent profile: openclaw, clawbot, moltbot, claude-code or full (overrides [profile] name; clawav profiles list)")
     .option("--alert-enabled", "send alerts to the configured channels (off by default)")
     .option("--alert-webhook-url <url>", "generic JSON webhook for alerts (or CLAWAV_ALERT_WEBHOOK_URL)")
     .option("--alert-min-severity <level>", "info, warning or critical (default warning)")
@@ -62,6 +65,9 @@ async function run(opts: RunOpts): Promise<number> {
   if (opts.nodeId !== undefined) config.general.node_id = opts.nodeId;
   if (opts.policyVersion !== undefined) config.general.policy_version = opts.policyVersion;
   if (opts.apiBind !== undefined) config.api.bind = opts.apiBind;
+  if (opts.profile !== undefined) config.profile.name = opts.profile;
+  // An unknown or broken profile is the user's to fix before anything starts.
+  const profiles = activeProfiles(config);
   if (opts.apiPort !== undefined) {
     const port = Number(opts.apiPort);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--api-port: "${opts.apiPort}" is not a port number`);
@@ -73,6 +79,7 @@ async function run(opts: RunOpts): Promise<number> {
   const console = !opts.headless && process.stdout.isTTY;
   const log = createLogger(config.general.log_level, undefined, console ? "human" : "json");
   for (const w of warnings) log.warn(w);
+  if (profiles.length > 0) log.info("agent profile", { profile: config.profile.name, agents: profiles.map((p) => p.name), rules: profiles.reduce((n, p) => n + p.rules.length, 0) });
   const out = (s: string): void => {
     process.stdout.write(s + "\n");
   };

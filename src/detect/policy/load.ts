@@ -117,7 +117,8 @@ export function loadPolicies(dirs: readonly string[], want?: (name: string) => b
   return { rules: [...byName.values()], errors, files };
 }
 
-export function parsePolicyText(text: string, file: string): { rules: PolicyRule[]; errors: PolicyError[] } {
+/** Parses a policy file; `otherKeys` are top-level keys a file of another kind (an agent profile) owns. */
+export function parsePolicyText(text: string, file: string, otherKeys: readonly string[] = []): { rules: PolicyRule[]; errors: PolicyError[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const errors: PolicyError[] = [];
@@ -140,8 +141,9 @@ export function parsePolicyText(text: string, file: string): { rules: PolicyRule
   const rules: PolicyRule[] = [];
   for (const pair of root.items) {
     const k = isScalar(pair.key) ? String(pair.key.value) : "";
+    if (otherKeys.includes(k)) continue;
     if (k !== "rules") {
-      at(pair.key, k, unknownKey(k, ["rules"]));
+      at(pair.key, k, unknownKey(k, ["rules", ...otherKeys]));
       continue;
     }
     if (!isSeq(pair.value)) {
@@ -370,7 +372,7 @@ function inferCategory(s: MatchSpec): Category {
   return "EXECUTION";
 }
 
-const LIST_KEYS = new Set(["command", "command_contains", "args", "file_access", "exclude_args", "exe", "parent", "user", "category"]);
+const LIST_KEYS = new Set(["command", "command_contains", "args", "file_access", "exclude_args", "exe", "parent", "user", "agent", "category"]);
 
 export function parseMatchBlock(node: Node, path: string, at: At): MatchSpec | undefined {
   if (!isMap(node)) {

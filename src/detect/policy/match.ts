@@ -20,6 +20,8 @@ export interface MatchSubject {
   parents: readonly string[];
   uid?: number;
   user?: string;
+  /** The agent the process belongs to (the process table's attribution). */
+  agent?: string;
   /** Paths the event touches (PATH records, the event's file path). */
   paths: readonly string[];
   dest?: { address?: string; port?: number; host?: string };
@@ -43,11 +45,13 @@ export interface MatchSpec {
   exe?: string[];
   parent?: string[];
   user?: (string | number)[];
+  /** Agent names: the process belongs to one of them (an agent profile's rules use it). */
+  agent?: string[];
   destination?: DestinationSpec;
   category?: string[];
 }
 
-export const MATCH_KEYS = ["command", "command_contains", "args", "file_access", "exclude_args", "exe", "parent", "user", "destination", "category"] as const;
+export const MATCH_KEYS = ["command", "command_contains", "args", "file_access", "exclude_args", "exe", "parent", "user", "agent", "destination", "category"] as const;
 export const DESTINATION_KEYS = ["host", "cidr", "port"] as const;
 
 export class MatchSyntaxError extends Error {}
@@ -179,6 +183,10 @@ export function compileMatch(spec: MatchSpec): Matcher {
     const uids = new Set(spec.user.filter((u) => typeof u === "number" || /^\d+$/.test(u)).map(Number));
     const names = new Set(spec.user.filter((u): u is string => typeof u === "string" && !/^\d+$/.test(u)));
     tests.push((s) => (s.uid !== undefined && uids.has(s.uid)) || (s.user !== undefined && names.has(s.user)));
+  }
+  if (spec.agent?.length) {
+    const agents = new Set(spec.agent);
+    tests.push((s) => s.agent !== undefined && agents.has(s.agent));
   }
   if (spec.category?.length) {
     const cats = new Set(spec.category);

@@ -13,6 +13,8 @@ export interface RuleContext {
   ownPaths: readonly string[];
   /** Arches the kernel runs: b64 always, b32 when 32-bit programs can run. */
   arches: readonly ("b64" | "b32")[];
+  /** More paths to watch for reads, writes and attribute changes (an agent profile's). */
+  extraWatches?: readonly string[];
 }
 
 const SYSTEM_WATCHES: readonly [string, string][] = [
@@ -77,6 +79,7 @@ export function clawavRules(ctx: RuleContext): AuditRule[] {
   }
   const watches: [string, string][] = [...SYSTEM_WATCHES];
   for (const h of ctx.homes) for (const [rel, perm] of HOME_WATCHES) watches.push([`${h.replace(/\/+$/, "")}/${rel}`, perm]);
+  for (const p of ctx.extraWatches ?? []) watches.push([p, "rwa"]);
   for (const p of ctx.ownPaths) watches.push([p, "wa"]);
   for (const [path, perm] of watches) rules.push(["-w", path, "-p", perm, ...k]);
   return rules;
