@@ -43,6 +43,8 @@ export class DnsAnswersSource implements Source {
     this.runner = new BpftraceRunner({
       bpftrace: o.bpftrace,
       program: gaiProgram(o.libc),
+      // Its answers name connects auditd reports: the sooner they come, the less a connect waits.
+      nice: -4,
       onLine: (l) => this.onLine(l),
       onAttached: () => {
         this.state = "running";
