@@ -18,7 +18,7 @@ describe.skipIf(!existsSync(CLI))("clawav policy (built CLI)", () => {
     writeFileSync(f, "rules:\n  - name: a\n    match:\n      comand: [curl]\n    action: critical\n", { mode: 0o600 });
     const r = await runCli(["policy", "lint", dir]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`clawav: ${f}:4:7: rules[0].match.comand: unknown key (did you mean "command"?); expected one of command, command_contains, args, file_access, exclude_args, exe, parent, user, destination, category\n`);
+    expect(r.stderr).toBe(`clawav: ${f}:4:7: rules[0].match.comand: unknown key (did you mean "command"?); expected one of command, command_contains, args, file_access, exclude_args, exe, parent, user, agent, destination, category\n`);
   });
   it("list: every built-in behaviour rule and each policy rule with its origin", async () => {
     const r = await runCli(["policy", "list", "--dir", join(process.cwd(), "policies")]);
