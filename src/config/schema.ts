@@ -109,10 +109,15 @@ const ebpf = z
 
 const network = z
   .strictObject({
+    /** The netfilter sensor: clawav's nftables table logs the watched users' new outbound flows. */
     enabled: z.boolean().default(false),
     log_path: z.string().default("/var/log/syslog"),
-    log_prefix: z.string().default("CLAWAV_NET"),
+    log_prefix: z.string().regex(/^[A-Z][A-Z0-9_]{0,20}$/, "capitals, digits and _ (at most 21): it is matched in the kernel's log").default("CLAWAV_NET"),
     source: z.enum(["auto", "journald", "file"]).default("auto"),
+    /** Drop the agents' flows to anywhere but loopback, allowed_cidrs, allowed_hosts and the DNS servers. */
+    egress_control: z.boolean().default(false),
+    /** Log lines a second the table may write, at most (the kernel's log is shared). */
+    log_rate: z.number().int().positive().max(10_000).default(50),
     /** Hosts an agent may talk to; connects elsewhere by network tools are judged. */
     allowed_hosts: z
       .array(z.string())

@@ -1,5 +1,6 @@
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { isIP } from "node:net";
 import { join } from "node:path";
 import type { Config } from "../config/index.js";
 import { EventIdGenerator, type AlertSink, type Event, type GateInfo, type Recorder, type Source, type SourceStatus } from "../events/index.js";
@@ -166,7 +167,7 @@ export class Daemon {
     await this.names.start();
     this.built.hostNames?.update(names, this.names.table());
     for (const entry of SOURCES) {
-      const s = entry.create({ config, nodeId: this.nodeId, ids: this.ids, users: this.users, log, stateDir, isRoot, made: this.sources });
+      const s = entry.create({ config, nodeId: this.nodeId, ids: this.ids, users: this.users, log, stateDir, isRoot, made: this.sources, allowedAddresses: () => this.allowedAddresses() });
       if (s) this.sources.push(s);
     }
     if (config.api.enabled) await this.startApi(stateDir);
@@ -283,6 +284,17 @@ export class Daemon {
     const out: Record<string, unknown> = {};
     for (const s of this.sources) if (s.details) out[s.name] = s.details();
     return out;
+  }
+
+  /** Every address the allowed host names resolve to now (numeric allowed hosts as they are). */
+  private allowedAddresses(): string[] {
+    const table = this.names?.table();
+    const out = new Set<string>();
+    for (const h of this.o.config.network.allowed_hosts) {
+      if (isIP(h) !== 0) out.add(h);
+      else for (const a of table?.(h) ?? []) out.add(a);
+    }
+    return [...out];
   }
 
   private enqueue(e: Event): void {

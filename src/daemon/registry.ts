@@ -7,10 +7,12 @@ import { PreloadSource } from "../sources/preload/index.js";
 import { DnsAnswersSource, LIBC_CANDIDATES, SyscallsSource, ensureTracefs } from "../sources/bpftrace/index.js";
 import { AuditdSource, auditdUnavailable, clawavRules, cursorFileIn, ruleContextFor, watchedPaths } from "../sources/auditd/index.js";
 import { FirewallSource, hasFirewallTool } from "../sources/firewall/index.js";
+import { NetfilterSource, TABLE as NFT_TABLE } from "../sources/netfilter/index.js";
+import { activeProfiles, profileUsers } from "../profiles/index.js";
 import { falcoSource } from "../sources/falco/index.js";
 import { samhainSource } from "../sources/samhain/index.js";
 import { syslogSource } from "../sources/syslog/index.js";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
 import { agentRoutes, clawsudoRoutes, type ApprovalRegistry, type PreloadGuardEnricher } from "../gate/index.js";
 import type { Enforcer } from "../enforce/index.js";
@@ -30,6 +32,17 @@ export interface SourceContext {
   isRoot: boolean;
   /** The sources made so far, in table order (procfs stands in when auditd could not start). */
   made: readonly Source[];
+  /** The addresses the allowed host names resolve to now (kept fresh by the daemon's resolver). */
+  allowedAddresses: () => string[];
+}
+
+/** The resolvers /etc/resolv.conf names (the DNS an agent may still ask under egress control). */
+function resolvConfServers(): string[] {
+  try {
+    return readFileSync("/etc/resolv.conf", "utf8").split("\n").flatMap((l) => /^\s*nameserver\s+([0-9a-fA-F.:]+)\s*$/.exec(l)?.[1] ?? []);
+  } catch {
+    return [];
+  }
 }
 
 export interface SourceEntry {
@@ -104,7 +117,40 @@ export const SOURCES: readonly SourceEntry[] = [
         else c.log.info("firewall sensor off", { reason: missing });
         return undefined;
       }
-      return new FirewallSource({ nodeId: c.nodeId, ids: c.ids, intervalMs: c.config.firewall.interval * 1000 });
+      // The netfilter sensor's own table is guarded by that sensor (it restores it), not diffed here.
+      return new FirewallSource({ nodeId: c.nodeId, ids: c.ids, intervalMs: c.config.firewall.interval * 1000, ...(c.config.network.enabled ? { skipTables: [`inet ${NFT_TABLE}`] } : {}) });
+    },
+  },
+  {
+    section: "network",
+    create(c) {
+      const n = c.config.network;
+      if (!n.enabled) return undefined;
+      const nft = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"].find((p) => existsSync(p));
+      const missing = !c.isRoot ? "clawav is not root" : nft === undefined ? "nft is not installed (apt-get install nftables)" : undefined;
+      if (missing !== undefined) {
+        c.log.warn("netfilter sensor unavailable", { reason: missing });
+        return undefined;
+      }
+      const self = process.getuid?.() ?? 0;
+      const g = c.config.general;
+      const named = [...g.watched_users, ...(g.watched_user !== undefined ? [g.watched_user] : [])].flatMap((u) => (/^\d+$/.test(u) ? [Number(u)] : (c.users.uid(u) ?? [])));
+      const log = g.watch_all_users ? { min: 0, except: [self] } : named.length > 0 ? { uids: named } : { min: 1000, except: [self] };
+      const agentUids = [...c.config.agents.flatMap((a) => (a.uid !== undefined ? [a.uid] : [])), ...profileUsers(activeProfiles(c.config)).flatMap((u) => c.users.uid(u) ?? [])];
+      const egressUids = [...new Set([...agentUids, ...named])].filter((u) => u !== self && u !== 0);
+      if (n.egress_control && egressUids.length === 0) c.log.warn("network.egress_control: no agent uid to apply it to ([[agents]] uid, a profile's user, or general.watched_users)");
+      const dns = n.dns_servers.length > 0 ? n.dns_servers : resolvConfServers();
+      return new NetfilterSource({
+        nft: nft!,
+        nodeId: c.nodeId,
+        ids: c.ids,
+        spec: () => ({
+          log,
+          prefix: n.log_prefix,
+          ratePerSecond: n.log_rate,
+          ...(n.egress_control && egressUids.length > 0 ? { egress: { uids: egressUids, allowed: [...n.allowed_cidrs, ...c.allowedAddresses()], dns } } : {}),
+        }),
+      });
     },
   },
   {

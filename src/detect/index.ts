@@ -14,6 +14,7 @@ import { authAlerts } from "./auth.js";
 import { loadPopular, type PopularLists } from "./supply/typosquat.js";
 import { loadSigma, SigmaInput, SigmaSet, type LogSource, type SigmaFileResult, type SigmaRule } from "./sigma/index.js";
 import { activeProfiles } from "../profiles/index.js";
+import { netfilterAlerts } from "./netfilter.js";
 import { addressSet, isClawsudoPolicyFile, loadPolicies as loadPolicyFiles, PolicyLoadError, type MatchSubject, type PolicyError, type PolicyRule } from "./policy/index.js";
 
 export type { ExeIdentityFn, ResolveHostFn } from "../enrich/index.js";
@@ -149,6 +150,7 @@ export function createDetector(opts: DetectorOptions): Detector {
 
   const evaluate = (e: Event): Alert[] => {
     if (e.kind === "external") return externalAlert(e, policyVersion);
+    if (e.net?.netfilter) return netfilterAlerts(e, policyVersion);
     if (e.kind === "log") {
       const found = authAlerts(e, policyVersion);
       if (sigmaBy.syslog) {

@@ -264,6 +264,8 @@ const RULES: Readonly<Record<string, readonly string[]>> = {
   "clawsudo-exit": ["T1548.003"],
   "sensor-kernel-lost": ["T1562.006"],
   "sensor-firewall-changed": ["T1562.004"],
+  "sensor-netfilter-table-changed": ["T1562.004"],
+  "netfilter-egress-blocked": ["T1041"],
   "sensor-firewall-unreadable": ["T1562.004"],
   "sensor-falco-bad-lines": ["T1562.006"],
   "sensor-samhain-bad-lines": ["T1562.006"],

@@ -115,6 +115,8 @@ export interface NetInfo {
    * itself, or the name in a DNS answer the same process (or user) received just before.
    */
   resolved_host?: string;
+  /** A flow clawav's nftables table logged (source netfilter): no pid, the uid that sent it. */
+  netfilter?: { verdict: "logged" | "dropped"; protocol: string; src: string; sport?: number; out?: string };
 }
 
 export interface DnsInfo {

@@ -13,6 +13,8 @@ export interface FirewallSourceOptions {
   intervalMs: number;
   /** Default: found on the machine (nft; legacy iptables-save). */
   tools?: FirewallTools;
+  /** nft tables left out of the snapshot ("inet clawav": the netfilter sensor guards its own). */
+  skipTables?: readonly string[];
 }
 
 /** Most of a diff an event carries; the count says how much more there was. */
@@ -65,7 +67,7 @@ export class FirewallSource implements Source {
     if (this.busy) return;
     this.busy = true;
     try {
-      const snap = await takeSnapshot(this.tools);
+      const snap = await takeSnapshot(this.tools, this.o.skipTables);
       this.snapshots++;
       if (this.baseline) this.compare(this.baseline, snap);
       this.baseline = snap;
