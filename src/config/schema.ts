@@ -107,6 +107,17 @@ const ebpf = z
   })
   .prefault({});
 
+const containers = z
+  .strictObject({
+    /** Which container each process runs in (its cgroup), and what the engine says of it. "auto": as root. */
+    enabled: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+    /** Podman's storage (graphroot in /etc/containers/storage.conf), read for names, images, mounts. */
+    podman_root: z.string().regex(/^\//, "an absolute path").default("/var/lib/containers/storage"),
+    /** Docker-compatible API sockets asked about containers podman's state does not name, in order. */
+    sockets: z.array(z.string().regex(/^\//, "an absolute path")).default(["/run/docker.sock", "/run/podman/podman.sock"]),
+  })
+  .prefault({});
+
 const network = z
   .strictObject({
     /** The netfilter sensor: clawav's nftables table logs the watched users' new outbound flows. */
@@ -225,7 +236,8 @@ const agent = z.strictObject({
   uid: z.number().int().min(0).optional(),
   /** A process tree rooted at a process whose exe or argv[0] base name is this. */
   command: z.string().optional(),
-  container: z.string().optional(),
+  /** A container by name, or by id (at least 12 hex digits): every process in it is this agent. */
+  container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a container name or id").optional(),
 });
 
 /** An agent profile (profiles/NAME.yaml in the package, or "full" for all of them). */
@@ -291,6 +303,7 @@ export const configSchema = z.strictObject({
   ebpf,
   firewall,
   syslog,
+  containers,
   network,
   falco: tailSource("/var/log/falco/falco_output.jsonl"),
   samhain: tailSource("/var/log/samhain/samhain.log"),

@@ -1,7 +1,7 @@
 import type { Config } from "../config/index.js";
 import type { AlertSink, Enricher, Engine, Event, Recorder } from "../events/index.js";
 import { activeProfiles, profileAgents } from "../profiles/index.js";
-import { DnsAnswersEnricher, HostNamesEnricher, signalTargetEnricher, ProcessTable, WatchedFiles, createExeIdentity, etcHostsResolver, identityEnricher, lineageEnricher, systemUserNames, userNamesEnricher, watchedEvent, type ResolveHostFn, type UserNames, type WatchedUsers } from "../enrich/index.js";
+import { ContainerEnricher, PodmanState, DnsAnswersEnricher, HostNamesEnricher, signalTargetEnricher, ProcessTable, WatchedFiles, createExeIdentity, etcHostsResolver, identityEnricher, lineageEnricher, systemUserNames, userNamesEnricher, watchedEvent, type ResolveHostFn, type UserNames, type WatchedUsers } from "../enrich/index.js";
 import { Enforcer, TrustScores, type QuarantineDeps, type QuarantineStore } from "../enforce/index.js";
 import type { KillGuard } from "../enforce/index.js";
 import { Aggregator, CrossSourceMatcher, Pipeline } from "../pipeline/index.js";
@@ -73,6 +73,11 @@ export function buildPipeline(o: BuildOptions): Built {
     hostNames = new HostNamesEnricher(config.network.allowed_hosts, o.resolveHost ?? etcHostsResolver());
     enrichers.push(hostNames);
   }
+  // Before lineage: a container agent is known by the container its process runs in.
+  if (host && config.containers.enabled !== false) {
+    const c = config.containers;
+    enrichers.push(new ContainerEnricher({ podman: new PodmanState(c.podman_root), sockets: c.sockets }));
+  }
   // From the dns events in the stream itself, so replaying a recorded stream names the same connects.
   enrichers.push(new DnsAnswersEnricher());
   enrichers.push(lineageEnricher(table));
@@ -84,8 +89,9 @@ export function buildPipeline(o: BuildOptions): Built {
   const t = config.trust;
   const trust = new TrustScores({ initial: t.initial, threshold: t.threshold, recoveryPerHour: t.recovery_per_hour, penalty: { info: 0, warning: t.penalty_warning, critical: t.penalty_critical } });
   const watched = o.watched;
+  const containerAgents = new Set(config.agents.filter((a) => a.container !== undefined).map((a) => a.name));
   const enforcer = o.enforce
-    ? new Enforcer(config.mode, o.enforce.guard, undefined, { trust, store: o.enforce.store, auto: config.enforce.auto_quarantine, record: o.enforce.record })
+    ? new Enforcer(config.mode, o.enforce.guard, undefined, { trust, store: o.enforce.store, auto: config.enforce.auto_quarantine, record: o.enforce.record, containerAgents })
     : new Enforcer("monitor", { protectedPids: new Set(), watched: (uid) => watched.has(uid) }, undefined, { trust, auto: config.enforce.auto_quarantine, record: () => {} });
   const aggregator = new Aggregator({ windowMs: config.alerts.dedupe_window * 1000, channels: channelRules(config) });
   const matcher = new CrossSourceMatcher();

@@ -226,7 +226,13 @@ export const ROUTES: readonly RouteEntry[] = [
           const m = /^([^/]+)\/release$/.exec(rest);
           if (!m) return { status: 404, body: { error: "want POST /api/agents/NAME/release" } };
           const agent = decodeURIComponent(m[1]!);
-          const q = c.enforcer.release(agent, "api");
+          let q;
+          try {
+            q = c.enforcer.release(agent, "api");
+          } catch (e) {
+            // The engine refused to unpause: the agent stays quarantined, and the caller is told why.
+            return { status: 500, body: { error: `could not release ${agent}: ${e instanceof Error ? e.message : String(e)}` } };
+          }
           if (!q) return { status: 404, body: { error: `agent ${agent} is not quarantined` } };
           c.log.warn("agent released", { agent, method: q.method, pids: q.pids.length });
           return { status: 200, body: { released: agent, method: q.method, pids: q.pids } };

@@ -20,7 +20,7 @@ import { addressSet, isClawsudoPolicyFile, loadPolicies as loadPolicyFiles, Poli
 export type { ExeIdentityFn, ResolveHostFn } from "../enrich/index.js";
 export { PolicyLoadError, formatPolicyError, type PolicyRule, type PolicyError, type MatchSpec, type MatchSubject } from "./policy/index.js";
 export { compileMatch, compilePattern, compileGlob, MatchSyntaxError } from "./policy/index.js";
-export { BEHAVIOR_RULES, shellSplit, toolName, type BehaviorRule } from "./behavior/index.js";
+export { BEHAVIOR_RULES, containerRunRisk, shellSplit, toolName, type BehaviorRule } from "./behavior/index.js";
 export { loadSigma, compileSigmaText, SigmaInput, SigmaRefusal, SigmaSyntaxError, type SigmaRule, type SigmaFileResult, type SigmaLoad, type LogSource } from "./sigma/index.js";
 export { mitreOf, hasMitre, coverage, TECHNIQUES, TACTICS, MITRE_ID, type Tactic } from "./mitre.js";
 
@@ -164,7 +164,7 @@ export function createDetector(opts: DetectorOptions): Detector {
     const f = factsOf(e, e.process.identity ?? (e.process.exe ? identity(e.process.exe) : undefined), hostCheck, popular);
     const alerts: Alert[] = [];
     const findings = behavior.judge(f);
-    for (const x of findings) alerts.push(alertOf(e, "behavior", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));
+    for (const x of findings) alerts.push(alertOf(e, "behavior", x.rule, x.category, x.severity, x.summary, x.action ?? "alert", policyVersion));
     const cands = policyCandidates(policyIndex, e.kind, f);
     let subject: MatchSubject | undefined;
     if (sequenceRules.length > 0) {

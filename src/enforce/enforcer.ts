@@ -1,7 +1,7 @@
 import type { Alert, Event, Mitigation, Mitigator } from "../events/index.js";
 import { maxSeverity } from "../events/index.js";
 import { killProcess, type KillGuard, type KillResult, type KillTarget } from "./kill.js";
-import { availableMethods, enforceOn, freeze, pidsOfUid, thaw, type FreezeMethod, type Quarantined, type QuarantineStore } from "./quarantine.js";
+import { availableMethods, enforceOn, freeze, pidsOfUid, thaw, type FreezeMethod, type PausedContainer, type Quarantined, type QuarantineStore } from "./quarantine.js";
 import type { TrustScores } from "./trust.js";
 
 export interface QuarantineDeps {
@@ -13,6 +13,8 @@ export interface QuarantineDeps {
   /** Every quarantine and release goes into the audit chain. */
   record: (type: "quarantine" | "release", data: Record<string, unknown>) => void;
   methods?: FreezeMethod[];
+  /** Agents that are containers ([[agents]] container = ...): quarantine pauses the container. */
+  containerAgents?: ReadonlySet<string>;
 }
 
 export type Mode = "monitor" | "enforce";
@@ -107,17 +109,20 @@ export class Enforcer implements Mitigator {
       return { raised: [{ ...alert, rule: "agent-would-be-quarantined", engine: "enforce", severity: "warning", action: "alert", summary: `monitor mode: agent ${agent} would be quarantined: ${reason}` }] };
     }
     this.freezing.add(agent);
-    return { raised: [], later: this.quarantine(alert, agent, p.uid ?? -1, reason, q.store).finally(() => this.freezing.delete(agent)) };
+    const c = p.container;
+    const pause: PausedContainer | undefined = q.containerAgents?.has(agent) && c && (c.engine === "podman" || c.engine === "docker") ? { engine: c.engine, id: c.id, ...(c.name !== undefined ? { name: c.name } : {}) } : undefined;
+    return { raised: [], later: this.quarantine(alert, agent, p.uid ?? -1, reason, q.store, pause).finally(() => this.freezing.delete(agent)) };
   }
 
-  private async quarantine(alert: Alert, agent: string, uid: number, reason: string, store: QuarantineStore): Promise<Alert[]> {
+  private async quarantine(alert: Alert, agent: string, uid: number, reason: string, store: QuarantineStore, container?: PausedContainer): Promise<Alert[]> {
     const q = this.q!;
-    const pids = pidsOfUid(uid, this.guard.protectedPids);
+    // A container agent is the container, whoever its processes run as: its engine pauses it whole.
+    const pids = container ? [] : pidsOfUid(uid, this.guard.protectedPids);
     let done: Quarantined | undefined;
     let lastErr = "";
-    for (const m of q.methods ?? availableMethods()) {
+    for (const m of container ? (["container-pause"] as const) : (q.methods ?? availableMethods())) {
       try {
-        done = await freeze(agent, pids, m, reason);
+        done = await freeze(agent, pids, m, reason, undefined, container);
         break;
       } catch (e) {
         lastErr = `${m}: ${e instanceof Error ? e.message : String(e)}`;
@@ -128,9 +133,10 @@ export class Enforcer implements Mitigator {
       return [mitigationFailed({ ...alert, action: "quarantine" }, `quarantine failed (${lastErr})`, Math.max(0, Date.now() - alert.event.ts))];
     }
     store.put(done);
-    q.record("quarantine", { agent, reason, method: done.method, pids: done.pids, cgroup: done.cgroup ?? null, event_id: alert.event_id });
+    q.record("quarantine", { agent, reason, method: done.method, pids: done.pids, cgroup: done.cgroup ?? null, ...(done.container ? { container: done.container } : {}), event_id: alert.event_id });
     this.refresh();
-    return [{ ...alert, rule: "agent-quarantined", engine: "enforce", severity: "critical", action: "quarantine", summary: `agent ${agent} quarantined (${done.method}, ${done.pids.length} processes frozen): ${reason}; release with: clawav release ${agent}` }];
+    const what = done.container ? `container ${done.container.name ?? done.container.id.slice(0, 12)} paused` : `${done.method}, ${done.pids.length} processes frozen`;
+    return [{ ...alert, rule: "agent-quarantined", engine: "enforce", severity: "critical", action: "quarantine", summary: `agent ${agent} quarantined (${what}): ${reason}; release with: clawav release ${agent}` }];
   }
 
   private refresh(): void {

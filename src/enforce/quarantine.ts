@@ -1,7 +1,43 @@
+import { execFile, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 
-export type FreezeMethod = "cgroup2" | "cgroup1-freezer" | "sigstop";
+export type FreezeMethod = "cgroup2" | "cgroup1-freezer" | "sigstop" | "container-pause";
+
+/** A container whose engine pauses it (its own cgroup freezer, kept consistent with its state). */
+export interface PausedContainer {
+  engine: "podman" | "docker";
+  id: string;
+  name?: string;
+}
+
+const ENGINE_CLI: Record<PausedContainer["engine"], string[]> = {
+  podman: ["/usr/bin/podman", "/usr/local/bin/podman", "/bin/podman"],
+  docker: ["/usr/bin/docker", "/usr/local/bin/docker", "/bin/docker"],
+};
+
+function engineCli(engine: PausedContainer["engine"]): string {
+  const bin = ENGINE_CLI[engine].find((p) => existsSync(p));
+  if (!bin) throw new Error(`${engine} is not installed where clawav looks (${ENGINE_CLI[engine].join(", ")})`);
+  return bin;
+}
+
+/** `podman pause ID` / `docker pause ID`; the id is 64 hex digits from the cgroup path, never a shell word. */
+export function pauseContainer(c: PausedContainer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!/^[0-9a-f]{64}$/.test(c.id)) return reject(new Error(`not a container id: ${c.id}`));
+    let bin: string;
+    try {
+      bin = engineCli(c.engine);
+    } catch (e) {
+      return reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    execFile(bin, ["pause", c.id], { timeout: 15_000, encoding: "utf8" }, (err, _out, stderr) => {
+      if (err) reject(new Error(`${c.engine} pause: ${(stderr || err.message).trim().split("\n").pop()}`));
+      else resolve();
+    });
+  });
+}
 
 export interface Quarantined {
   agent: string;
@@ -11,6 +47,8 @@ export interface Quarantined {
   reason: string;
   /** The cgroup directory used, for the cgroup methods. */
   cgroup?: string;
+  /** The container paused, for container-pause. */
+  container?: PausedContainer;
 }
 
 /** Where the cgroup hierarchies are mounted (from /proc/mounts). */
@@ -48,10 +86,14 @@ async function waitUntil(check: () => boolean, ms = 2000): Promise<boolean> {
  * v2 freeze, else the v1 freezer, else SIGSTOP of every process (parents first, so that none can
  * reap or spawn while the others stop). Returns what was done, to be persisted and undone.
  */
-export async function freeze(agent: string, pids: number[], method: FreezeMethod, reason: string, m = cgroupMounts()): Promise<Quarantined> {
+export async function freeze(agent: string, pids: number[], method: FreezeMethod, reason: string, m = cgroupMounts(), container?: PausedContainer): Promise<Quarantined> {
   const name = `clawav-quarantine-${agent.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
   const q: Quarantined = { agent, method, pids: [...pids], since: Date.now(), reason };
-  if (method === "cgroup2") {
+  if (method === "container-pause") {
+    if (!container) throw new Error("no container to pause");
+    await pauseContainer(container);
+    q.container = container;
+  } else if (method === "cgroup2") {
     if (!m.v2) throw new Error("no cgroup2 mount");
     const dir = join(m.v2, name);
     mkdirSync(dir, { recursive: true });
@@ -81,6 +123,8 @@ export async function freeze(agent: string, pids: number[], method: FreezeMethod
 
 /** A pid (and, for v2/v1, every new child, which the kernel puts in the same cgroup) into the frozen group. */
 export function enforceOn(q: Quarantined, pid: number): void {
+  // A paused container runs nothing new; `podman exec` into it is refused by the engine.
+  if (q.method === "container-pause") return;
   if (q.cgroup) moveInto(join(q.cgroup, "cgroup.procs"), pid);
   else {
     try {
@@ -94,6 +138,12 @@ export function enforceOn(q: Quarantined, pid: number): void {
 
 /** Thaws, moves the processes back to the root group, and removes the quarantine group. */
 export function thaw(q: Quarantined, m = cgroupMounts()): void {
+  if (q.method === "container-pause" && q.container) {
+    const r = spawnSync(engineCli(q.container.engine), ["unpause", q.container.id], { encoding: "utf8", timeout: 15_000 });
+    // A container removed while paused is released already; anything else is said.
+    if (r.status !== 0 && !/no such container|not paused/i.test(r.stderr ?? "")) throw new Error(`${q.container.engine} unpause: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
+    return;
+  }
   if (q.method === "sigstop" || !q.cgroup) {
     for (const pid of q.pids) {
       try {

@@ -1,4 +1,4 @@
-export { ProcessTable, type ProcEntry, type ProcLookup, type AgentSpec, type ProcessTableOptions } from "./process-table.js";
+export { ProcessTable, matchesContainer, type ProcEntry, type ProcLookup, type AgentSpec, type ProcessTableOptions } from "./process-table.js";
 export { createWatchedUsers, watchedEvent, type WatchedUsers } from "./watched.js";
 export { createExeIdentity, identityByName, KNOWN_TOOLS, type ExeIdentity, type ExeIdentityFn, type IdentityOptions } from "./identity.js";
 export { WatchedFiles, auditDev } from "./watched-files.js";
@@ -8,3 +8,5 @@ export { DnsAnswersEnricher, type DnsAnswersOptions } from "./dns-answers.js";
 export { HostNamesEnricher, etcHostsResolver, resolveHosts, resolveNothing, type ResolveHostFn } from "./hosts.js";
 export { signalTargetEnricher } from "./signals.js";
 export { AllowedNamesResolver, type RefreshOptions, type RefreshStatus } from "./resolver.js";
+export { ContainerEnricher, containerOfCgroup, type ContainerEnricherOptions } from "./containers.js";
+export { PodmanState, factsOfOciConfig, factsOfDockerInspect, inspectOverSocket, type EngineFacts } from "./container-engines.js";

@@ -1,4 +1,4 @@
-import type { Event, LineageEntry } from "../events/index.js";
+import type { ContainerInfo, Event, LineageEntry } from "../events/index.js";
 
 /** What the table knows of one process. */
 export interface ProcEntry {
@@ -24,6 +24,15 @@ export interface AgentSpec {
   name: string;
   uid?: number;
   command?: string;
+  /** A container (its name, or its id or an id prefix of at least 12 hex digits): every process in it. */
+  container?: string;
+}
+
+/** Does the container the event names match an agent's container selector? */
+export function matchesContainer(sel: string, c: ContainerInfo | undefined): boolean {
+  if (!c) return false;
+  if (c.name === sel) return true;
+  return /^[0-9a-f]{12,64}$/.test(sel) && c.id.startsWith(sel);
 }
 
 export interface ProcessTableOptions {
@@ -167,19 +176,21 @@ export class ProcessTable {
     // and every file or connect event carrying it would grow the chain for nothing.
     const parentArgv = event.kind === "exec" && p.ppid !== undefined ? this.get(p.ppid)?.argv : undefined;
     if (parentArgv) p.parent_argv = parentArgv;
-    const agent = this.agentOf(pid, p.uid ?? -1, p.user, p.exe ?? "", p.argv[0], p.lineage);
+    const agent = this.agentOf(pid, p.uid ?? -1, p.user, p.exe ?? "", p.argv[0], p.lineage, p.container);
     if (agent !== undefined) p.agent = agent;
     return event;
   }
 
-  private agentOf(pid: number, uid: number, user: string | undefined, exe: string, argv0: string | undefined, lineage: LineageEntry[]): string | undefined {
+  private agentOf(pid: number, uid: number, user: string | undefined, exe: string, argv0: string | undefined, lineage: LineageEntry[], container: ContainerInfo | undefined): string | undefined {
     const rooted = this.roots.get(pid) ?? firstDefined(lineage, (l) => this.roots.get(l.pid));
     if (rooted !== undefined) return rooted;
+    // A container is a boundary the engine keeps: whatever runs in it is its agent's.
+    if (container) for (const a of this.agents) if (a.container !== undefined && matchesContainer(a.container, container)) return a.name;
     for (const a of this.agents) {
       if (a.command === undefined) continue;
       if (matchesCommand(a.command, exe, argv0) || lineage.some((l) => matchesCommand(a.command!, l.exe, this.entries.get(l.pid)?.argv0))) return a.name;
     }
-    for (const a of this.agents) if (a.command === undefined && a.uid === uid) return a.name;
+    for (const a of this.agents) if (a.command === undefined && a.container === undefined && a.uid === uid) return a.name;
     return this.defaultAgent(uid, user);
   }
 

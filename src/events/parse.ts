@@ -30,6 +30,8 @@ export function parseEventLine(line: string): { event: Event } | { skip: true } 
     for (const k of ["pid", "ppid", "uid", "euid"] as const) if (typeof p[k] !== "number") return { error: `process.${k}: want a number` };
     if (typeof p.exe !== "string" || typeof p.comm !== "string") return { error: "process.exe, process.comm: want strings" };
     if (!Array.isArray(p.argv) || !p.argv.every((a) => typeof a === "string")) return { error: "process.argv: want an array of strings" };
+    const c = p.container;
+    if (c !== undefined && (!isObject(c) || typeof c.id !== "string" || !/^[0-9a-f]{64}$/.test(c.id) || !["podman", "docker", "containerd", "crio"].includes(c.engine as string))) return { error: "process.container: want {id: 64 hex digits, engine: podman|docker|containerd|crio, ...}" };
   }
   if (o.file !== undefined && (!isObject(o.file) || typeof o.file.path !== "string" || !Array.isArray(o.file.items))) return { error: "file: want {path, items}" };
   if (o.net !== undefined && (!isObject(o.net) || typeof o.net.family !== "string")) return { error: "net: want {family, ...}" };

@@ -80,8 +80,25 @@ export interface ProcessInfo {
   guard?: { preload: "missing"; reason: string };
   /** The cgroup v2 id of the process (the eBPF sensor's), decimal: a container's processes share one. */
   cgroup_id?: string;
+  /** The container the process runs in (enrich/, from its cgroup path, then the engine). */
+  container?: ContainerInfo;
   /** What the executable really is, by content (enrich/): a copy of curl is curl whatever its name. */
   identity?: { sha256?: string; tool?: string };
+}
+
+export interface ContainerInfo {
+  /** The full id (64 hex digits) as the cgroup path names it. */
+  id: string;
+  engine: "podman" | "docker" | "containerd" | "crio";
+  /** From the engine (podman's state at once; another engine's API socket a moment later). */
+  name?: string;
+  image?: string;
+  /** Started with --privileged: every capability and device of the host. */
+  privileged?: boolean;
+  /** Host folders bind-mounted in, as "host path:container path". */
+  host_mounts?: string[];
+  /** Namespaces it shares with the host (pid, network, ipc, uts, mount). */
+  host_namespaces?: string[];
 }
 
 export interface PathItem {

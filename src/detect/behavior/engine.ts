@@ -8,6 +8,7 @@ export interface Finding {
   category: Category;
   severity: Severity;
   summary: string;
+  action?: "quarantine";
 }
 
 interface KindIndex {
@@ -63,7 +64,7 @@ export class BehaviorEngine {
 
 /** A hit with its rule's defaults filled in (one object shape for every caller). */
 function hitOf(x: Hit, r: BehaviorRule): Hit {
-  return { id: x.id ?? r.id, category: x.category ?? r.category, severity: x.severity ?? r.severity, summary: x.summary };
+  return { id: x.id ?? r.id, category: x.category ?? r.category, severity: x.severity ?? r.severity, summary: x.summary, ...(x.action ? { action: x.action } : {}) };
 }
 
 function add(idx: KindIndex, r: BehaviorRule): void {
@@ -95,7 +96,7 @@ function candidates(idx: KindIndex, tool: string, base: string): BehaviorRule[] 
 
 function collect(out: Finding[], r: BehaviorRule, h: Hit | Hit[] | undefined): void {
   if (!h) return;
-  for (const x of Array.isArray(h) ? h : [h]) out.push({ rule: x.id ?? r.id, category: x.category ?? r.category, severity: x.severity ?? r.severity, summary: x.summary });
+  for (const x of Array.isArray(h) ? h : [h]) out.push({ rule: x.id ?? r.id, category: x.category ?? r.category, severity: x.severity ?? r.severity, summary: x.summary, ...(x.action ? { action: x.action } : {}) });
 }
 
 /** The same rule and summary found twice (e.g. by a nested command) is one finding. */

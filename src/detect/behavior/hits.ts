@@ -11,6 +11,8 @@ export interface Hit {
   category?: Category;
   /** A more precise rule id than the rule's own (e.g. code.download-exec). */
   id?: string;
+  /** Quarantine the agent at once (in enforce mode, when critical), not only alert. */
+  action?: "quarantine";
 }
 
 /** Lets a rule judge commands nested inside code with the whole table. */

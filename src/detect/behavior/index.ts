@@ -4,4 +4,5 @@ export { factsOf, destAllowed, toolName, isWrite, type Facts, type HostCheck } f
 export { shellSplit, shellCommands, shellTokens, urlHost, argHosts, hostMatches, uploadOf, baseName } from "./argv.js";
 export { classifyPath, PATH_CLASSES, type PathClass } from "./paths.js";
 export { interpreterCode } from "./code.js";
+export { containerRunRisk, isEngineSocket } from "./container.js";
 export { encrypts, makesExecutable, modeOf, ENCRYPTORS } from "./families.js";

@@ -4,6 +4,7 @@
 import { posix } from "node:path";
 import { baseName, hostMatches, shellCommands, unwrapCommand } from "./argv.js";
 import { envHits, FAMILY_RULES, HIJACK_VARS } from "./families.js";
+import { CONTAINER_RULES } from "./container.js";
 import { credClasses, notAllowed, PROTECTED_PROCS, PROTECTED_SERVICES, readHits, TMP_DIRS, writeHits, type BehaviorRule, type Hit, type RuleContext } from "./hits.js";
 import { interpreterCode, scriptFindings, shellFindings, stringLiterals } from "./code.js";
 import { INTERPRETERS, NET_TOOLS, RAW_NET_TOOLS, SHELLS, destAllowed, innerFacts, type Facts } from "./facts.js";
@@ -563,7 +564,7 @@ const CORE_RULES: readonly BehaviorRule[] = [
   },
 ];
 
-export const BEHAVIOR_RULES: readonly BehaviorRule[] = [...CORE_RULES, ...FAMILY_RULES];
+export const BEHAVIOR_RULES: readonly BehaviorRule[] = [...CORE_RULES, ...FAMILY_RULES, ...CONTAINER_RULES];
 
 function isInetConnect(f: Facts): boolean {
   const n = f.e.net;

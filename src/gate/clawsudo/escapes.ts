@@ -2,6 +2,7 @@
 // This is a deny-list of known escapes, checked before any allow rule: it cannot be complete, so a
 // clawsudo policy should allow few binaries, and a tool not listed here is judged by the policy alone.
 import { posix } from "node:path";
+import { containerRunRisk } from "../../detect/index.js";
 
 export type EscapeClass =
   | "pager"
@@ -226,42 +227,7 @@ add("shell", ["sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "csh", "tcsh"
 add("interpreter", ["python", "perl", "ruby", "node", "nodejs", "php", "lua", "luajit", "tclsh", "wish", "irb", "jjs", "jrunscript", "R", "Rscript", "guile", "gawk-shell", "make", "gmake", "cmake", "ansible", "ansible-playbook", "pypy", "bun", "deno", "java", "scala", "groovy", "julia", "octave", "erl", "escript", "ghci", "runghc", "swipl", "sqlite3", "mysql", "psql", "vimdiff"], (_a, t) => `${t} runs arbitrary code as root`);
 add("container", ["docker", "podman", "nerdctl", "ctr", "crictl", "lxc", "kubectl"], (args, t) => {
   if (t === "ctr" || t === "crictl" || t === "lxc" || t === "kubectl") return `${t} can start privileged containers or exec into them as root`;
-  const verbs = args.filter((a) => !a.startsWith("-"));
-  const v0 = verbs[0];
-  const runs = v0 === "run" || v0 === "create" || v0 === "exec" || (v0 === "container" && ["run", "create", "exec"].includes(verbs[1] ?? "")) || (v0 === "compose" && ["run", "up", "exec"].includes(verbs[1] ?? ""));
-  if (!runs) return undefined;
-  const SENSITIVE = ["/", "/etc", "/root", "/home", "/var/run/docker.sock", "/run/docker.sock", "/run/podman", "/proc", "/sys", "/dev", "/boot", "/var/lib", "/usr", "/run", "/var/run", "/lib", "/bin", "/sbin"];
-  const sensitiveSource = (src: string) => {
-    const n = posix.normalize(src).replace(/\/+$/, "") || "/";
-    return SENSITIVE.some((s) => (s === "/" ? n === "/" : n === s || n.startsWith(`${s}/`)));
-  };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    let vol: string | undefined;
-    if (a === "-v" || a === "--volume") vol = args[i + 1];
-    else if (a.startsWith("--volume=")) vol = a.slice(9);
-    else if (a.startsWith("-v=")) vol = a.slice(3);
-    else if (a.startsWith("-v") && a.length > 2 && !a.startsWith("--")) vol = a.slice(2);
-    if (vol !== undefined && sensitiveSource(vol.split(":")[0]!)) return `${t} ${a} ${vol}: a host path mounted into a container is root's to change`;
-    let mount: string | undefined;
-    if (a === "--mount") mount = args[i + 1];
-    else if (a.startsWith("--mount=")) mount = a.slice(8);
-    if (mount !== undefined) {
-      const src = /(?:^|,)(?:source|src)=([^,]+)/.exec(mount)?.[1];
-      if (src !== undefined && sensitiveSource(src)) return `${t} --mount ${mount}: a host path mounted into a container is root's to change`;
-    }
-    if (a === "--privileged" || a === "--privileged=true") return `${t} --privileged gives the container the host`;
-    const ns = /^--(pid|ipc|uts|userns|network|net|cgroupns)(?:=(.*))?$/.exec(a);
-    if (ns) {
-      const val = ns[2] ?? args[i + 1];
-      if (val === "host") return `${t} --${ns[1]}=host shares the host's namespace`;
-    }
-    if (a === "--cap-add" || a.startsWith("--cap-add=")) return `${t} --cap-add gives the container root's capabilities`;
-    if (a === "--device" || a.startsWith("--device=")) return `${t} --device gives the container a host device`;
-    const so = a === "--security-opt" ? args[i + 1] : a.startsWith("--security-opt=") ? a.slice(15) : undefined;
-    if (so !== undefined && /unconfined|no-new-privileges(:|=)false/.test(so)) return `${t} --security-opt ${so} lifts the container's confinement`;
-  }
-  return undefined;
+  return containerRunRisk(t, args);
 });
 add("library-load", ["insmod", "modprobe", "rmmod", "kmod", "ldconfig", "kexec"], (_a, t) => `${t} loads code into the kernel or changes how root links libraries`);
 add("privilege-write", ["cp", "mv", "tee", "dd", "install", "ln", "truncate", "chattr", "rm", "shred", "touch", "mkdir", "cat"], (args, t) => (t === "cat" ? catEscape(args) : privilegeWrite(args, t)));

@@ -1,6 +1,8 @@
 import type { Config } from "../../config/index.js";
 import { PACKAGE_ROOT } from "../../version.js";
-import { homesOf, kernelArches, readPasswd, type RuleContext } from "./rules.js";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
+import { ENGINE_SOCKETS, homesOf, kernelArches, readPasswd, type RuleContext } from "./rules.js";
 import { createWatchedUsers, systemUserNames } from "../../enrich/index.js";
 import { activeProfiles, profileUsers, profileWatches } from "../../profiles/index.js";
 
@@ -17,5 +19,6 @@ export function ruleContextFor(config: Config): RuleContext {
     ownPaths: [...new Set(["/etc/clawav", config.general.state_dir, PACKAGE_ROOT])],
     arches: kernelArches(),
     extraWatches: profileWatches(profiles, homes),
+    engineSockets: ENGINE_SOCKETS.filter((s) => existsSync(dirname(s))),
   };
 }

@@ -15,7 +15,15 @@ export interface RuleContext {
   arches: readonly ("b64" | "b32")[];
   /** More paths to watch for reads, writes and attribute changes (an agent profile's). */
   extraWatches?: readonly string[];
+  /**
+   * Container engines' API sockets whose folder exists: a connect to one is recorded whatever the
+   * address length (the connect rules above keep only inet and inet6 lengths).
+   */
+  engineSockets?: readonly string[];
 }
+
+/** Where container engines listen (/var/run is a link to /run: the kernel matches the real path). */
+export const ENGINE_SOCKETS: readonly string[] = ["/run/docker.sock", "/run/podman/podman.sock", "/run/containerd/containerd.sock"];
 
 const SYSTEM_WATCHES: readonly [string, string][] = [
   ["/etc/shadow", "rwa"],
@@ -64,6 +72,7 @@ export function clawavRules(ctx: RuleContext): AuditRule[] {
     rules.push([...a, "-S", "execve,execveat", ...k]);
     rules.push([...a, "-S", "connect", "-F", "a2=16", ...k]);
     rules.push([...a, "-S", "connect", "-F", "a2=28", ...k]);
+    for (const s of ctx.engineSockets ?? []) rules.push([...a, "-S", "connect", "-F", `path=${s}`, ...k]);
     rules.push([...a, "-S", "ptrace", ...k]);
     rules.push([...a, "-S", "init_module,finit_module,delete_module", ...k]);
     rules.push([...a, "-S", "mount,umount2", ...k]);
