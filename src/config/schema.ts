@@ -107,6 +107,18 @@ const ebpf = z
   })
   .prefault({});
 
+const journald = z
+  .strictObject({
+    /**
+     * The systemd journal followed with journalctl, each entry a log event judged as auth.log's
+     * lines are. "auto": when journald runs and the syslog source does not (rsyslog reads the
+     * journal on most machines: the same lines twice would be two alerts).
+     */
+    enabled: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+    journalctl: z.string().regex(/^\//, "an absolute path").default("/usr/bin/journalctl"),
+  })
+  .prefault({});
+
 const containers = z
   .strictObject({
     /** Which container each process runs in (its cgroup), and what the engine says of it. "auto": as root. */
@@ -303,6 +315,7 @@ export const configSchema = z.strictObject({
   ebpf,
   firewall,
   syslog,
+  journald,
   containers,
   network,
   falco: tailSource("/var/log/falco/falco_output.jsonl"),

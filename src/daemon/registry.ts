@@ -12,6 +12,8 @@ import { activeProfiles, profileUsers } from "../profiles/index.js";
 import { falcoSource } from "../sources/falco/index.js";
 import { samhainSource } from "../sources/samhain/index.js";
 import { syslogSource } from "../sources/syslog/index.js";
+import { JournaldSource } from "../sources/journald/index.js";
+import { join } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
 import { agentRoutes, clawsudoRoutes, type ApprovalRegistry, type PreloadGuardEnricher } from "../gate/index.js";
@@ -166,6 +168,22 @@ export const SOURCES: readonly SourceEntry[] = [
         return undefined;
       }
       return syslogSource({ files: present, nodeId: c.nodeId, ids: c.ids });
+    },
+  },
+  {
+    section: "journald",
+    create(c) {
+      const j = c.config.journald;
+      if (j.enabled === false) return undefined;
+      const syslog = c.made.some((s) => s.name === "syslog");
+      const running = existsSync("/run/systemd/journal/socket");
+      const missing = !existsSync(j.journalctl) ? `${j.journalctl} is not installed` : !running && j.enabled === "auto" ? "journald is not running (/run/systemd/journal/socket)" : j.enabled === "auto" && syslog ? "the syslog source reads rsyslog's files, which hold the journal's lines" : undefined;
+      if (missing !== undefined) {
+        if (j.enabled === true) c.log.warn("journald source unavailable", { reason: missing });
+        else c.log.info("journald source off", { reason: missing });
+        return undefined;
+      }
+      return new JournaldSource({ journalctl: j.journalctl, nodeId: c.nodeId, ids: c.ids, cursorFile: join(c.stateDir, "journald.cursor") });
     },
   },
   {

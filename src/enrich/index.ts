@@ -8,5 +8,5 @@ export { DnsAnswersEnricher, type DnsAnswersOptions } from "./dns-answers.js";
 export { HostNamesEnricher, etcHostsResolver, resolveHosts, resolveNothing, type ResolveHostFn } from "./hosts.js";
 export { signalTargetEnricher } from "./signals.js";
 export { AllowedNamesResolver, type RefreshOptions, type RefreshStatus } from "./resolver.js";
-export { ContainerEnricher, containerOfCgroup, type ContainerEnricherOptions } from "./containers.js";
+export { ContainerEnricher, containerOfCgroup, containerOfPath, scanCgroupIds, shimContainer, type ContainerEnricherOptions } from "./containers.js";
 export { PodmanState, factsOfOciConfig, factsOfDockerInspect, inspectOverSocket, type EngineFacts } from "./container-engines.js";

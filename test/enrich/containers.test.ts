@@ -3,13 +3,13 @@
 // container is, and the engine's facts read live from real podman (its state files and its
 // Docker-compatible API socket).
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ContainerEnricher, PodmanState, ProcessTable, containerOfCgroup, inspectOverSocket } from "../../src/enrich/index.js";
+import { ContainerEnricher, PodmanState, ProcessTable, containerOfCgroup, inspectOverSocket, scanCgroupIds, shimContainer } from "../../src/enrich/index.js";
 import type { ContainerInfo, Event } from "../../src/events/index.js";
-import { podman, podmanUnavailable, removeContainer, startContainer } from "../helpers/podman.js";
+import { IMAGE, podman, podmanUnavailable, removeContainer, startContainer } from "../helpers/podman.js";
 import { waitFor } from "../helpers/system.js";
 
 const ID = "779bec4be1a1c4b5f5a46f30936b9da3154ef0f6bb9868c624cd089bea8cd679";
@@ -47,7 +47,7 @@ describe("ContainerEnricher", () => {
   });
   it("a process gone before its record is read: its parent's container, else its eBPF cgroup id's", () => {
     const cg: Record<number, string> = { 20: PODMAN_HYBRID, 30: "0::/user.slice" };
-    const en = new ContainerEnricher({ readCgroup: (pid) => cg[pid], podman: facts });
+    const en = new ContainerEnricher({ readCgroup: (pid) => cg[pid], readCmdline: () => undefined, podman: facts, cgroupRoot: null });
     const child = ev("exec", 21, 20);
     en.enrich(child);
     expect(child.process!.container?.id).toBe(ID);
@@ -62,6 +62,38 @@ describe("ContainerEnricher", () => {
     const unknown = ev("exec", 40, 41);
     en.enrich(unknown);
     expect(unknown.process!.container).toBeUndefined();
+  });
+  it("the runtime setting the container up (crun before its exec) is not the container; a workload renamed crun still is", () => {
+    const en = new ContainerEnricher({ readCgroup: () => PODMAN_HYBRID, podman: facts });
+    // conmon execs crun, which moves into the container's cgroup before it forks the container's init.
+    en.enrich({ ...ev("exec", 69, 68, { comm: "crun", exe: "/usr/bin/crun" }), syscall: { name: "execve", nr: 59, arch: "x86_64", success: true, exit: 0, args: [] } });
+    const setup: Event = { ...ev("mount", 70, 69, { comm: "crun", exe: "/", argv: ["/usr/bin/crun"] }), syscall: { name: "mount", nr: 165, arch: "x86_64", success: true, exit: 0, args: [] } };
+    en.enrich(setup);
+    expect(setup.process!.container).toBeUndefined();
+    expect(en.status()).toMatchObject({ runtime_events: 2 });
+    const entry: Event = { ...ev("exec", 70, 69, { comm: "sleep", exe: "/bin/busybox" }), syscall: { name: "execve", nr: 59, arch: "x86_64", success: true, exit: 0, args: [] } };
+    en.enrich(entry);
+    expect(entry.process!.container?.name).toBe("box");
+    // The workload's child forks, renames itself and mounts: never seen to exec, but its parent was.
+    const sneaky = { ...ev("mount", 71, 70, { comm: "crun" }), syscall: setup.syscall! };
+    en.enrich(sneaky);
+    expect(sneaky.process!.container?.name).toBe("box");
+  });
+  it("a short-lived child of a shim (podman's conmon, containerd's): placed by the shim's command line", () => {
+    expect(shimContainer(["/usr/bin/conmon", "--api-version", "1", "-c", ID, "-u", "x"])).toEqual({ id: ID, engine: "podman" });
+    expect(shimContainer(["/usr/bin/containerd-shim-runc-v2", "-namespace", "moby", "-id", ID, "-address", "/run/containerd/containerd.sock"])).toEqual({ id: ID, engine: "docker" });
+    expect(shimContainer(["/usr/bin/containerd-shim-runc-v2", "-namespace", "k8s.io", "-id", ID])).toEqual({ id: ID, engine: "containerd" });
+    expect(shimContainer(["/usr/bin/conmon", "-c", "abc"])).toBeUndefined();
+    expect(shimContainer(["/tmp/conmonx", "-c", ID])).toBeUndefined();
+    const cmd: Record<number, string[]> = { 80: ["/usr/bin/conmon", "--api-version", "1", "-c", ID], 90: ["/usr/bin/bash"] };
+    const en = new ContainerEnricher({ readCgroup: (pid) => (pid === 80 || pid === 90 ? "0::/libpod_parent/conmon" : undefined), readCmdline: (pid) => cmd[pid], podman: facts });
+    const child = ev("exec", 81, 80);
+    en.enrich(child);
+    expect(child.process!.container?.name).toBe("box");
+    expect(en.status()).toMatchObject({ placed_by_shim: 1 });
+    const hostChild = ev("exec", 91, 90);
+    en.enrich(hostChild);
+    expect(hostChild.process!.container).toBeUndefined();
   });
   it("keeps a container the event already carries (replay) and places its children by it", () => {
     const en = new ContainerEnricher({ readCgroup: () => undefined, podman: null });
@@ -121,22 +153,34 @@ describe.skipIf(noPodman !== undefined)("live, on real podman (crun)", () => {
 
   it("podman's state names the container and says what it shares with the host", () => {
     const s = new PodmanState();
-    expect(s.facts(plainId)).toMatchObject({ name: plain, image: "localhost/clawav-busybox:test", privileged: false, host_mounts: [], host_namespaces: [] });
+    expect(s.facts(plainId)).toMatchObject({ name: plain, image: IMAGE, privileged: false, host_mounts: [], host_namespaces: [] });
     expect(s.facts(exposedId)).toMatchObject({ name: exposed, privileged: true, host_mounts: ["/etc:/hostetc"], host_namespaces: ["pid"] });
+  });
+
+  it("a process gone before /proc is read: placed by its eBPF cgroup id, the inode of the container's cgroup v2 folder", () => {
+    const root = readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")).find((f) => f[2] === "cgroup2")![1]!;
+    const ids = scanCgroupIds(root);
+    const ino = [...ids].find(([, c]) => c.id === plainId)?.[0];
+    expect(ino, `no folder of ${plainId} under ${root}`).toBeDefined();
+    const en = new ContainerEnricher({ readCgroup: () => undefined, cgroupRoot: root });
+    const gone = ev("exec", 999_999, 999_998, { cgroup_id: ino! });
+    en.enrich(gone);
+    expect(gone.process!.container).toMatchObject({ id: plainId, name: plain });
+    expect(en.status()).toMatchObject({ cgroup_scans: 1 });
   });
 
   it("the enricher places the container's real process from /proc", () => {
     const en = new ContainerEnricher();
     const e = ev("exec", pidOf(plain), 1);
     en.enrich(e);
-    expect(e.process!.container).toMatchObject({ id: plainId, engine: "podman", name: plain, image: "localhost/clawav-busybox:test" });
+    expect(e.process!.container).toMatchObject({ id: plainId, engine: "podman", name: plain, image: IMAGE });
     const self = ev("exec", process.pid, 1);
     en.enrich(self);
     expect(self.process!.container).toBeUndefined();
   });
 
   it("the Docker-compatible API socket gives the same facts, and the enricher learns them in the background", async () => {
-    expect(await inspectOverSocket(sock, exposedId)).toMatchObject({ name: exposed, image: "localhost/clawav-busybox:test", privileged: true, host_mounts: ["/etc:/hostetc"], host_namespaces: ["pid"] });
+    expect(await inspectOverSocket(sock, exposedId)).toMatchObject({ name: exposed, image: IMAGE, privileged: true, host_mounts: ["/etc:/hostetc"], host_namespaces: ["pid"] });
     expect(await inspectOverSocket(sock, "0".repeat(64))).toBeUndefined();
     expect(await inspectOverSocket(join(sock, "..", "nothing.sock"), exposedId)).toBeUndefined();
     const en = new ContainerEnricher({ podman: null, sockets: [join(sock, "..", "nothing.sock"), sock] });

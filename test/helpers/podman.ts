@@ -6,8 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { IS_ROOT, commandExists } from "./system.js";
 
-export const IMAGE = "localhost/clawav-busybox:test";
 const APPLETS = ["sh", "sleep", "ls", "cat", "id", "mount", "nsenter", "unshare", "chroot", "echo", "true"];
+/** Tagged by its applets: an image made by an older list is not taken for this one. */
+export const IMAGE = `localhost/clawav-busybox:${APPLETS.length}`;
 
 /**
  * crun refuses a hybrid cgroup layout (v1 controllers beside a v2 mount) while any controller sits
