@@ -43,8 +43,23 @@ export type ListedAlert = Alert & { count: number; first_ts: number; last_ts: nu
  * fold into its entry (count, first and last time); the newest entries are kept in a ring whose
  * evictions are counted.
  */
+/** A client of the live alert stream, with what it asked to see. */
+interface Stream {
+  res: ServerResponse;
+  min?: Severity;
+  categories?: ReadonlySet<string>;
+  agent?: string;
+}
+
+/** Live streams at once, at most; a client whose unread output passes MAX_BACKLOG is cut off. */
+const MAX_STREAMS = 32;
+const MAX_BACKLOG = 1 << 20;
+
 export class ApiServer implements AlertSink {
   readonly name = "api";
+  private readonly streams = new Set<Stream>();
+  readonly streamCounts = { open: 0, opened: 0, refused_full: 0, cut_slow: 0, sent: 0 };
+  private heartbeat: NodeJS.Timeout | undefined;
   readonly alerts: Ring<AlertEntry>;
   private readonly routes: Route[] = [];
   private server: Server | undefined;
@@ -57,9 +72,11 @@ export class ApiServer implements AlertSink {
     this.routes.push(
       { method: "GET", path: "/", requireToken: false, handle: () => ({ status: 200, body: PAGE }) },
       { method: "GET", path: "/api/health", requireToken: false, handle: () => ({ status: 200, body: { ok: true, uptime_s: Math.round(process.uptime()) } }) },
-      { method: "GET", path: "/api/status", requireToken: true, handle: () => ({ status: 200, body: { ...o.state.status(), api: { alerts_kept: this.alerts.length, alerts_evicted: this.alerts.evicted } } }) },
-      { method: "GET", path: "/api/alerts", requireToken: true, handle: (_req, url) => ({ status: 200, body: this.queryAlerts(url) }) },
+      { method: "GET", path: "/api/status", requireToken: true, handle: () => ({ status: 200, body: { ...o.state.status(), api: { alerts_kept: this.alerts.length, alerts_evicted: this.alerts.evicted, streams: { ...this.streamCounts } } } }) },
+      { method: "GET", path: "/api/alerts", requireToken: true, handle: (_req, url) => ({ status: 200, body: url.searchParams.get("format") === "array" ? this.queryAlerts(url).alerts : this.queryAlerts(url) }) },
       { method: "GET", path: "/api/security", requireToken: true, handle: () => ({ status: 200, body: this.security() }) },
+      // Answered by openStream: the response stays open.
+      { method: "GET", path: "/api/alerts/stream", requireToken: true, handle: () => ({ status: 500, body: {} }) },
     );
   }
 
@@ -71,6 +88,7 @@ export class ApiServer implements AlertSink {
   accept(n: Notice): void {
     const a = n.alert;
     if (n.fresh) this.alerts.push(n.entry);
+    if (this.streams.size > 0) this.publish(n);
     bump(this.counts.severity, a.severity);
     bump(this.counts.category, a.category);
     bump(this.counts.source, String(a.event.source));
@@ -99,6 +117,9 @@ export class ApiServer implements AlertSink {
   async close(): Promise<void> {
     const s = this.server;
     if (!s) return;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const st of this.streams) st.res.end();
+    this.streams.clear();
     s.closeAllConnections();
     await new Promise<void>((r) => s.close(() => r()));
   }
@@ -116,6 +137,7 @@ export class ApiServer implements AlertSink {
       if (t === "missing") return send(res, 401, { error: "a bearer token is required (Authorization: Bearer <token from the api-token file>)" }, { "WWW-Authenticate": "Bearer" });
       if (t === "wrong") return send(res, 403, { error: "the bearer token does not match" }, { "WWW-Authenticate": 'Bearer error="invalid_token"' });
     }
+    if (route.path === "/api/alerts/stream") return this.openStream(res, url);
     try {
       const r = await route.handle(req, url, route.path.endsWith("/") ? url.pathname.slice(route.path.length) : "");
       if (typeof r.body === "string") {
@@ -126,6 +148,64 @@ export class ApiServer implements AlertSink {
       if (e instanceof HttpError) return send(res, e.status, { error: e.message });
       throw e;
     }
+  }
+
+  /**
+   * Server-sent events: each alert as it is recorded (`event: alert`, the listed shape with
+   * `count`, and `repeat` for a fold into an earlier entry), filtered by `severity` (at least),
+   * `category` (a comma list) and `agent`; a comment line every 15 s keeps proxies from closing it.
+   */
+  private openStream(res: ServerResponse, url: URL): void {
+    const sevText = url.searchParams.get("severity");
+    const min = sevText === null ? undefined : parseSeverity(sevText);
+    if (sevText !== null && !min) return send(res, 400, { error: `severity: want one of ${SEVERITIES.join(", ")}` });
+    const cat = url.searchParams.get("category");
+    const categories = cat === null ? undefined : new Set(cat.split(",").map((c) => c.trim().toUpperCase()));
+    const unknown = categories ? [...categories].filter((c) => !(CATEGORIES as readonly string[]).includes(c)) : [];
+    if (unknown.length > 0) return send(res, 400, { error: `category: ${unknown.join(", ")} is not one of ${CATEGORIES.join(", ")}` });
+    if (this.streams.size >= MAX_STREAMS) {
+      this.streamCounts.refused_full++;
+      return send(res, 503, { error: `${MAX_STREAMS} alert streams are open already` }, { "Retry-After": "10" });
+    }
+    const agent = url.searchParams.get("agent") ?? undefined;
+    res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Accel-Buffering": "no", Connection: "keep-alive" });
+    res.write(": clawav alert stream\n\n");
+    const st: Stream = { res, ...(min ? { min } : {}), ...(categories ? { categories } : {}), ...(agent !== undefined ? { agent } : {}) };
+    this.streams.add(st);
+    this.streamCounts.opened++;
+    this.streamCounts.open = this.streams.size;
+    res.socket?.setTimeout(0);
+    res.on("close", () => {
+      this.streams.delete(st);
+      this.streamCounts.open = this.streams.size;
+    });
+    if (!this.heartbeat) {
+      this.heartbeat = setInterval(() => {
+        for (const s of this.streams) s.res.write(": keepalive\n\n");
+      }, 15_000);
+      this.heartbeat.unref();
+    }
+  }
+
+  private publish(n: Notice): void {
+    const a = n.alert;
+    let line: string | undefined;
+    for (const st of this.streams) {
+      if (st.min && severityRank(a.severity) < severityRank(st.min)) continue;
+      if (st.categories && !st.categories.has(a.category)) continue;
+      if (st.agent !== undefined && a.event.process?.agent !== st.agent) continue;
+      if (st.res.writableLength > MAX_BACKLOG) {
+        // A reader that does not keep up is cut off rather than held in memory; it reconnects and reads /api/alerts.
+        this.streamCounts.cut_slow++;
+        this.streams.delete(st);
+        st.res.destroy();
+        continue;
+      }
+      line ??= `id: ${a.event_id}\nevent: alert\ndata: ${JSON.stringify({ ...a, count: n.entry.count, first_ts: n.entry.first_ts, last_ts: n.entry.last_ts, last_event_id: n.entry.last_event_id, repeat: !n.fresh })}\n\n`;
+      st.res.write(line);
+      this.streamCounts.sent++;
+    }
+    this.streamCounts.open = this.streams.size;
   }
 
   private queryAlerts(url: URL): { alerts: ListedAlert[]; total: number } {
@@ -175,7 +255,8 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>clawav</ti
 (readable by root only), e.g. <code>curl -H "Authorization: Bearer $(sudo cat /var/lib/clawav/api-token)" http://127.0.0.1:18791/api/status</code>:</p><ul>
 <li><a href="/api/health"><code>/api/health</code></a></li>
 <li><a href="/api/status"><code>/api/status</code></a>: sources, queue, chain, counters</li>
-<li><a href="/api/alerts"><code>/api/alerts</code></a>: newest first; <code>?limit=</code>, <code>?severity=</code>, <code>?since=</code></li>
+<li><a href="/api/alerts"><code>/api/alerts</code></a>: newest first; <code>?limit=</code>, <code>?severity=</code>, <code>?since=</code>, <code>?format=array</code></li>
+<li><code>/api/alerts/stream</code>: each alert as it comes (server-sent events); <code>?severity=</code>, <code>?category=</code>, <code>?agent=</code></li>
 <li><a href="/api/security"><code>/api/security</code></a>: counts by severity, category and source</li></ul></body></html>`;
 
 /** A request's JSON body, at most maxBytes; a malformed or oversized body is a 400 with the reason. */

@@ -113,3 +113,62 @@ describe("JSON API", () => {
     expect((await fetch(`${base}/api/status`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
   });
 });
+
+/** Reads server-sent events from a streaming response until `n` alert events came. */
+async function readEvents(res: Response, n: number): Promise<{ id: string; data: Alert & { count: number; repeat: boolean } }[]> {
+  const reader = res.body!.getReader();
+  const out: { id: string; data: Alert & { count: number; repeat: boolean } }[] = [];
+  let text = "";
+  while (out.length < n) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+    let at: number;
+    while ((at = text.indexOf("\n\n")) >= 0) {
+      const block = text.slice(0, at);
+      text = text.slice(at + 2);
+      const fields = Object.fromEntries(block.split("\n").filter((l) => !l.startsWith(":")).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]));
+      if (fields.event === "alert") out.push({ id: fields.id!, data: JSON.parse(fields.data!) as Alert & { count: number; repeat: boolean } });
+    }
+  }
+  await reader.cancel();
+  return out;
+}
+
+describe("the live alert stream and seed 000's array shape", () => {
+  it("?format=array gives the alerts as a plain array, newest first", async () => {
+    const { s, token, base } = await start();
+    for (const ts of [1, 2]) record(s, alert(ts, "warning"));
+    expect(((await (await authed(token)(`${base}/api/alerts?format=array`)).json()) as Alert[]).map((a) => a.ts)).toEqual([2, 1]);
+  });
+
+  it("streams each alert as it is recorded, filtered by severity, category and agent; repeats say so", async () => {
+    const { s, token, base } = await start();
+    expect((await fetch(`${base}/api/alerts/stream`)).status).toBe(401);
+    expect((await authed(token)(`${base}/api/alerts/stream?category=NOPE`)).status).toBe(400);
+    const res = await authed(token)(`${base}/api/alerts/stream?severity=warning&category=recon,PRIV_ESC&agent=bot`);
+    expect([res.status, res.headers.get("content-type")]).toEqual([200, "text/event-stream; charset=utf-8"]);
+    const got = readEvents(res, 2);
+    const mine = (a: Alert): Alert => ({ ...a, event: { ...a.event, process: { pid: 1, uid: 1000, euid: 1000, auid: null, argv: [], agent: "bot" } } });
+    record(s, mine(alert(10, "info")));
+    record(s, alert(11, "critical"));
+    record(s, { ...mine(alert(12, "critical")), category: "DATA_EXFIL" });
+    const a = mine(alert(13, "warning"));
+    record(s, a);
+    s.accept({ alert: a, entry: { key: a.event_id, alert: a, count: 2, first_ts: 13, last_ts: 14, last_event_id: "00000000000000ff" }, fresh: false, push: [] });
+    const ev = await got;
+    expect(ev.map((e) => [e.id, e.data.ts, e.data.count, e.data.repeat])).toEqual([[a.event_id, 13, 1, false], [a.event_id, 13, 2, true]]);
+    await new Promise((r) => setTimeout(r, 50));
+    const st = (await (await authed(token)(`${base}/api/status`)).json()) as { api: { streams: { opened: number; open: number; sent: number } } };
+    expect(st.api.streams).toMatchObject({ opened: 1, open: 0, sent: 2 });
+  });
+
+  it("refuses a stream past the limit, and says so in the counts", async () => {
+    const { token, base } = await start();
+    const open = await Promise.all(Array.from({ length: 32 }, () => authed(token)(`${base}/api/alerts/stream`)));
+    expect(open.every((r) => r.status === 200)).toBe(true);
+    const more = await authed(token)(`${base}/api/alerts/stream`);
+    expect([more.status, more.headers.get("retry-after")]).toEqual([503, "10"]);
+    for (const r of open) await r.body!.cancel();
+  });
+});
