@@ -90,9 +90,15 @@ describe.skipIf(!existsSync(CLI))("clawav --version", () => {
 describe("every check run makes, config check makes", () => {
   it("refuses keys nothing implements yet, rather than ignore them, naming line and key", () => {
     const issues = issuesOf(`[general]\nlog_file = "/var/log/clawav.log"\n[network]\nsource = "journald"\nallowed_hosts = ["github.com"]\n[secureclaw]\nenabled = true\n[scans]\ninterval = 60\n`);
-    expect(issues.map((i) => `${i.line}:${i.key}`)).toEqual(["2:general.log_file", "4:network.source", "6:secureclaw", "8:scans"]);
+    expect(issues.map((i) => `${i.line}:${i.key}`)).toEqual(["2:general.log_file", "6:secureclaw", "8:scans"]);
     expect(issues[0]!.message).toMatch(/not supported yet/);
-    expect(issues[2]!.message).toMatch(/not supported yet; remove the \[secureclaw\] section/);
+    expect(issues[1]!.message).toMatch(/not supported yet; remove the \[secureclaw\] section/);
+  });
+
+  it("the netfilter sensor's kernel log: kmsg, journald or a file; anything else names the line", () => {
+    expect(parseConfig(`[network]\nsource = "file"\nlog_path = "/var/log/kern.log"\n`, "c.toml").network).toMatchObject({ source: "file", log_path: "/var/log/kern.log" });
+    expect(issuesOf(`[network]\nsource = "syslog"\n`).map((i) => `${i.line}:${i.key}`)).toEqual(["2:network.source"]);
+    expect(issuesOf(`[network]\nlog_path = "kern.log"\n`).map((i) => `${i.line}:${i.key}: ${i.message}`)).toEqual(["2:network.log_path: an absolute path"]);
   });
 
   it("refuses a bad CIDR, a bind that is no address, a file: URL and timers longer than Node can keep, naming line and key", () => {

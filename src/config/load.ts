@@ -59,8 +59,6 @@ export function parseConfig(text: string, file: string): Config {
 const NOT_SUPPORTED_YET: readonly [path: string, why: string][] = [
   ["secureclaw", "SecureClaw's pattern databases are not supported yet; remove the [secureclaw] section"],
   ["scans", "the posture scanner is not supported yet; remove the [scans] section"],
-  ["network.log_path", "the netfilter sensor reads the kernel's log (/dev/kmsg), not a file yet; remove the key"],
-  ["network.source", "the netfilter sensor reads the kernel's log (/dev/kmsg); journald and files are not supported yet: remove the key"],
   ["general.log_file", "clawav logs to stderr (the journal under systemd); not supported yet: redirect stderr instead"],
 ];
 

@@ -134,9 +134,14 @@ const network = z
   .strictObject({
     /** The netfilter sensor: clawav's nftables table logs the watched users' new outbound flows. */
     enabled: z.boolean().default(false),
-    log_path: z.string().default("/var/log/syslog"),
+    /** The file the kernel's messages are written to, for source = "file" (rsyslog's kern.log). */
+    log_path: z.string().regex(/^\//, "an absolute path").default("/var/log/kern.log"),
     log_prefix: z.string().regex(/^[A-Z][A-Z0-9_]{0,20}$/, "capitals, digits and _ (at most 21): it is matched in the kernel's log").default("CLAWAV_NET"),
-    source: z.enum(["auto", "journald", "file"]).default("auto"),
+    /**
+     * Where the kernel's log lines are read: kmsg (/dev/kmsg), journald (journalctl --dmesg) or
+     * file (log_path). "auto": kmsg when it can be read, else journald when it runs, else the file.
+     */
+    source: z.enum(["auto", "kmsg", "journald", "file"]).default("auto"),
     /** Drop the agents' flows to anywhere but loopback, allowed_cidrs, allowed_hosts and the DNS servers. */
     egress_control: z.boolean().default(false),
     /** Log lines a second the table may write, at most (the kernel's log is shared). */

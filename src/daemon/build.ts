@@ -53,13 +53,14 @@ export function buildPipeline(o: BuildOptions): Built {
   const { config } = o;
   const host = o.factsFrom === "host";
   const users = o.users ?? systemUserNames();
+  const agents = [...config.agents, ...profileAgents(activeProfiles(config), (n) => users.uid(n))];
   const table = new ProcessTable({
     // Processes started before clawav are read from /proc, only when reading the host.
     lookup: host ? (pid) => {
       const p = readProc(pid);
       return p ? { pid: p.pid, ppid: p.ppid, uid: p.uid, exe: p.exe, argv0: p.argv[0] ?? p.comm, ...(p.argv.length > 0 ? { argv: p.argv } : {}) } : undefined;
     } : undefined,
-    agents: [...config.agents, ...profileAgents(activeProfiles(config), (n) => users.uid(n))],
+    agents,
     defaultAgent: (uid, user) => (o.watched.has(uid) ? (user ?? users.name(uid) ?? `uid:${uid}`) : undefined),
   });
   const enrichers: Enricher[] = [];
@@ -89,7 +90,7 @@ export function buildPipeline(o: BuildOptions): Built {
   const t = config.trust;
   const trust = new TrustScores({ initial: t.initial, threshold: t.threshold, recoveryPerHour: t.recovery_per_hour, penalty: { info: 0, warning: t.penalty_warning, critical: t.penalty_critical } });
   const watched = o.watched;
-  const containerAgents = new Set(config.agents.filter((a) => a.container !== undefined).map((a) => a.name));
+  const containerAgents = new Set(agents.filter((a) => a.container !== undefined).map((a) => a.name));
   const enforcer = o.enforce
     ? new Enforcer(config.mode, o.enforce.guard, undefined, { trust, store: o.enforce.store, auto: config.enforce.auto_quarantine, record: o.enforce.record, containerAgents })
     : new Enforcer("monitor", { protectedPids: new Set(), watched: (uid) => watched.has(uid) }, undefined, { trust, auto: config.enforce.auto_quarantine, record: () => {} });

@@ -7,14 +7,14 @@ import { PreloadSource } from "../sources/preload/index.js";
 import { DnsAnswersSource, LIBC_CANDIDATES, SyscallsSource, ensureTracefs } from "../sources/bpftrace/index.js";
 import { AuditdSource, auditdUnavailable, clawavRules, cursorFileIn, ruleContextFor, watchedPaths } from "../sources/auditd/index.js";
 import { FirewallSource, hasFirewallTool } from "../sources/firewall/index.js";
-import { NetfilterSource, TABLE as NFT_TABLE } from "../sources/netfilter/index.js";
+import { NetfilterSource, TABLE as NFT_TABLE, type KernelLogSpec } from "../sources/netfilter/index.js";
 import { activeProfiles, profileUsers } from "../profiles/index.js";
 import { falcoSource } from "../sources/falco/index.js";
 import { samhainSource } from "../sources/samhain/index.js";
 import { syslogSource } from "../sources/syslog/index.js";
 import { JournaldSource } from "../sources/journald/index.js";
 import { join } from "node:path";
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
 import { agentRoutes, clawsudoRoutes, type ApprovalRegistry, type PreloadGuardEnricher } from "../gate/index.js";
 import type { Enforcer } from "../enforce/index.js";
@@ -45,6 +45,21 @@ function resolvConfServers(): string[] {
   } catch {
     return [];
   }
+}
+
+/** Where the netfilter sensor reads the kernel's lines; "auto" takes the first that can be read. */
+function kernelLogSpec(source: Config["network"]["source"], file: string, journalctl: string): KernelLogSpec {
+  const kmsgReadable = () => {
+    try {
+      accessSync("/dev/kmsg", constants.R_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (source === "kmsg" || (source === "auto" && kmsgReadable())) return { kind: "kmsg" };
+  if (source === "journald" || (source === "auto" && existsSync(journalctl) && existsSync("/run/systemd/journal/socket"))) return { kind: "journald", journalctl };
+  return { kind: "file", path: file };
 }
 
 export interface SourceEntry {
@@ -144,6 +159,7 @@ export const SOURCES: readonly SourceEntry[] = [
       const dns = n.dns_servers.length > 0 ? n.dns_servers : resolvConfServers();
       return new NetfilterSource({
         nft: nft!,
+        log: kernelLogSpec(n.source, n.log_path, c.config.journald.journalctl),
         nodeId: c.nodeId,
         ids: c.ids,
         spec: () => ({

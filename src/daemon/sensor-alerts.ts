@@ -20,6 +20,7 @@ const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: str
   policy_reload_failed: { severity: "warning", rule: "policy-reload-failed", what: "a policy failed to load; the previous policies stay in force" },
   firewall_changed: { severity: "critical", rule: "sensor-firewall-changed", what: "the firewall ruleset changed" },
   netfilter_table_changed: { severity: "critical", rule: "sensor-netfilter-table-changed", what: "clawav's nftables table (flow log, egress control) was deleted or changed; clawav put it back" },
+  netfilter_log_restarted: { severity: "critical", rule: "sensor-netfilter-log-restarted", what: "the netfilter sensor's reader of the kernel log (journalctl) died and is restarted; flows logged meanwhile are not seen" },
   firewall_unreadable: { severity: "warning", rule: "sensor-firewall-unreadable", what: "the firewall ruleset cannot be read (changes go unseen until it can)" },
   falco_bad_lines: { severity: "warning", rule: "sensor-falco-bad-lines", what: "Falco's output holds lines that are not its alerts" },
   samhain_bad_lines: { severity: "warning", rule: "sensor-samhain-bad-lines", what: "Samhain's log holds lines that are not its messages" },

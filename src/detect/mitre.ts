@@ -269,6 +269,7 @@ const RULES: Readonly<Record<string, readonly string[]>> = {
   "sensor-kernel-lost": ["T1562.006"],
   "sensor-firewall-changed": ["T1562.004"],
   "sensor-netfilter-table-changed": ["T1562.004"],
+  "sensor-netfilter-log-restarted": ["T1562.001"],
   "netfilter-egress-blocked": ["T1041"],
   "sensor-firewall-unreadable": ["T1562.004"],
   "sensor-falco-bad-lines": ["T1562.006"],

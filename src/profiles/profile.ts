@@ -13,8 +13,8 @@ export const PROFILES_DIR = join(PACKAGE_ROOT, "profiles");
 /** The profile that is every other profile at once. */
 export const FULL = "full";
 
-/** How processes are recognised as the agent: a process tree rooted at a command, or a user's processes. */
-export type AgentSelector = { command: string } | { user: string };
+/** How processes are recognised as the agent: a process tree rooted at a command, a user's processes, or a container's. */
+export type AgentSelector = { command: string } | { user: string } | { container: string };
 
 export interface Profile {
   name: string;
@@ -82,15 +82,15 @@ export function parseProfile(text: string, file: string): Profile {
   const description = str("description");
   const agents: AgentSelector[] = [];
   const an = get("agents");
-  if (!isSeq(an) || an.items.length === 0) at(an ?? root, "agents", "expected a list of { command: NAME } or { user: NAME }");
+  if (!isSeq(an) || an.items.length === 0) at(an ?? root, "agents", "expected a list of { command: NAME }, { user: NAME } or { container: NAME }");
   else
     an.items.forEach((it, i) => {
       const m = it as Node;
       const pair = isMap(m) && m.items.length === 1 ? m.items[0]! : undefined;
       const k = pair && isScalar(pair.key) ? String(pair.key.value) : "";
       const v = pair && isScalar(pair.value) ? pair.value.value : undefined;
-      if ((k === "command" || k === "user") && typeof v === "string" && /^[\w.+-]+$/.test(v)) agents.push(k === "command" ? { command: v } : { user: v });
-      else at(m, `agents[${i}]`, "expected { command: NAME } or { user: NAME } (a plain base name)");
+      if ((k === "command" || k === "user" || k === "container") && typeof v === "string" && /^[\w.+-]+$/.test(v)) agents.push(k === "command" ? { command: v } : k === "user" ? { user: v } : { container: v });
+      else at(m, `agents[${i}]`, "expected { command: NAME }, { user: NAME } or { container: NAME } (a plain name)");
     });
   const watch = strings("watch", (s) => s !== "" && !s.split("/").includes(".."), "a path (relative to the home, or absolute; no ..)");
   const tools = strings("tools", (s) => /^[\w.+-]+$/.test(s), "a tool's base name");
@@ -139,11 +139,12 @@ export function activeProfiles(config: { profile: { name?: string | undefined } 
 }
 
 /** The agents the profiles define, as the process table takes them; a user this machine lacks selects nothing. */
-export function profileAgents(profiles: readonly Profile[], uidOf: (user: string) => number | undefined): { name: string; uid?: number; command?: string }[] {
-  const out: { name: string; uid?: number; command?: string }[] = [];
+export function profileAgents(profiles: readonly Profile[], uidOf: (user: string) => number | undefined): { name: string; uid?: number; command?: string; container?: string }[] {
+  const out: { name: string; uid?: number; command?: string; container?: string }[] = [];
   for (const p of profiles)
     for (const a of p.agents) {
       if ("command" in a) out.push({ name: p.name, command: a.command });
+      else if ("container" in a) out.push({ name: p.name, container: a.container });
       else {
         const uid = uidOf(a.user);
         if (uid !== undefined) out.push({ name: p.name, uid });

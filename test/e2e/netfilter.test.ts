@@ -6,23 +6,29 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandExists, IS_ROOT, runAsUser, TEST_USER, userIds, waitFor } from "../helpers/system.js";
 import { DaemonUnderTest } from "../helpers/daemon.js";
+import { ensureJournald, JOURNALCTL } from "../helpers/journald.js";
+import { existsSync } from "node:fs";
 
 const live = IS_ROOT && commandExists("nft") && commandExists("ip");
-const NS = `clawav-nf-${process.pid}`;
-const HOST_IF = `cnf${process.pid % 10000}`;
-const PEER_IF = `cnp${process.pid % 10000}`;
 const ALLOWED = "10.203.0.2";
 const DENIED = "10.203.0.6";
 const PORT = 8080;
 const sh = (cmd: string, ...args: string[]) => spawnSync(cmd, args, { encoding: "utf8" });
 const nft = (...args: string[]) => sh("nft", ...args);
 
-describe.skipIf(!live)("netfilter sensor: clawav's nftables table, the kernel log, egress control", () => {
+// The kernel's lines read from /dev/kmsg, and from the journal (journalctl --dmesg, where /dev/kmsg
+// cannot be read): the same flows, the same verdicts.
+for (const [n, source] of (["kmsg", "journald"] as const).entries()) {
+const NS = `clawav-nf${n}-${process.pid}`;
+const HOST_IF = `cnf${n}${process.pid % 10000}`;
+const PEER_IF = `cnp${n}${process.pid % 10000}`;
+describe.skipIf(!live || (source === "journald" && !existsSync(JOURNALCTL)))(`netfilter sensor (kernel log from ${source}): clawav's nftables table, egress control`, () => {
   let d: DaemonUnderTest;
   let server: ChildProcess | undefined;
   const u = live ? userIds(TEST_USER) : { uid: 0, gid: 0, home: "/" };
 
   beforeAll(async () => {
+    if (source === "journald") await ensureJournald();
     for (const args of [
       ["netns", "add", NS],
       ["link", "add", HOST_IF, "type", "veth", "peer", "name", PEER_IF],
@@ -37,7 +43,7 @@ describe.skipIf(!live)("netfilter sensor: clawav's nftables table, the kernel lo
     server = spawn("ip", ["netns", "exec", NS, "python3", "-m", "http.server", String(PORT), "--bind", "0.0.0.0"], { stdio: "ignore" });
     // The server answers on both addresses before clawav closes one of them.
     await waitFor("the server in the namespace", async () => ((await runAsUser("python3", ["-c", `import socket; socket.create_connection(("${DENIED}", ${PORT}), 2).close()`])).code === 0 ? true : undefined), 15_000, 200);
-    d = DaemonUnderTest.withTempState([], `[network]\nenabled = true\negress_control = true\nallowed_cidrs = ["${ALLOWED}/32"]\ndns_servers = ["127.0.0.1:1"]\n\n[[agents]]\nname = "nfagent"\nuid = ${u.uid}\n\n[ebpf]\nsyscalls = false\ndns_answers = false\n`);
+    d = DaemonUnderTest.withTempState([], `[network]\nenabled = true\nsource = "${source}"\negress_control = true\nallowed_cidrs = ["${ALLOWED}/32"]\ndns_servers = ["127.0.0.1:1"]\n\n[[agents]]\nname = "nfagent"\nuid = ${u.uid}\n\n[ebpf]\nsyscalls = false\ndns_answers = false\n`);
     await d.start();
     await waitFor("the netfilter sensor to run", async () => ((await d.api<{ sources: { name: string; state: string }[] }>("/api/status")).sources.find((s) => s.name === "netfilter")?.state === "running" ? true : undefined));
   }, 60_000);
@@ -71,7 +77,21 @@ describe.skipIf(!live)("netfilter sensor: clawav's nftables table, the kernel lo
     expect(a.mitre).toContain("T1041");
   });
 
-  it("the table deleted by someone else: a critical alert, and the table is back; the firewall sensor does not count clawav's own table", async () => {
+  it.runIf(source === "journald")("journalctl killed: a critical sensor alert, and flows are read again after its restart", async () => {
+    const st = await d.api<{ source_details: { netfilter?: { kernel_log: string } } }>("/api/status");
+    expect(st.source_details.netfilter!.kernel_log).toContain("--dmesg");
+    const child = spawnSync("pgrep", ["-P", String(d.pid), "-f", "journalctl --dmesg"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
+    expect(child, "the daemon's journalctl --dmesg").toMatch(/^\d+$/);
+    process.kill(Number(child), "SIGKILL");
+    const a = await d.waitAlert("the restart alert", (x) => x.rule === "sensor-netfilter-log-restarted");
+    expect(a.severity).toBe("critical");
+    await waitFor("a flow logged after the restart", async () => {
+      await connect(ALLOWED);
+      return d.events.find((x) => x.source === "netfilter" && x.net?.address === ALLOWED && x.ts > a.ts) ? true : undefined;
+    }, 20_000, 1000);
+  }, 40_000);
+
+  it.runIf(source === "kmsg")("the table deleted by someone else: a critical alert, and the table is back; the firewall sensor does not count clawav's own table", async () => {
     expect(nft("delete", "table", "inet", "clawav").status).toBe(0);
     const a = await d.waitAlert("the tamper alert", (x) => x.rule === "sensor-netfilter-table-changed", 30_000);
     expect(a).toMatchObject({ severity: "critical", category: "SEC_TAMPER" });
@@ -83,3 +103,4 @@ describe.skipIf(!live)("netfilter sensor: clawav's nftables table, the kernel lo
     expect(d.alerts.filter((x) => x.rule === "sensor-firewall-changed")).toEqual([]);
   }, 60_000);
 });
+}

@@ -59,7 +59,7 @@ describe("agent profiles, parsed from their data files", () => {
   });
 
   it("names the file, line and key of a mistake", () => {
-    expect(errorOf(GOOD.replace("  - user: demo", "  - usr: demo"))).toMatch(/^\/p\/demo\.yaml:5:5: agents\[1\]: expected \{ command: NAME \} or \{ user: NAME \}/);
+    expect(errorOf(GOOD.replace("  - user: demo", "  - usr: demo"))).toMatch(/^\/p\/demo\.yaml:5:5: agents\[1\]: expected \{ command: NAME \}, \{ user: NAME \} or \{ container: NAME \}/);
     expect(errorOf(GOOD.replace("watch: [", "wach: ["))).toMatch(/\/p\/demo\.yaml:6:1: wach: unknown key \(did you mean "watch"\?\)/);
     expect(errorOf(GOOD.replace("- name: demo-mount", "- name: mount-all"))).toMatch(/rules: rule "mount-all": a profile's rule names begin with "demo-"/);
     expect(errorOf(GOOD.replace(".demo,", "../etc,"))).toMatch(/\/p\/demo\.yaml:6:9: watch\[0\]: expected a path .*no \.\./);
@@ -78,6 +78,8 @@ describe("agent profiles, parsed from their data files", () => {
     expect(profileAgents([p], (u) => (u === "demo" ? 1234 : undefined))).toEqual([{ name: "demo", command: "demo" }, { name: "demo", uid: 1234 }]);
     expect(profileAgents([p], () => undefined)).toEqual([{ name: "demo", command: "demo" }]);
     expect(profileUsers([p])).toEqual(["demo"]);
+    const boxed = parseProfile(GOOD.replace("  - user: demo", "  - user: demo\n  - container: demo-box"), "/p/demo.yaml");
+    expect(profileAgents([boxed], () => undefined)).toEqual([{ name: "demo", command: "demo" }, { name: "demo", container: "demo-box" }]);
     expect(profileWatches([p], ["/home/a", "/home/b/"])).toEqual(["/home/a/.demo", "/home/b/.demo", "/opt/demo/secrets"]);
   });
 });

@@ -36,7 +36,7 @@ function ruleView(r: Profile["rules"][number]) {
 
 function show(p: Profile): string {
   const users = systemUserNames();
-  const agents = p.agents.map((a) => ("command" in a ? `  process tree rooted at ${a.command}` : `  processes of user ${a.user}${users.uid(a.user) === undefined ? " (no such user here: selects nothing)" : ""}`));
+  const agents = p.agents.map((a) => ("command" in a ? `  process tree rooted at ${a.command}` : "container" in a ? `  every process in container ${a.container} (quarantine pauses it)` : `  processes of user ${a.user}${users.uid(a.user) === undefined ? " (no such user here: selects nothing)" : ""}`));
   const watch = p.watch.map((w) => `  ${w.startsWith("/") ? w : `~/${w}`}  (read, write, attributes)`);
   const rules = p.rules.map((r) => `  ${r.name}  ${r.severity}${r.quarantine ? ", quarantine" : ""}${r.enforcement !== "none" ? `, ${r.enforcement}` : ""}  ${r.category}${r.mitre ? ` ${r.mitre.join(",")}` : ""}  ${r.description ?? ""}`);
   return [`${p.name}: ${p.description}`, "agents (named " + p.name + "):", ...agents, "watched:", ...watch, `usual tools (another is an info alert, ${p.name}-unusual-tool): ${p.tools.join(" ")}`, "rules:", ...rules, `file: ${p.file}`].join("\n");

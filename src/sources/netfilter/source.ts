@@ -4,7 +4,7 @@
 // checked on an interval: removed or changed by anyone else, it is a critical alert and put back.
 import { execFile } from "node:child_process";
 import type { Event, EventIdGenerator, ProcessInfo, Source, SourceStatus } from "../../events/index.js";
-import { KmsgReader } from "./kmsg.js";
+import { kernelLogReader, type KernelLogReader, type KernelLogSpec } from "./kernel-log.js";
 import { parseFlowLine } from "./log-line.js";
 import { TABLE, tableScript, type TableSpec } from "./nft.js";
 
@@ -14,7 +14,8 @@ export interface NetfilterOptions {
   ids: EventIdGenerator;
   /** The table to install, made again on each check (egress addresses follow the resolver). */
   spec: () => TableSpec;
-  kmsgPath?: string;
+  /** Where the kernel's log lines are read: /dev/kmsg by default. */
+  log?: KernelLogSpec;
   /** How often the table is checked and its allowed addresses refreshed. */
   checkMs?: number;
 }
@@ -28,7 +29,7 @@ export class NetfilterSource implements Source {
   private parseErrors = 0;
   private lastBad: string | undefined;
   private readonly counts = { logged: 0, dropped: 0, table_installs: 0, table_restored: 0 };
-  private reader: KmsgReader | undefined;
+  private reader: KernelLogReader | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** The table as nft listed it right after clawav installed it. */
   private installed: string | undefined;
@@ -46,7 +47,7 @@ export class NetfilterSource implements Source {
       return;
     }
     try {
-      this.reader = new KmsgReader((m) => this.onRecord(m), { ...(this.o.kmsgPath !== undefined ? { path: this.o.kmsgPath } : {}) }, (e) => this.down(`reading the kernel log: ${e.message}`));
+      this.reader = kernelLogReader(this.o.log ?? { kind: "kmsg" }, (m) => this.onRecord(m), (e) => this.down(`reading the kernel log: ${e.message}`), (why) => this.sensor("netfilter_log_restarted", why));
       this.reader.start();
     } catch (e) {
       this.down(`cannot read the kernel log: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
@@ -54,7 +55,7 @@ export class NetfilterSource implements Source {
     }
     this.state = "running";
     const spec = this.o.spec();
-    this.detail = `table inet ${TABLE}: logs ${describeUids(spec)}${spec.egress && spec.egress.uids.length > 0 ? `; egress control for uids ${spec.egress.uids.join(", ")}` : ""}`;
+    this.detail = `table inet ${TABLE}: logs ${describeUids(spec)}${spec.egress && spec.egress.uids.length > 0 ? `; egress control for uids ${spec.egress.uids.join(", ")}` : ""}; read from ${this.reader.where}`;
     this.timer = setInterval(() => void this.check(), this.o.checkMs ?? 10_000);
     this.timer.unref();
   }
@@ -126,7 +127,7 @@ export class NetfilterSource implements Source {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    this.reader?.read(true);
+    this.reader?.read();
     this.reader?.stop();
     // A clean stop takes the table away (an agent cut off by a stopped watchdog would be its
     // owner's surprise); a killed clawav leaves it in place, egress still closed.
@@ -139,7 +140,7 @@ export class NetfilterSource implements Source {
   }
 
   details(): Record<string, unknown> {
-    return { ...this.counts, kernel_log_overruns: this.reader?.counts.overrun ?? 0 };
+    return { ...this.counts, kernel_log: this.reader?.where ?? null, kernel_log_overruns: this.reader?.counts.overrun ?? 0, kernel_log_restarts: this.reader?.counts.restarts ?? 0 };
   }
 }
 
