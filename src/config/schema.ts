@@ -107,6 +107,18 @@ const ebpf = z
   })
   .prefault({});
 
+const admin = z
+  .strictObject({
+    /** The admin socket (status, pause, resume) guarded by the admin key. "auto": as root. */
+    enabled: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+    socket: z.string().regex(/^\//, "an absolute path").default("/run/clawav/admin.sock"),
+    /** Who may try a key at all (the key still decides): "0600" root only. */
+    socket_mode: z.string().regex(/^0?[0-7]{3}$/, "an octal mode such as \"0600\"").default("0600"),
+    /** The admin key's Argon2id hash; default <state_dir>/admin-key.hash. */
+    key_hash_file: z.string().regex(/^\//, "an absolute path").optional(),
+  })
+  .prefault({});
+
 const journald = z
   .strictObject({
     /**
@@ -320,6 +332,7 @@ export const configSchema = z.strictObject({
   ebpf,
   firewall,
   syslog,
+  admin,
   journald,
   containers,
   network,

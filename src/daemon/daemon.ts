@@ -2,7 +2,8 @@ import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import type { Config } from "../config/index.js";
+import { parseDurationMs, type Config } from "../config/index.js";
+import { AdminSocket, ensureAdminKey } from "../admin/index.js";
 import { EventIdGenerator, type AlertSink, type Event, type GateInfo, type Recorder, type Source, type SourceStatus } from "../events/index.js";
 import { AllowedNamesResolver, createWatchedUsers, systemUserNames, type WatchedUsers } from "../enrich/index.js";
 import type { Logger } from "../log/index.js";
@@ -95,6 +96,10 @@ export class Daemon {
   private readonly guard = new PreloadGuardEnricher();
   private sweepTimer: NodeJS.Timeout | undefined;
   private apiFile: string | undefined;
+  private admin: AdminSocket | undefined;
+  private pausedUntil = 0;
+  private pauseHeld = 0;
+  private resumeTimer: NodeJS.Timeout | undefined;
   /** A query of clawav's own API by the agent is reconnaissance of the watch: the detector must know where it listens. */
   private readonly watchdogPorts = (): readonly number[] => [this.apiAddress?.port ?? this.o.config.api.port];
   private unlock: (() => void) | undefined;
@@ -139,8 +144,11 @@ export class Daemon {
     for (const s of SINKS) {
       const sink = s.create({ config, log });
       if (!sink) continue;
-      this.sinks.push(sink);
-      if (sink instanceof Dispatcher) this.dispatcher = sink;
+      if (sink instanceof Dispatcher) {
+        this.dispatcher = sink;
+        // Paused by an admin: nothing is pushed to people but the pause's own alerts; the chain and the API still get everything.
+        this.sinks.push({ name: sink.name, accept: (n) => (this.paused() && !n.alert.rule.startsWith("admin-") ? void this.pauseHeld++ : sink.accept(n)), status: () => ({ ...sink.status(), held_while_paused: this.pauseHeld }), close: () => sink.close() });
+      } else this.sinks.push(sink);
     }
     this.chain = AuditChain.open(chainOptionsFor(config));
     // A full disk must not cost a recorded alert: the chain holds entries until it can write
@@ -171,6 +179,7 @@ export class Daemon {
       if (s) this.sources.push(s);
     }
     if (config.api.enabled) await this.startApi(stateDir);
+    if (config.admin.enabled === true || (config.admin.enabled === "auto" && isRoot)) await this.startAdmin(stateDir);
     this.filesTimer = setInterval(() => this.built.watchedFiles?.refresh(), 30_000);
     this.filesTimer.unref();
     for (const s of this.sources) await s.start((e) => this.enqueue(e));
@@ -187,6 +196,78 @@ export class Daemon {
     const sg = this.detector.sigma;
     if (sg.files > 0) log.info("sigma rules loaded", { compiled: sg.compiled, files: sg.files, refused: sg.refused.length, dirs: sg.dirs });
     log.info("clawav running", { version: VERSION, node_id: this.nodeId, mode: config.mode, sources: this.sources.map((s) => s.status()), watched: this.watched.describe(), state_dir: stateDir });
+  }
+
+  private paused(): boolean {
+    return this.pausedUntil > Date.now();
+  }
+
+  /** The admin socket: status, pause and resume behind the admin key (made at the first start, shown once). */
+  private async startAdmin(stateDir: string): Promise<void> {
+    const { config, log } = this.o;
+    const a = config.admin;
+    const hashFile = a.key_hash_file ?? join(stateDir, "admin-key.hash");
+    const made = ensureAdminKey(hashFile);
+    // Shown once, on the terminal or the service's own output, never in a log line or the API.
+    if (made.created) process.stderr.write(`\n  clawav admin key (shown this once; only its Argon2id hash is kept in ${hashFile}):\n\n    ${made.created}\n\n  Keep it in a password manager. A new one: clawav admin keygen\n\n`);
+    const resume = (by: string, why: string) => {
+      // pausedUntil, not paused(): the timer that ends a pause fires at (or just after) its end.
+      if (this.pausedUntil === 0) return false;
+      this.pausedUntil = 0;
+      this.built.enforcer.pausedUntil = 0;
+      if (this.resumeTimer) clearTimeout(this.resumeTimer);
+      this.chain?.append({ ts: NOW(), type: "admin_resume", data: { by, why, held: this.pauseHeld } });
+      this.enqueue(this.sensor("admin_resumed", `${why} (by ${by}); ${this.pauseHeld} alert(s) were kept from the channels meanwhile (all are in the chain and /api/alerts)`));
+      log.warn("monitoring resumed", { by, why });
+      return true;
+    };
+    const admin = new AdminSocket({
+      path: a.socket,
+      hashFile,
+      mode: parseInt(a.socket_mode, 8),
+      commands: {
+        status: () => {
+          const st = this.status();
+          return { version: VERSION, node_id: this.nodeId, mode: config.mode, uptime_s: st.uptime_s, paused_until: this.paused() ? new Date(this.pausedUntil).toISOString() : null, sources: st.sources.map((s) => ({ name: s.name, state: s.state, events: s.events, drops: s.drops })), events: st.pipeline.events, alerts: st.pipeline.alerts, chain_entries: st.chain?.entries ?? 0 };
+        },
+        pause: (args, peer) => {
+          const ms = (typeof args.duration === "string" ? parseDurationMs(args.duration) : undefined) ?? NaN;
+          if (!Number.isFinite(ms) || ms <= 0 || ms > 30 * 60_000) throw new Error("pause: want a duration up to 30 minutes (e.g. 10m, 90s)");
+          const by = peer.uid !== undefined ? `uid ${peer.uid}` : "an unknown client";
+          this.pausedUntil = Date.now() + ms;
+          this.built.enforcer.pausedUntil = this.pausedUntil;
+          this.pauseHeld = 0;
+          if (this.resumeTimer) clearTimeout(this.resumeTimer);
+          this.resumeTimer = setTimeout(() => resume("clawav", "the pause ran out"), ms);
+          this.resumeTimer.unref();
+          const until = new Date(this.pausedUntil).toISOString();
+          this.chain?.append({ ts: NOW(), type: "admin_pause", data: { by, until, ms } });
+          this.enqueue(this.sensor("admin_paused", `paused by ${by} until ${until}: no pushes to channels and no kills or quarantines; every event is still judged and recorded`));
+          log.warn("monitoring paused", { by, until });
+          return { paused_until: until };
+        },
+        resume: (_args, peer) => ({ resumed: resume(peer.uid !== undefined ? `uid ${peer.uid}` : "an unknown client", "resumed by an admin") }),
+        scan: () => {
+          throw new Error("scan: the posture scanner is not built yet (issue 17)");
+        },
+        "config-update": () => {
+          throw new Error("config-update: not supported yet; edit the config and restart clawav");
+        },
+      },
+      onLockout: (peer, until) => {
+        this.chain?.append({ ts: NOW(), type: "admin_lockout", data: { client: peer.client, pid: peer.pid ?? null, until: new Date(until).toISOString() } });
+        this.enqueue(this.sensor("admin_lockout", `${peer.client}${peer.pid !== undefined ? ` (pid ${peer.pid})` : ""} gave 3 wrong admin keys: locked out until ${new Date(until).toISOString()}`));
+      },
+    });
+    try {
+      await admin.listen();
+    } catch (e) {
+      // The watch goes on without it: the admin socket pauses the watch, it is not the watch.
+      log.warn("admin socket not opened", { path: a.socket, reason: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    this.admin = admin;
+    log.info("admin socket listening", { path: a.socket, mode: a.socket_mode });
   }
 
   private async startApi(stateDir: string): Promise<void> {
@@ -233,6 +314,8 @@ export class Daemon {
     if (this.filesTimer) clearInterval(this.filesTimer);
     this.names?.stop();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    await this.admin?.close();
     const unwritten = this.chain?.close() ?? 0;
     if (unwritten > 0) this.o.log.error("audit chain entries could not be written before the stop (the disk still refuses them)", { entries: unwritten });
     for (const s of this.sinks) await s.close?.();

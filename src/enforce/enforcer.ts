@@ -45,6 +45,8 @@ export class Enforcer implements Mitigator {
   private readonly latencies: number[] = [];
   /** Agents being frozen right now: a second crossing must not start a second freeze. */
   private readonly freezing = new Set<string>();
+  /** Until when (ms) an admin paused enforcement: judged as in monitor mode meanwhile. */
+  pausedUntil = 0;
 
   constructor(
     private readonly mode: Mode,
@@ -58,7 +60,7 @@ export class Enforcer implements Mitigator {
 
   assess(alert: Alert): Alert {
     if (alert.action !== "kill" && alert.action !== "kill_tree") return alert;
-    const acts = this.mode === "enforce" && alert.event.process !== undefined;
+    const acts = this.live() === "enforce" && alert.event.process !== undefined;
     return { ...alert, severity: acts ? "critical" : maxSeverity(alert.severity, "warning") };
   }
 
@@ -93,6 +95,10 @@ export class Enforcer implements Mitigator {
     return q;
   }
 
+  private live(): Mode {
+    return this.pausedUntil > Date.now() ? "monitor" : this.mode;
+  }
+
   private judgeTrust(alert: Alert): { raised: Alert[]; later?: Promise<Alert[]> } {
     const q = this.q!;
     const p = alert.event.process;
@@ -104,7 +110,7 @@ export class Enforcer implements Mitigator {
     this.stats.trust = q.trust.all(now);
     if (!(ruleSays || (crossed && q.auto))) return { raised: [] };
     const reason = ruleSays ? `rule ${alert.rule} (critical) asks for quarantine` : `trust fell below the threshold (${q.trust.score(agent, now).toFixed(0)})`;
-    if (this.mode === "monitor" || !q.store) {
+    if (this.live() === "monitor" || !q.store) {
       this.stats.would_quarantine++;
       return { raised: [{ ...alert, rule: "agent-would-be-quarantined", engine: "enforce", severity: "warning", action: "alert", summary: `monitor mode: agent ${agent} would be quarantined: ${reason}` }] };
     }
@@ -146,7 +152,7 @@ export class Enforcer implements Mitigator {
   private mitigate(alert: Alert): { alert: Alert; raised: Alert[] } {
     if (alert.action !== "kill" && alert.action !== "kill_tree") return { alert, raised: [] };
     const p = alert.event.process;
-    if (this.mode === "monitor" || !p) {
+    if (this.live() === "monitor" || !p) {
       this.stats.would_kill++;
       return { alert, raised: [] };
     }

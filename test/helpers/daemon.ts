@@ -41,7 +41,7 @@ export class DaemonUnderTest {
     // Tests talk to loopback only: the allowed names are resolved by a DNS server that is not there
     // (refused at once), never by the machine's own resolver, unless a test names its own.
     // bpftrace (the DNS answers sensor) starts only where a test asks for it: it costs seconds of CPU per daemon.
-    const toml = (configToml ?? "") + (configToml?.includes("[network]") ? "" : '\n[network]\ndns_servers = ["127.0.0.1:1"]\n') + (configToml?.includes("[ebpf]") ? "" : "\n[ebpf]\ndns_answers = false\nsyscalls = false\n");
+    const toml = (configToml ?? "") + (configToml?.includes("[network]") ? "" : '\n[network]\ndns_servers = ["127.0.0.1:1"]\n') + (configToml?.includes("[ebpf]") ? "" : "\n[ebpf]\ndns_answers = false\nsyscalls = false\n") + (configToml?.includes("[admin]") ? "" : `\n[admin]\nsocket = "${join(dir, "admin.sock")}"\n`);
     const cfg = join(dir, "config.toml");
     writeFileSync(cfg, toml, { mode: 0o600 });
     args.push("--config", cfg);
@@ -53,7 +53,7 @@ export class DaemonUnderTest {
     if (!args.includes("--config") && this.spawnOpts.uid === undefined) {
       // As withTempState: loopback only, the allowed names resolved by no one.
       const cfg = join(dirname(this.stateDir), "loopback-dns.toml");
-      writeFileSync(cfg, '[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\nsyscalls = false\n', { mode: 0o600 });
+      writeFileSync(cfg, `[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\nsyscalls = false\n\n[admin]\nsocket = "${join(dirname(this.stateDir), "admin.sock")}"\n`, { mode: 0o600 });
       args.push("--config", cfg);
     }
     const child = spawn(process.execPath, [CLI, "run", "--headless", "--events", "--api-port", "0", "--state-dir", this.stateDir, ...args], { ...this.spawnOpts, stdio: ["ignore", "pipe", "pipe"] });

@@ -14,6 +14,7 @@ import { registerSudoers } from "./sudoers.js";
 import { registerPreload } from "./preload.js";
 import { registerSigma } from "./sigma.js";
 import { registerProfiles } from "./profiles.js";
+import { registerAdmin } from "./admin.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -32,4 +33,5 @@ export function registerCommands(program: Command): void {
   registerProfiles(program);
   registerPreload(program);
   registerSigma(program);
+  registerAdmin(program);
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair } from "yaml";
 import { CATEGORIES, SEVERITIES, type Category, type Severity } from "../../events/index.js";
 import { didYouMean, formatPosition, UserError, EXIT } from "../../errors/index.js";
+import { parseDurationMs } from "../../config/index.js";
 import type { SigmaRule } from "../sigma/index.js";
 import { compileMatch, DESTINATION_KEYS, MATCH_KEYS, MatchSyntaxError, type Matcher, type MatchSpec } from "./match.js";
 
@@ -285,14 +286,6 @@ function parseRule(node: Node, path: string, outer: At, file: string, lc: LineCo
   };
 }
 
-/** `within: 30s`, `10m`, `2h`, or a number of seconds. */
-function parseDuration(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2] ?? "s";
-  return n * (unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000);
-}
 
 function parseSequence(node: Node, path: string, at: At): SequenceSpec | undefined {
   if (!isMap(node)) {
@@ -315,7 +308,7 @@ function parseSequence(node: Node, path: string, at: At): SequenceSpec | undefin
       } else by = t as SequenceSpec["by"];
     } else if (k === "within") {
       sawWithin = true;
-      const d = isScalar(v) ? parseDuration(String(v.value)) : undefined;
+      const d = isScalar(v) ? parseDurationMs(String(v.value)) : undefined;
       if (d === undefined || d <= 0 || d > 24 * 3_600_000) {
         at(v, `${path}.within`, "expected a duration up to 24h, like 30s, 10m or 2h");
         ok = false;
