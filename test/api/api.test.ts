@@ -116,7 +116,7 @@ describe("JSON API", () => {
 
 /** Reads server-sent events from a streaming response until `n` alert events came. */
 async function readEvents(res: Response, n: number): Promise<{ id: string; data: Alert & { count: number; repeat: boolean } }[]> {
-  const reader = res.body!.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const out: { id: string; data: Alert & { count: number; repeat: boolean } }[] = [];
   let text = "";
   while (out.length < n) {
