@@ -15,6 +15,7 @@ import { registerPreload } from "./preload.js";
 import { registerSigma } from "./sigma.js";
 import { registerProfiles } from "./profiles.js";
 import { registerAdmin } from "./admin.js";
+import { registerTui } from "./tui.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -34,4 +35,5 @@ export function registerCommands(program: Command): void {
   registerPreload(program);
   registerSigma(program);
   registerAdmin(program);
+  registerTui(program);
 }
