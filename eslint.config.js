@@ -19,6 +19,16 @@ export default tseslint.config(
     },
   },
   {
+    // The web dashboard's browser script: plain JS, checked by the recommended rules only.
+    files: ["web/**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false, project: false },
+      sourceType: "module",
+      globals: { document: "readonly", location: "readonly", fetch: "readonly", EventSource: "readonly", Node: "readonly", alert: "readonly", setInterval: "readonly" },
+    },
+  },
+  {
     files: ["test/**/*.ts", "bench/**/*.ts"],
     rules: {
       "@typescript-eslint/no-non-null-assertion": "off",

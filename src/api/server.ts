@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { isIP } from "node:net";
 import { CATEGORIES, SEVERITIES, parseSeverity, severityRank, type Alert, type AlertEntry, type AlertSink, type Notice, type Severity } from "../events/index.js";
 import { Ring } from "./ring.js";
+import { CSP, page, type WebSessions } from "./web.js";
 import { UserError } from "../errors/index.js";
 import { checkToken } from "./token.js";
 
@@ -25,6 +26,8 @@ export interface ApiOptions {
   token: string;
   state: ApiState;
   ringSize?: number;
+  /** The web dashboard: sessions by admin-key login. Absent: no /ui. */
+  web?: WebSessions;
 }
 
 class HttpError extends Error {
@@ -72,7 +75,7 @@ export class ApiServer implements AlertSink {
     this.routes.push(
       { method: "GET", path: "/", requireToken: false, handle: () => ({ status: 200, body: PAGE }) },
       { method: "GET", path: "/api/health", requireToken: false, handle: () => ({ status: 200, body: { ok: true, uptime_s: Math.round(process.uptime()) } }) },
-      { method: "GET", path: "/api/status", requireToken: true, handle: () => ({ status: 200, body: { ...o.state.status(), api: { alerts_kept: this.alerts.length, alerts_evicted: this.alerts.evicted, streams: { ...this.streamCounts } } } }) },
+      { method: "GET", path: "/api/status", requireToken: true, handle: () => ({ status: 200, body: { ...o.state.status(), api: { alerts_kept: this.alerts.length, alerts_evicted: this.alerts.evicted, streams: { ...this.streamCounts }, ...(o.web ? { web: { ...o.web.counts } } : {}) } } }) },
       { method: "GET", path: "/api/alerts", requireToken: true, handle: (_req, url) => ({ status: 200, body: url.searchParams.get("format") === "array" ? this.queryAlerts(url).alerts : this.queryAlerts(url) }) },
       { method: "GET", path: "/api/security", requireToken: true, handle: () => ({ status: 200, body: this.security() }) },
       // Answered by openStream: the response stays open.
@@ -126,13 +129,24 @@ export class ApiServer implements AlertSink {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://clawav.invalid");
+    if (this.o.web && (url.pathname === "/ui" || url.pathname.startsWith("/ui/"))) {
+      try {
+        return await this.serveUi(this.o.web, req, res, url);
+      } catch (e) {
+        if (e instanceof HttpError) return send(res, e.status, { error: e.message });
+        throw e;
+      }
+    }
     const matching = this.routes.filter((r) => r.path === url.pathname || (r.path.endsWith("/") && r.path !== "/" && url.pathname.startsWith(r.path)));
     if (matching.length === 0) return send(res, 404, { error: `no such endpoint: ${url.pathname}` });
     // HEAD is GET without the body (Node's server leaves the body out by itself).
     const method = req.method === "HEAD" ? "GET" : req.method;
     const route = matching.find((r) => r.method === method);
     if (!route) return send(res, 405, { error: `${req.method ?? "?"} not allowed on ${url.pathname}` }, { Allow: [...new Set(matching.flatMap((r) => (r.method === "GET" ? ["GET", "HEAD"] : [r.method])))].join(", ") });
-    if (route.requireToken || !this.loopbackOnly) {
+    // The dashboard's session stands for the token; its POSTs must carry the session's CSRF token.
+    const session = req.headers.authorization === undefined ? this.o.web?.sessionOf(req) : undefined;
+    if (session && route.method === "POST" && !this.o.web!.csrfOk(req, session)) return send(res, 403, { error: "missing or wrong X-CSRF-Token for this session" });
+    if ((route.requireToken || !this.loopbackOnly) && !session) {
       const t = checkToken(req.headers.authorization, this.o.token);
       if (t === "missing") return send(res, 401, { error: "a bearer token is required (Authorization: Bearer <token from the api-token file>)" }, { "WWW-Authenticate": "Bearer" });
       if (t === "wrong") return send(res, 403, { error: "the bearer token does not match" }, { "WWW-Authenticate": 'Bearer error="invalid_token"' });
@@ -148,6 +162,38 @@ export class ApiServer implements AlertSink {
       if (e instanceof HttpError) return send(res, e.status, { error: e.message });
       throw e;
     }
+  }
+
+  private async serveUi(web: WebSessions, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const html = (status: number, body: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY", "Cache-Control": "no-store", ...headers });
+      res.end(body);
+    };
+    const p = url.pathname;
+    if (req.method === "GET" && (p === "/ui" || p === "/ui/")) return html(200, page(web.links, web.sessionOf(req) !== undefined));
+    if (req.method === "GET" && p.startsWith("/ui/assets/")) {
+      if (!web.serveAsset(p.slice("/ui/assets/".length), req, res)) send(res, 404, { error: "no such asset" });
+      return;
+    }
+    if (req.method === "GET" && p === "/ui/session") {
+      const s = web.sessionOf(req);
+      return s ? send(res, 200, { csrf: s.csrf }) : send(res, 401, { error: "not signed in" });
+    }
+    if (req.method === "POST" && p === "/ui/login") {
+      const body = await readFormBody(req, 4096);
+      const r = web.login(req.socket.remoteAddress ?? "unknown", body.get("key") ?? "");
+      if (!r.ok) return html(r.status, page(web.links, false, r.error));
+      res.writeHead(303, { Location: "/ui", "Set-Cookie": web.cookie(r.sid), "Cache-Control": "no-store" });
+      return void res.end();
+    }
+    if (req.method === "POST" && p === "/ui/logout") {
+      const s = web.sessionOf(req);
+      if (!s || !web.csrfOk(req, s)) return send(res, 403, { error: "missing or wrong X-CSRF-Token for this session" });
+      web.logout(req);
+      res.writeHead(204, { "Set-Cookie": web.cookie("", 0) });
+      return void res.end();
+    }
+    send(res, 404, { error: `no such page: ${p}` });
   }
 
   /**
@@ -258,6 +304,16 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>clawav</ti
 <li><a href="/api/alerts"><code>/api/alerts</code></a>: newest first; <code>?limit=</code>, <code>?severity=</code>, <code>?since=</code>, <code>?format=array</code></li>
 <li><code>/api/alerts/stream</code>: each alert as it comes (server-sent events); <code>?severity=</code>, <code>?category=</code>, <code>?agent=</code></li>
 <li><a href="/api/security"><code>/api/security</code></a>: counts by severity, category and source</li></ul></body></html>`;
+
+/** A form's fields (application/x-www-form-urlencoded), at most maxBytes. */
+async function readFormBody(req: IncomingMessage, maxBytes: number): Promise<URLSearchParams> {
+  let text = "";
+  for await (const c of req as AsyncIterable<Buffer>) {
+    text += c.toString("utf8");
+    if (text.length > maxBytes) throw new HttpError(413, `request body over ${maxBytes} bytes`);
+  }
+  return new URLSearchParams(text);
+}
 
 /** A request's JSON body, at most maxBytes; a malformed or oversized body is a 400 with the reason. */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {

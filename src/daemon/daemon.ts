@@ -7,11 +7,11 @@ import { AdminSocket, ensureAdminKey } from "../admin/index.js";
 import { EventIdGenerator, type AlertSink, type Event, type GateInfo, type Recorder, type Source, type SourceStatus } from "../events/index.js";
 import { AllowedNamesResolver, createWatchedUsers, systemUserNames, type WatchedUsers } from "../enrich/index.js";
 import type { Logger } from "../log/index.js";
-import { VERSION } from "../version.js";
+import { PACKAGE_ROOT, VERSION } from "../version.js";
 import { BoundedQueue, NamingOrder, type AggregatorStatus, type CrossSourceStats, type NamingOrderStats, type NamingSource, type PipelineStats } from "../pipeline/index.js";
 import { AuditChain, chainOptionsFor } from "../chain/index.js";
 import { createDetector, formatPolicyError, type Detector, type SigmaStatus } from "../detect/index.js";
-import { ApiServer, loadOrCreateToken } from "../api/index.js";
+import { ApiServer, isLoopback, loadOrCreateToken, WebSessions } from "../api/index.js";
 import { Dispatcher } from "../alerts/index.js";
 import { QuarantineStore, selfAndAncestors, type EnforcerStatus } from "../enforce/index.js";
 import { ApprovalRegistry, PreloadGuardEnricher, createGateEngine } from "../gate/index.js";
@@ -273,7 +273,17 @@ export class Daemon {
   private async startApi(stateDir: string): Promise<void> {
     const { config, log } = this.o;
     const token = loadOrCreateToken(config.api.token_file ?? join(stateDir, "api-token"));
-    const api = new ApiServer({ bind: config.api.bind, port: config.api.port, token, state: { status: () => ({ ...this.status(), source_details: this.sourceDetails() }) } });
+    // The web dashboard signs in with the admin key (its hash is made by the admin socket's start).
+    const web = new WebSessions({
+      hashFile: config.admin.key_hash_file ?? join(stateDir, "admin-key.hash"),
+      assetsDir: join(PACKAGE_ROOT, "dist", "web"),
+      secureCookie: !isLoopback(config.api.bind),
+      onLockout: (client, until) => {
+        this.chain?.append({ ts: NOW(), type: "admin_lockout", data: { client: `web ${client}`, until: new Date(until).toISOString() } });
+        this.enqueue(this.sensor("admin_lockout", `the web dashboard's sign-in from ${client} gave 3 wrong admin keys: locked out until ${new Date(until).toISOString()}`));
+      },
+    });
+    const api = new ApiServer({ bind: config.api.bind, port: config.api.port, token, web, state: { status: () => ({ ...this.status(), source_details: this.sourceDetails() }) } });
     this.api = api;
     this.sinks.push(api);
     const ctx = {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trustedInstall } from "../helpers/install.js";
+import { CHROMIUM, launchChromium, screenshot, signIn } from "../helpers/browser.js";
 import type { Alert } from "../../src/events/index.js";
 import { DaemonUnderTest } from "../helpers/daemon.js";
 import { CLI, IS_ROOT, TEST_USER, commandExists, run, runAsUser, runCli, userIds, waitFor } from "../helpers/system.js";
@@ -207,6 +208,31 @@ describe.skipIf(!usable)("clawsudo through real sudo", () => {
     const again = await runCli(["approve", rid, "--config", cfg]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain("already used");
+  }, 60_000);
+
+  it.skipIf(!CHROMIUM)("approved in the web dashboard (real Chromium): the command runs as root", async () => {
+    const target = join(work, "made-by-root-via-web");
+    const { id, done } = clawsudoAsking(["touch", target]);
+    const rid = await id;
+    const key = /OCAV-[0-9a-f]{64}/.exec(daemon.stderr)?.[0];
+    expect(key, "the admin key the daemon showed at its first start").toBeDefined();
+    const api = JSON.parse(readFileSync(join(dir, "state", "api.json"), "utf8")) as { port: number };
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await signIn(page, `http://127.0.0.1:${api.port}`, key!);
+      await page.click("button[data-tab=Approvals]");
+      const row = await page.waitForSelector(`#requests tr[data-request="${rid}"]`, { timeout: 10_000 });
+      expect(await row.textContent()).toContain(`touch ${target}`);
+      await screenshot(page, "web-clawsudo-request");
+      await (await row.$("button.approve"))!.click();
+      const r = await done;
+      expect(r.code).toBe(0);
+      expect(statSync(target).uid).toBe(0);
+      await waitChainAlert("the web approval", (a) => a.rule === "clawsudo-approved" && a.event.gate?.request_id === rid);
+    } finally {
+      await browser.close();
+    }
   }, 60_000);
 
   it("gives up with exit 78 when nobody answers in time", async () => {

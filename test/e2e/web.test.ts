@@ -1,0 +1,74 @@
+// The web dashboard in real Chromium against the live daemon: a wrong key is refused and counted,
+// the right one gives an httpOnly, SameSite=Strict session and pages under a strict CSP; an agent's
+// action appears in the alert list live (server-sent events, no reload); a POST without the CSRF
+// token is refused; a quarantined agent is released from the Agents tab.
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { DaemonUnderTest } from "../helpers/daemon.js";
+import { CHROMIUM, launchChromium, screenshot, signIn } from "../helpers/browser.js";
+import { auditdUsable, TEST_USER, userIds } from "../helpers/system.js";
+
+describe.skipIf(!auditdUsable() || !CHROMIUM)("the web dashboard in Chromium (live daemon)", () => {
+  let d: DaemonUnderTest;
+  let browser: Browser;
+  let page: Page;
+  let base = "";
+  let key = "";
+  beforeAll(async () => {
+    // Enforce mode, and a threshold a single critical alert crosses: the agent will need releasing.
+    d = DaemonUnderTest.withTempState(["--mode", "enforce"], `[trust]\nthreshold = 90\npenalty_critical = 25\n`);
+    await d.start();
+    key = /OCAV-[0-9a-f]{64}/.exec(d.stderr)?.[0] ?? "";
+    base = `http://127.0.0.1:${(d.logs.find((l) => l.msg === "api listening") as { port: number }).port}`;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    if (d) expect((await d.stop()).code).toBe(0);
+  });
+
+  it("a wrong key is refused and counted; the right one signs in under a strict CSP with a locked-down cookie", async () => {
+    await page.goto(`${base}/ui`);
+    await page.fill("#key", `OCAV-${"0".repeat(64)}`);
+    const [bad] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/ui/login")), page.click("button[type=submit]")]);
+    expect(bad.status()).toBe(403);
+    expect(await page.textContent("p.error")).toBe("wrong key");
+    const st = await d.api<{ api: { web: { login_failures: number } } }>("/api/status");
+    expect(st.api.web.login_failures).toBe(1);
+    await signIn(page, base, key);
+    const cookie = (await page.context().cookies()).find((c) => c.name === "clawav_session")!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/" });
+    const res = await page.request.get(`${base}/ui`);
+    expect(res.headers()["content-security-policy"]).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    const asset = (await page.getAttribute("script[type=module]", "src"))!;
+    expect((await page.request.get(`${base}${asset}`)).headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+    await page.waitForSelector("#live.on");
+    await screenshot(page, "web-signed-in");
+  });
+
+  it("an agent's action appears in the list live, with its detail", async () => {
+    const u = userIds(TEST_USER);
+    const m = `web-${Date.now()}`;
+    // Not awaited: the agent is frozen by this alert (trust threshold 90) until the next test releases it.
+    spawn("bash", ["-c", `echo ZWNobyBoaQo= | base64 -d | sh # ${m}`], { uid: u.uid, gid: u.gid, stdio: "ignore" });
+    const row = await page.waitForSelector("#alerts tbody tr.sev-critical:has-text('code.decode-exec')", { timeout: 15_000 });
+    await row.click();
+    await page.waitForSelector("#detail");
+    expect(await page.textContent("#detail")).toContain(m);
+    await screenshot(page, "web-live-alert");
+  });
+
+  it("a POST without the session's CSRF token is refused; the Agents tab releases the quarantined agent", async () => {
+    const forged = await page.request.post(`${base}/api/agents/${TEST_USER}/release`, { data: {} });
+    expect(forged.status()).toBe(403);
+    await page.click("button[data-tab=Agents]");
+    const row = await page.waitForSelector(`#agents tr[data-agent=${TEST_USER}]:has-text('quarantined')`, { timeout: 20_000 });
+    await screenshot(page, "web-quarantined");
+    await (await row.$("button.release"))!.click();
+    await page.waitForSelector(`#agents tr[data-agent=${TEST_USER}]:has-text('running')`, { timeout: 10_000 });
+    const st = await d.api<{ enforce: { quarantined: unknown[] } }>("/api/status");
+    expect(st.enforce.quarantined).toEqual([]);
+  });
+});
