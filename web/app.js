@@ -91,8 +91,19 @@ function sourcesView() {
 function chainView() {
   const c = state.status && state.status.chain;
   if (!c) return [el("p", {}, "the audit chain is off")];
+  const v = state.verify;
   return [el("dl", { id: "chain" }, el("dt", {}, "entries"), el("dd", {}, c.entries), el("dt", {}, "head"), el("dd", {}, c.head), el("dt", {}, "last checkpoint"), el("dd", {}, c.checkpoint ? `#${c.checkpoint.seq} at ${new Date(c.checkpoint.ts).toISOString()}` : "none yet")),
-    el("p", {}, "Verify it with: sudo clawav verify-audit /var/lib/clawav/audit.chain")];
+    el("button", { id: "verify", onclick: verify }, "Verify the chain now"),
+    el("p", { id: "verify-result", class: v ? (v.ok ? "ok" : "error") : "" }, v ? (v.ok ? `OK: ${v.entries} entries, every MAC and link, ${v.checkpoints} checkpoints; head ${v.head}` : v.line !== undefined ? `FAILED at line ${v.line}: ${v.reason} (${v.entries} entries verified before it)` : `could not verify: ${v.error}`) : "")];
+}
+
+async function verify() {
+  try {
+    state.verify = await api("/api/chain/verify");
+  } catch (err) {
+    state.verify = { ok: false, error: err.message };
+  }
+  render();
 }
 
 function render() {

@@ -299,6 +299,7 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>clawav</ti
 <body><h1>clawav</h1><p>A security watchdog for AI agents. JSON endpoints; all but the health check want
 <code>Authorization: Bearer &lt;token&gt;</code>, the token being in the state folder's <code>api-token</code>
 (readable by root only), e.g. <code>curl -H "Authorization: Bearer $(sudo cat /var/lib/clawav/api-token)" http://127.0.0.1:18791/api/status</code>:</p><ul>
+<li><a href="/ui"><code>/ui</code></a>: the dashboard (sign in with the admin key)</li>
 <li><a href="/api/health"><code>/api/health</code></a></li>
 <li><a href="/api/status"><code>/api/status</code></a>: sources, queue, chain, counters</li>
 <li><a href="/api/alerts"><code>/api/alerts</code></a>: newest first; <code>?limit=</code>, <code>?severity=</code>, <code>?since=</code>, <code>?format=array</code></li>

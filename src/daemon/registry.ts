@@ -13,6 +13,7 @@ import { falcoSource } from "../sources/falco/index.js";
 import { samhainSource } from "../sources/samhain/index.js";
 import { syslogSource } from "../sources/syslog/index.js";
 import { JournaldSource } from "../sources/journald/index.js";
+import { chainOptionsFor, readKey, verifyChain } from "../chain/index.js";
 import { join } from "node:path";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
@@ -249,6 +250,23 @@ export interface RouteEntry {
 }
 
 export const ROUTES: readonly RouteEntry[] = [
+  {
+    section: "chain",
+    routes: (c) => [
+      {
+        method: "GET",
+        path: "/api/chain/verify",
+        requireToken: true,
+        // The chain as it is on disk now, every MAC, link and checkpoint (as clawav verify-audit does).
+        handle: async () => {
+          const o = chainOptionsFor(c.config);
+          if (!existsSync(o.path)) return { status: 404, body: { error: `no audit chain at ${o.path}` } };
+          const r = await verifyChain(o.path, readKey(o.keyFile), o.checkpointFile !== undefined && existsSync(o.checkpointFile) ? o.checkpointFile : undefined);
+          return { status: 200, body: r.ok ? { ok: true, entries: r.entries, head: r.head, checkpoints: r.checkpoints } : { ok: false, line: r.line, reason: r.reason, entries: r.entries } };
+        },
+      },
+    ],
+  },
   {
     section: "enforce",
     routes: (c) => [
