@@ -1,8 +1,8 @@
 // clawav's web dashboard. Plain DOM, no framework and nothing from elsewhere: the page's CSP
 // allows only this file. Text from alerts is set with textContent, never parsed as HTML.
-const TABS = ["Alerts", "Agents", "Approvals", "Sources", "Chain"];
+const TABS = ["Alerts", "Agents", "Approvals", "Sources", "Chain", "Rules"];
 const SEVERITIES = ["info", "warning", "critical"];
-const state = { tab: "Alerts", alerts: [], status: null, requests: [], csrf: "", filter: { severity: "", category: "", agent: "" }, detail: null, live: false };
+const state = { tab: "Alerts", alerts: [], status: null, requests: [], rules: null, ruleFilter: "", csrf: "", filter: { severity: "", category: "", agent: "" }, detail: null, live: false };
 
 function el(tag, props = {}, ...children) {
   const e = document.createElement(tag);
@@ -97,6 +97,18 @@ function chainView() {
     el("p", { id: "verify-result", class: v ? (v.ok ? "ok" : "error") : "" }, v ? (v.ok ? `OK: ${v.entries} entries, every MAC and link, ${v.checkpoints} checkpoints; head ${v.head}` : v.line !== undefined ? `FAILED at line ${v.line}: ${v.reason} (${v.entries} entries verified before it)` : `could not verify: ${v.error}`) : "")];
 }
 
+function rulesView() {
+  if (!state.rules) {
+    api("/api/rules").then((r) => { state.rules = r.rules; render(); }, (err) => { state.rules = []; alert(err.message); });
+    return [el("p", {}, "loading the rules…")];
+  }
+  const f = state.ruleFilter.toLowerCase();
+  const shown = state.rules.filter((r) => !f || [r.name, r.engine, r.category, r.severity, r.description, (r.mitre || []).join(" ")].some((x) => String(x).toLowerCase().includes(f)));
+  return [el("div", { class: "filters" }, el("label", {}, "filter ", el("input", { id: "rule-filter", value: state.ruleFilter, oninput: (e) => { state.ruleFilter = e.target.value; render(); document.getElementById("rule-filter").focus(); } })), el("span", {}, `${shown.length} of ${state.rules.length} rules`)),
+    el("table", { id: "rules" }, el("thead", {}, el("tr", {}, ...["rule", "engine", "severity", "category", "ATT&CK", "action", "from", "what"].map((h) => el("th", {}, h)))),
+      el("tbody", {}, shown.slice(0, 500).map((r) => el("tr", { class: r.enabled ? "" : "disabled" }, el("td", {}, r.name), el("td", {}, r.engine), el("td", {}, r.severity), el("td", {}, r.category), el("td", {}, (r.mitre || []).join(", ")), el("td", {}, r.action || "alert"), el("td", {}, r.origin || "built in"), el("td", {}, r.description)))))];
+}
+
 async function verify() {
   try {
     state.verify = await api("/api/chain/verify");
@@ -106,12 +118,16 @@ async function verify() {
   render();
 }
 
-function render() {
+function renderHeader() {
   const tabs = document.getElementById("tabs");
   tabs.replaceChildren(...TABS.map((t) => el("button", { class: t === state.tab ? "tab on" : "tab", "data-tab": t, onclick: () => { state.tab = t; state.detail = null; render(); } }, t === "Approvals" && state.requests.some((r) => r.state === "pending") ? `${t} (${state.requests.filter((r) => r.state === "pending").length})` : t)));
   const s = state.status;
   document.getElementById("node").textContent = s ? `${s.node_id} · ${s.mode}${s.profile ? ` · ${s.profile}` : ""}` : "";
-  const views = { Alerts: alertsView, Agents: agentsView, Approvals: approvalsView, Sources: sourcesView, Chain: chainView };
+}
+
+function render() {
+  renderHeader();
+  const views = { Alerts: alertsView, Agents: agentsView, Approvals: approvalsView, Sources: sourcesView, Chain: chainView, Rules: rulesView };
   document.getElementById("view").replaceChildren(...views[state.tab]());
 }
 
@@ -123,7 +139,9 @@ async function refresh() {
   } catch {
     // shown as stale; the next poll tries again
   }
-  render();
+  // The views drawn from the status follow it; the others (a list being read, a filter being typed) are left alone.
+  if (["Agents", "Approvals", "Sources", "Chain"].includes(state.tab)) render();
+  else renderHeader();
 }
 
 async function main() {

@@ -10,13 +10,13 @@ import type { Logger } from "../log/index.js";
 import { PACKAGE_ROOT, VERSION } from "../version.js";
 import { BoundedQueue, NamingOrder, type AggregatorStatus, type CrossSourceStats, type NamingOrderStats, type NamingSource, type PipelineStats } from "../pipeline/index.js";
 import { AuditChain, chainOptionsFor } from "../chain/index.js";
-import { createDetector, formatPolicyError, type Detector, type SigmaStatus } from "../detect/index.js";
+import { BEHAVIOR_RULES, createDetector, formatPolicyError, mitreOf, type Detector, type SigmaStatus } from "../detect/index.js";
 import { ApiServer, isLoopback, loadOrCreateToken, WebSessions } from "../api/index.js";
 import { Dispatcher } from "../alerts/index.js";
 import { QuarantineStore, selfAndAncestors, type EnforcerStatus } from "../enforce/index.js";
 import { ApprovalRegistry, PreloadGuardEnricher, createGateEngine } from "../gate/index.js";
 import { buildPipeline, type Built } from "./build.js";
-import { ROUTES, SINKS, SOURCES } from "./registry.js";
+import { ROUTES, SINKS, SOURCES, type RuleView } from "./registry.js";
 import { sensorEvent } from "./sensor-alerts.js";
 import { ensureStateDir } from "./state-dir.js";
 import { lockStateDir } from "./lock.js";
@@ -296,6 +296,10 @@ export class Daemon {
       enqueue: (e: Event) => this.enqueue(e),
       gateEvent: (info: GateInfo, who: { user: string; uid: number; pid: number; cwd: string; exe: string; argv: string[] }) => this.gateEvent(info, who),
       note: (type: string, data: Record<string, unknown>) => this.chain?.append({ ts: NOW(), type, data }),
+      rules: (): RuleView[] => [
+        ...BEHAVIOR_RULES.map((r) => ({ name: r.id, engine: "behavior" as const, severity: r.severity, category: r.category, description: r.description, mitre: mitreOf(r.id, r.category), enabled: true })),
+        ...this.detector.policies.map((p) => ({ name: p.name, engine: p.sigma ? ("sigma" as const) : p.sequence ? ("sequence" as const) : ("policy" as const), severity: p.severity, category: p.category, description: p.description ?? "", mitre: p.mitre ?? mitreOf(p.name, p.category), enabled: p.enabled, action: p.quarantine ? "quarantine" : p.enforcement, origin: p.origin })),
+      ],
     };
     for (const r of ROUTES) for (const route of r.routes(ctx)) api.addRoute(route);
     const addr = await api.listen();

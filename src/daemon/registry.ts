@@ -242,6 +242,20 @@ export interface RouteContext {
   enqueue(e: Event): void;
   gateEvent(info: GateInfo, who: { user: string; uid: number; pid: number; cwd: string; exe: string; argv: string[] }): Event;
   note(type: string, data: Record<string, unknown>): void;
+  /** The rules in force now (after any reload): behaviour rules, policies, Sigma, sequences. */
+  rules(): RuleView[];
+}
+
+export interface RuleView {
+  name: string;
+  engine: "behavior" | "policy" | "sigma" | "sequence";
+  severity: string;
+  category: string;
+  description: string;
+  mitre: readonly string[];
+  enabled: boolean;
+  action?: string;
+  origin?: string;
 }
 
 export interface RouteEntry {
@@ -250,6 +264,22 @@ export interface RouteEntry {
 }
 
 export const ROUTES: readonly RouteEntry[] = [
+  {
+    section: "policy",
+    routes: (c) => [
+      { method: "GET", path: "/api/rules", requireToken: true, handle: () => ({ status: 200, body: { rules: c.rules() } }) },
+      {
+        method: "GET",
+        path: "/api/agents",
+        requireToken: true,
+        handle: () => {
+          const s = c.enforcer.stats;
+          const names = [...new Set([...Object.keys(s.trust), ...s.quarantined.map((q) => q.agent)])].sort();
+          return { status: 200, body: { mode: s.mode, agents: names.map((n) => ({ name: n, trust: s.trust[n] ?? null, quarantine: s.quarantined.find((q) => q.agent === n) ?? null })) } };
+        },
+      },
+    ],
+  },
   {
     section: "chain",
     routes: (c) => [

@@ -222,10 +222,12 @@ describe.skipIf(!usable)("clawsudo through real sudo", () => {
       const page = await browser.newPage();
       await signIn(page, `http://127.0.0.1:${api.port}`, key!);
       await page.click("button[data-tab=Approvals]");
-      const row = await page.waitForSelector(`#requests tr[data-request="${rid}"]`, { timeout: 10_000 });
+      // Locators, not element handles: the tab is drawn anew with each status poll.
+      const row = page.locator(`#requests tr[data-request="${rid}"]`);
+      await row.waitFor({ timeout: 10_000 });
       expect(await row.textContent()).toContain(`touch ${target}`);
       await screenshot(page, "web-clawsudo-request");
-      await (await row.$("button.approve"))!.click();
+      await row.locator("button.approve").click();
       const r = await done;
       expect(r.code).toBe(0);
       expect(statSync(target).uid).toBe(0);

@@ -58,7 +58,9 @@ describe.skipIf(!auditdUsable() || !CHROMIUM)("the web dashboard in Chromium (li
     const m = `web-${Date.now()}`;
     // Not awaited: the agent is frozen by this alert (trust threshold 90) until the next test releases it.
     spawn("bash", ["-c", `echo ZWNobyBoaQo= | base64 -d | sh # ${m}`], { uid: u.uid, gid: u.gid, stdio: "ignore" });
-    const row = await page.waitForSelector("#alerts tbody tr.sev-critical:has-text('code.decode-exec')", { timeout: 15_000 });
+    // Locators, not element handles: the list is drawn anew as alerts arrive.
+    const row = page.locator("#alerts tbody tr.sev-critical", { hasText: "code.decode-exec" }).first();
+    await row.waitFor({ timeout: 15_000 });
     await row.click();
     await page.waitForSelector("#detail");
     expect(await page.textContent("#detail")).toContain(m);
@@ -69,9 +71,9 @@ describe.skipIf(!auditdUsable() || !CHROMIUM)("the web dashboard in Chromium (li
     const forged = await page.request.post(`${base}/api/agents/${TEST_USER}/release`, { data: {} });
     expect(forged.status()).toBe(403);
     await page.click("button[data-tab=Agents]");
-    const row = await page.waitForSelector(`#agents tr[data-agent=${TEST_USER}]:has-text('quarantined')`, { timeout: 20_000 });
+    await page.locator(`#agents tr[data-agent=${TEST_USER}]`, { hasText: "quarantined" }).waitFor({ timeout: 20_000 });
     await screenshot(page, "web-quarantined");
-    await (await row.$("button.release"))!.click();
+    await page.locator(`#agents tr[data-agent=${TEST_USER}] button.release`).click();
     await page.waitForSelector(`#agents tr[data-agent=${TEST_USER}]:has-text('running')`, { timeout: 10_000 });
     const st = await d.api<{ enforce: { quarantined: unknown[] } }>("/api/status");
     expect(st.enforce.quarantined).toEqual([]);
@@ -83,5 +85,18 @@ describe.skipIf(!auditdUsable() || !CHROMIUM)("the web dashboard in Chromium (li
     const text = await (await page.waitForSelector("#verify-result.ok")).textContent();
     expect(text).toMatch(/^OK: \d+ entries, every MAC and link, \d+ checkpoints; head [0-9a-f]{64}$/);
     await screenshot(page, "web-chain-verified");
+  });
+
+  it("the Rules tab lists what is in force, with ATT&CK ids, and filters", async () => {
+    await page.click("button[data-tab=Rules]");
+    await page.waitForSelector("#rules tbody tr");
+    await page.fill("#rule-filter", "inline-code");
+    const row = page.locator("#rules tbody tr", { hasText: "exec.inline-code" }).first();
+    expect(await row.textContent()).toContain("behavior");
+    const api = await d.api<{ rules: { name: string; engine: string; mitre: string[] }[] }>("/api/rules");
+    expect(new Set(api.rules.map((r) => r.engine))).toEqual(new Set(["behavior", "policy"]));
+    expect(api.rules.every((r) => r.mitre.length > 0)).toBe(true);
+    const agents = await d.api<{ agents: { name: string; trust: number | null }[] }>("/api/agents");
+    expect(agents.agents.map((a) => a.name)).toContain("clawavtest");
   });
 });
