@@ -1,8 +1,10 @@
-import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { parseDurationMs, type Config } from "../config/index.js";
+import { ConfigError, defaultConfig, formatIssue, parseConfig, parseDurationMs, type Config } from "../config/index.js";
+import { changedSections, LIVE_SECTIONS, machineIssues } from "./config-check.js";
+import { createHash } from "node:crypto";
 import { AdminSocket, ensureAdminKey } from "../admin/index.js";
 import { EventIdGenerator, type AlertSink, type Event, type GateInfo, type Recorder, type Source, type SourceStatus } from "../events/index.js";
 import { AllowedNamesResolver, createWatchedUsers, systemUserNames, type WatchedUsers } from "../enrich/index.js";
@@ -31,6 +33,8 @@ export interface DaemonOptions {
   queueCapacity?: number;
   /** The detector to judge with (default: built from config; tests may pass their own). */
   detector?: Detector;
+  /** The config file it was started with (config-update writes there; default /etc/clawav/config.toml). */
+  configFile?: string;
 }
 
 const NOW = () => Date.now();
@@ -198,6 +202,52 @@ export class Daemon {
     log.info("clawav running", { version: VERSION, node_id: this.nodeId, mode: config.mode, sources: this.sources.map((s) => s.status()), watched: this.watched.describe(), state_dir: stateDir });
   }
 
+  /**
+   * A new config, all or nothing: checked as `config check` does (file:line: key for each
+   * problem), its detector built (a broken policy refuses it), only then written in place of the
+   * old file (atomically, 0600) and the new detector swapped in. The sections the detector is not
+   * built from take effect at the next start; the reply says which changed.
+   */
+  private configUpdate(args: Record<string, unknown>, by: string): unknown {
+    const { log } = this.o;
+    if (typeof args.text !== "string" || typeof args.name !== "string") throw new Error("config-update: want {name, text}");
+    if (args.text.length > 1 << 20) throw new Error("config-update: a config over 1 MiB");
+    let next: Config;
+    try {
+      next = parseConfig(args.text, args.name);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new Error(`config-update refused:\n${e.issues.map(formatIssue).join("\n")}`, { cause: e });
+      throw e;
+    }
+    const issues = machineIssues(next, args.text, args.name);
+    if (issues.length > 0) throw new Error(`config-update refused:\n${issues.map(formatIssue).join("\n")}`);
+    // What changed is the file's difference (the old file, else the defaults it stood in for);
+    // what `run` was told on its command line still holds over both.
+    const file = this.o.configFile ?? "/etc/clawav/config.toml";
+    let old: Config;
+    try {
+      old = existsSync(file) ? parseConfig(readFileSync(file, "utf8"), file) : defaultConfig();
+    } catch {
+      old = defaultConfig();
+    }
+    const changed = changedSections(old, next);
+    const cur = this.o.config;
+    next = { ...next, mode: cur.mode, general: { ...next.general, state_dir: cur.general.state_dir } };
+    const r = this.detector.reload(next);
+    if (!r.detector) throw new Error(`config-update refused:\n${r.errors.map(formatPolicyError).join("\n")}`);
+    const tmp = `${file}.clawav-new`;
+    writeFileSync(tmp, args.text, { mode: 0o600 });
+    renameSync(tmp, file);
+    this.detector = r.detector;
+    const now = changed.filter((k) => LIVE_SECTIONS.includes(k));
+    const later = changed.filter((k) => !LIVE_SECTIONS.includes(k));
+    const sha256 = createHash("sha256").update(args.text).digest("hex");
+    this.chain?.append({ ts: NOW(), type: "config_update", data: { by, file, sha256, applied_now: now, after_restart: later } });
+    this.enqueue(this.sensor("admin_config_updated", `${by} replaced ${file} (sha256 ${sha256.slice(0, 16)}): ${now.length > 0 ? `${now.join(", ")} applied now` : "nothing the detector uses changed"}${later.length > 0 ? `; ${later.join(", ")} at the next start` : ""}`));
+    log.warn("config updated", { by, file, applied_now: now, after_restart: later });
+    return { written: file, sha256, applied_now: now, after_restart: later, policies: r.detector.policyCount };
+  }
+
   private paused(): boolean {
     return this.pausedUntil > Date.now();
   }
@@ -250,9 +300,7 @@ export class Daemon {
         scan: () => {
           throw new Error("scan: the posture scanner is not built yet (issue 17)");
         },
-        "config-update": () => {
-          throw new Error("config-update: not supported yet; edit the config and restart clawav");
-        },
+        "config-update": (args, peer) => this.configUpdate(args, peer.uid !== undefined ? `uid ${peer.uid}` : "an unknown client"),
       },
       onLockout: (peer, until) => {
         this.chain?.append({ ts: NOW(), type: "admin_lockout", data: { client: peer.client, pid: peer.pid ?? null, until: new Date(until).toISOString() } });

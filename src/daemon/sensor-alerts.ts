@@ -27,6 +27,7 @@ const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: str
   samhain_stopped: { severity: "warning", rule: "sensor-samhain-stopped", what: "Samhain exited (as it does after a one-shot check; run as a daemon, it stopped watching)" },
   admin_paused: { severity: "critical", rule: "admin-paused", what: "an admin paused clawav's pushes and enforcement" },
   admin_resumed: { severity: "critical", rule: "admin-resumed", what: "clawav's pushes and enforcement resumed" },
+  admin_config_updated: { severity: "warning", rule: "admin-config-updated", what: "an admin replaced clawav's config" },
   admin_lockout: { severity: "critical", rule: "admin-lockout", what: "a client was locked out of the admin socket" },
   stage_failed: { severity: "critical", rule: "pipeline-stage-failed", what: "a stage of clawav's pipeline failed (detection goes on without it for this event)" },
 };

@@ -2,7 +2,7 @@
 // `clawav admin` (read from a file descriptor, never argv); a pause keeps alerts from the webhook
 // but not from the chain and the API, and ends by itself; three wrong keys from the unprivileged
 // test user lock that user out (a critical alert) while root goes on.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -72,6 +72,33 @@ describe.skipIf(!auditdUsable())("the admin socket (live daemon)", () => {
     expect(chain).toContain('"type":"admin_resume"');
     const too = await admin(["pause", "31m"]);
     expect([too.code, too.stderr]).toEqual([1, "clawav: pause: want a duration up to 30 minutes (e.g. 10m, 90s)\n"]);
+  }, 40_000);
+
+  it("config-update: a wrong file is refused with file:line: key and nothing changes; a right one is written and its policies judge at once", async () => {
+    const daemonCfg = join(d.stateDir, "..", "config.toml");
+    const before = readFileSync(daemonCfg, "utf8");
+    const bad = join(dir, "bad.toml");
+    writeFileSync(bad, `${before}\n[policy]\ndirz = ["/x"]\n`);
+    const refused = await admin(["config-update", bad]);
+    expect(refused.code).toBe(65);
+    expect(refused.stderr).toMatch(new RegExp(`^clawav: config-update refused:\\n${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+: policy\\.dirz: unknown key`));
+    expect(readFileSync(daemonCfg, "utf8")).toBe(before);
+    const pol = join(dir, "policies");
+    mkdirSync(pol, { mode: 0o755 });
+    writeFileSync(join(pol, "extra.yaml"), `rules:\n  - name: came-with-config-update\n    description: "tac run by an agent"\n    match: { command: [tac] }\n    action: warning\n    category: RECON\n`);
+    const good = join(dir, "good.toml");
+    const text = `${before}\n[policy]\ndirs = ["${pol}"]\n`;
+    writeFileSync(good, text);
+    const ok = await admin(["config-update", good]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ written: daemonCfg, applied_now: ["policy"], after_restart: [] });
+    expect(readFileSync(daemonCfg, "utf8")).toBe(text);
+    expect(statSync(daemonCfg).mode & 0o777).toBe(0o600);
+    await d.waitAlert("the update's alert", (x) => x.rule === "admin-config-updated");
+    const m = `cfg-${Date.now()}`;
+    await runAsUser("bash", ["-c", `echo x | tac >/dev/null # ${m}`]);
+    await d.waitAlert("the new policy's alert", (x) => x.rule === "came-with-config-update");
+    expect(readFileSync(join(d.stateDir, "audit.chain"), "utf8")).toContain('"type":"config_update"');
   }, 40_000);
 
   it("three wrong keys lock the test user out for an hour (a critical alert); root is not locked out", async () => {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { createConnection } from "node:net";
-import { readSync } from "node:fs";
+import { readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { hashAdminKey, KEY_FORMAT, newAdminKey, saveAdminHash, type AdminReply } from "../../admin/index.js";
 import { EXIT, UserError } from "../../errors/index.js";
@@ -83,14 +83,26 @@ export function registerAdmin(program: Command): void {
     const config = configFrom(o.config);
     const key = await readKey(o.keyFd);
     const r = await ask(config.admin.socket, { key, command, args });
-    if (!r.ok) throw new UserError(r.error, /wrong key|locked out/.test(r.error) ? EXIT.NOPERM : EXIT.FINDINGS);
+    if (!r.ok) throw new UserError(r.error, /wrong key|locked out/.test(r.error) ? EXIT.NOPERM : r.error.startsWith("config-update refused") ? EXIT.DATAERR : EXIT.FINDINGS);
     process.stdout.write(`${JSON.stringify(r.result, null, 2)}\n`);
   };
   admin.command("status").description("the daemon's state: sources, counts, whether it is paused").action(() => run("status", {}));
   admin.command("pause").description("stop pushing alerts and acting (kills, quarantines) for up to 30 minutes; everything is still judged and recorded; resumes by itself").argument("<duration>", "e.g. 10m, 90s (at most 30m)").action((d: string) => run("pause", { duration: d }));
   admin.command("resume").description("end a pause now").action(() => run("resume", {}));
   admin.command("scan").description("run the posture scan now (not built yet: issue 17)").action(() => run("scan", {}));
-  admin.command("config-update").description("replace the running config (not supported yet)").argument("<file>").action(() => run("config-update", {}));
+  admin
+    .command("config-update")
+    .description("replace the daemon's config with FILE: checked as config check does (file:line: key), the policies built, then written in place of the old file and applied; sections the detector does not use take effect at the next start (the answer says which)")
+    .argument("<file>", "the new config.toml")
+    .action(async (file: string) => {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (e) {
+        throw new UserError(`${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`, EXIT.NOINPUT);
+      }
+      await run("config-update", { name: file, text });
+    });
   admin
     .command("keygen")
     .description("make a new admin key (root): printed once, only its Argon2id hash is kept; the old key stops working at once")

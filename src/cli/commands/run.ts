@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { Daemon } from "../../daemon/index.js";
 import { createLogger } from "../../log/index.js";
 import type { Alert, AlertSink, Event } from "../../events/index.js";
-import { configFrom } from "../load-config.js";
+import { configFrom, DEFAULT_CONFIG_PATH } from "../load-config.js";
+import { existsSync } from "node:fs";
 import { UserError } from "../../errors/index.js";
 import { applyAlertSettings } from "../../alerts/index.js";
 import { withDotEnv } from "../../config/index.js";
@@ -86,6 +87,7 @@ async function run(opts: RunOpts): Promise<number> {
   const daemon = new Daemon({
     config,
     log,
+    configFile: opts.config ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined),
     onEvent: opts.events ? (e) => out(console ? eventLine(e) : JSON.stringify({ type: "event", event: e })) : undefined,
     // Each distinct detection once per dedupe window; repeats are counted in /api/alerts.
     sinks: [{ name: "stdout", accept: (n) => (n.fresh ? out(console ? alertLine(n.alert) : JSON.stringify({ type: "alert", alert: n.alert })) : undefined) } satisfies AlertSink],
