@@ -7,6 +7,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { dirname } from "node:path";
 import { loadAdminHash, verifyAdminKey } from "./key.js";
 import { peerOf, type Peer } from "./peer.js";
+import { Lockout } from "./lockout.js";
 
 export type AdminReply = { ok: true; result: unknown } | { ok: false; error: string };
 
@@ -36,10 +37,12 @@ const MAX_REQUEST = 64 * 1024;
 export class AdminSocket {
   private server: Server | undefined;
   private ino: number | undefined;
-  private readonly failures = new Map<string, { count: number; lockedUntil: number }>();
+  private readonly lockout: Lockout;
   readonly counts = { requests: 0, ok: 0, wrong_key: 0, locked_out_refused: 0, lockouts: 0, bad_requests: 0 };
 
-  constructor(private readonly o: AdminSocketOptions) {}
+  constructor(private readonly o: AdminSocketOptions) {
+    this.lockout = new Lockout(o.maxFailures ?? 3, o.lockoutMs ?? 3_600_000);
+  }
 
   async listen(): Promise<void> {
     mkdirSync(dirname(this.o.path), { recursive: true, mode: 0o755 });
@@ -97,10 +100,10 @@ export class AdminSocket {
     this.counts.requests++;
     const peer = await peerOf(sock);
     const now = (this.o.now ?? Date.now)();
-    const f = this.failures.get(peer.client);
-    if (f && f.lockedUntil > now) {
+    const locked = this.lockout.lockedUntil(peer.client, now);
+    if (locked !== undefined) {
       this.counts.locked_out_refused++;
-      return { ok: false, error: `locked out until ${new Date(f.lockedUntil).toISOString()} after ${this.o.maxFailures ?? 3} wrong keys` };
+      return { ok: false, error: `locked out until ${new Date(locked).toISOString()} after ${this.o.maxFailures ?? 3} wrong keys` };
     }
     let req: { key?: unknown; command?: unknown; args?: unknown };
     try {
@@ -113,21 +116,16 @@ export class AdminSocket {
     if (!hash) return { ok: false, error: "no admin key is set (clawav admin keygen)" };
     if (typeof req.key !== "string" || !verifyAdminKey(req.key, hash)) {
       this.counts.wrong_key++;
-      const entry = f && f.lockedUntil <= now && f.lockedUntil !== 0 ? { count: 0, lockedUntil: 0 } : (f ?? { count: 0, lockedUntil: 0 });
-      entry.count++;
-      const max = this.o.maxFailures ?? 3;
-      if (entry.count >= max) {
-        entry.lockedUntil = now + (this.o.lockoutMs ?? 3_600_000);
-        entry.count = 0;
-        this.counts.lockouts++;
-        this.o.onLockout(peer, entry.lockedUntil);
-      } else this.o.onFailure?.(peer, entry.count);
-      this.failures.set(peer.client, entry);
-      // Bounded: clients that stopped trying long ago are forgotten first.
-      if (this.failures.size > 1024) this.failures.delete(this.failures.keys().next().value!);
-      return { ok: false, error: entry.lockedUntil > now ? `wrong key: locked out until ${new Date(entry.lockedUntil).toISOString()}` : "wrong key" };
+      const f = this.lockout.fail(peer.client, now);
+      if (f.lockedUntil === undefined) {
+        this.o.onFailure?.(peer, f.count);
+        return { ok: false, error: "wrong key" };
+      }
+      this.counts.lockouts++;
+      this.o.onLockout(peer, f.lockedUntil);
+      return { ok: false, error: `wrong key: locked out until ${new Date(f.lockedUntil).toISOString()}` };
     }
-    this.failures.delete(peer.client);
+    this.lockout.succeed(peer.client);
     const cmd = typeof req.command === "string" ? this.o.commands[req.command] : undefined;
     if (!cmd) return { ok: false, error: `unknown command: want one of ${Object.keys(this.o.commands).join(", ")}` };
     const args = typeof req.args === "object" && req.args !== null && !Array.isArray(req.args) ? (req.args as Record<string, unknown>) : {};

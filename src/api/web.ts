@@ -7,7 +7,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
-import { loadAdminHash, verifyAdminKey } from "../admin/index.js";
+import { Lockout, loadAdminHash, verifyAdminKey } from "../admin/index.js";
 
 export const COOKIE = "clawav_session";
 const SESSION_MS = 8 * 3_600_000;
@@ -38,7 +38,7 @@ export interface Asset {
 
 export class WebSessions {
   private readonly sessions = new Map<string, Session>();
-  private readonly failures = new Map<string, { count: number; lockedUntil: number }>();
+  private readonly lockout = new Lockout();
   readonly counts = { logins: 0, login_failures: 0, lockouts: 0, locked_out_refused: 0, csrf_refused: 0, sessions: 0 };
   readonly assets = new Map<string, Asset>();
   /** Asset names as the page links them (content-hashed), by their plain names. */
@@ -78,28 +78,23 @@ export class WebSessions {
   /** Checks the key; a new session on success. The client is the remote address. */
   login(client: string, key: string): { ok: true; sid: string; session: Session } | { ok: false; status: number; error: string } {
     const now = Date.now();
-    const f = this.failures.get(client);
-    if (f && f.lockedUntil > now) {
+    const locked = this.lockout.lockedUntil(client, now);
+    if (locked !== undefined) {
       this.counts.locked_out_refused++;
-      return { ok: false, status: 429, error: `locked out until ${new Date(f.lockedUntil).toISOString()} after 3 wrong keys` };
+      return { ok: false, status: 429, error: `locked out until ${new Date(locked).toISOString()} after 3 wrong keys` };
     }
     const hash = loadAdminHash(this.o.hashFile);
     if (!hash) return { ok: false, status: 503, error: "no admin key is set (clawav admin keygen)" };
     if (!verifyAdminKey(key.trim(), hash)) {
       this.counts.login_failures++;
-      const e = f && f.lockedUntil !== 0 && f.lockedUntil <= now ? { count: 0, lockedUntil: 0 } : (f ?? { count: 0, lockedUntil: 0 });
-      e.count++;
-      if (e.count >= 3) {
-        e.count = 0;
-        e.lockedUntil = now + 3_600_000;
+      const f = this.lockout.fail(client, now);
+      if (f.lockedUntil !== undefined) {
         this.counts.lockouts++;
-        this.o.onLockout(client, e.lockedUntil);
+        this.o.onLockout(client, f.lockedUntil);
       }
-      this.failures.set(client, e);
-      if (this.failures.size > 1024) this.failures.delete(this.failures.keys().next().value!);
       return { ok: false, status: 403, error: "wrong key" };
     }
-    this.failures.delete(client);
+    this.lockout.succeed(client);
     const sid = randomBytes(32).toString("hex");
     const session = { csrf: randomBytes(32).toString("hex"), expires: now + SESSION_MS };
     this.sessions.set(sid, session);
