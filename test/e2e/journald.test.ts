@@ -29,6 +29,15 @@ describe.skipIf(!IS_ROOT || !existsSync(JOURNALCTL))("the journal on the live da
     expect(st.sources.find((s) => s.name === "journald")).toMatchObject({ state: "running" });
   });
 
+  it("the journal rotated (journalctl --rotate): entries after it still arrive", async () => {
+    expect(spawnSync(JOURNALCTL, ["--rotate"], { encoding: "utf8" }).status).toBe(0);
+    const who = unique("rotated");
+    await waitFor("a refused su after the rotation", async () => {
+      await journalWrite({ SYSLOG_IDENTIFIER: "su", SYSLOG_FACILITY: "10", MESSAGE: `FAILED SU (to root) ${who} on pts/1` });
+      return d.alerts.find((x) => x.rule === "auth.su-failed" && x.summary.includes(who));
+    }, 20_000, 1000);
+  });
+
   it("journalctl killed: a critical sensor-source-down, then the journal is read again", async () => {
     const child = spawnSync("pgrep", ["-P", String(d.pid), "-f", "journalctl"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
     expect(child, "the daemon's journalctl").toMatch(/^\d+$/);
