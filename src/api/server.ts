@@ -18,6 +18,8 @@ export interface Route {
   path: string;
   requireToken: boolean;
   handle(req: IncomingMessage, url: URL, param: string): Promise<{ status: number; body: unknown }> | { status: number; body: unknown };
+  /** A route that answers on the response itself and keeps it open (a stream); `handle` is then unused. */
+  stream?(res: ServerResponse, url: URL): void;
 }
 
 export interface ApiOptions {
@@ -78,8 +80,7 @@ export class ApiServer implements AlertSink {
       { method: "GET", path: "/api/status", requireToken: true, handle: () => ({ status: 200, body: { ...o.state.status(), api: { alerts_kept: this.alerts.length, alerts_evicted: this.alerts.evicted, streams: { ...this.streamCounts }, ...(o.web ? { web: { ...o.web.counts } } : {}) } } }) },
       { method: "GET", path: "/api/alerts", requireToken: true, handle: (_req, url) => ({ status: 200, body: url.searchParams.get("format") === "array" ? this.queryAlerts(url).alerts : this.queryAlerts(url) }) },
       { method: "GET", path: "/api/security", requireToken: true, handle: () => ({ status: 200, body: this.security() }) },
-      // Answered by openStream: the response stays open.
-      { method: "GET", path: "/api/alerts/stream", requireToken: true, handle: () => ({ status: 500, body: {} }) },
+      { method: "GET", path: "/api/alerts/stream", requireToken: true, handle: () => ({ status: 406, body: { error: "a stream" } }), stream: (res, url) => this.openStream(res, url) },
     );
   }
 
@@ -151,7 +152,7 @@ export class ApiServer implements AlertSink {
       if (t === "missing") return send(res, 401, { error: "a bearer token is required (Authorization: Bearer <token from the api-token file>)" }, { "WWW-Authenticate": "Bearer" });
       if (t === "wrong") return send(res, 403, { error: "the bearer token does not match" }, { "WWW-Authenticate": 'Bearer error="invalid_token"' });
     }
-    if (route.path === "/api/alerts/stream") return this.openStream(res, url);
+    if (route.stream) return route.stream(res, url);
     try {
       const r = await route.handle(req, url, route.path.endsWith("/") ? url.pathname.slice(route.path.length) : "");
       if (typeof r.body === "string") {

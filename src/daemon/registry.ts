@@ -48,6 +48,9 @@ function resolvConfServers(): string[] {
   }
 }
 
+/** journald listens here while it runs. */
+const JOURNAL_SOCKET = "/run/systemd/journal/socket";
+
 /** Where the netfilter sensor reads the kernel's lines; "auto" takes the first that can be read. */
 function kernelLogSpec(source: Config["network"]["source"], file: string, journalctl: string): KernelLogSpec {
   const kmsgReadable = () => {
@@ -59,7 +62,7 @@ function kernelLogSpec(source: Config["network"]["source"], file: string, journa
     }
   };
   if (source === "kmsg" || (source === "auto" && kmsgReadable())) return { kind: "kmsg" };
-  if (source === "journald" || (source === "auto" && existsSync(journalctl) && existsSync("/run/systemd/journal/socket"))) return { kind: "journald", journalctl };
+  if (source === "journald" || (source === "auto" && existsSync(journalctl) && existsSync(JOURNAL_SOCKET))) return { kind: "journald", journalctl };
   return { kind: "file", path: file };
 }
 
@@ -193,7 +196,7 @@ export const SOURCES: readonly SourceEntry[] = [
       const j = c.config.journald;
       if (j.enabled === false) return undefined;
       const syslog = c.made.some((s) => s.name === "syslog");
-      const running = existsSync("/run/systemd/journal/socket");
+      const running = existsSync(JOURNAL_SOCKET);
       const missing = !existsSync(j.journalctl) ? `${j.journalctl} is not installed` : !running && j.enabled === "auto" ? "journald is not running (/run/systemd/journal/socket)" : j.enabled === "auto" && syslog ? "the syslog source reads rsyslog's files, which hold the journal's lines" : undefined;
       if (missing !== undefined) {
         if (j.enabled === true) c.log.warn("journald source unavailable", { reason: missing });

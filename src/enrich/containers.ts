@@ -180,7 +180,8 @@ export class ContainerEnricher implements Enricher {
     if (!p || p.pid === undefined) return;
     if (p.container) {
       // A recorded event (replay) already says: the children it names are placed by it.
-      this.remember(p.pid, p.container.id, true);
+      const had = this.byPid.get(p.pid);
+      if (had?.id !== p.container.id || !had.workload) this.remember(p.pid, p.container.id, true);
       if (!this.known.has(p.container.id)) this.known.set(p.container.id, { ...p.container });
       return;
     }
@@ -195,7 +196,8 @@ export class ContainerEnricher implements Enricher {
     // conmon execs crun, which then joins the container's cgroup: an exec of the runtime is not the workload's.
     const runtime = p.comm !== undefined && RUNTIME_COMMS.has(p.comm);
     const workload = (e.kind === "exec" && e.syscall?.success !== false && !runtime) || had?.workload === true || (p.ppid !== undefined && this.byPid.get(p.ppid)?.workload === true);
-    this.remember(p.pid, id, workload);
+    // Most events are of a pid already placed: nothing to write for them.
+    if (had?.id !== id || had.workload !== workload) this.remember(p.pid, id, workload);
     if (id === null) return;
     // The runtime setting the container up is not the container's doing. Only a process never seen
     // to exec in it counts as the runtime: a workload that renames itself crun stays the workload.
@@ -203,7 +205,7 @@ export class ContainerEnricher implements Enricher {
       this.stats.runtime_events++;
       return;
     }
-    if (p.cgroup_id !== undefined) this.byCgroupId.set(p.cgroup_id, id);
+    if (p.cgroup_id !== undefined && this.byCgroupId.get(p.cgroup_id) !== id) this.byCgroupId.set(p.cgroup_id, id);
     const info = this.known.get(id);
     if (info) p.container = { ...info };
   }
