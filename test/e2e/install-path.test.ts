@@ -40,6 +40,11 @@ describe.skipIf(!IS_ROOT)("scripts/install.sh: clawav and clawsudo on PATH", () 
     const list = await runAsUser("clawav", ["policy", "list"], { env });
     expect(list.code).toBe(0);
     expect(list.stdout).toContain(`[${join(prefix, "lib", "clawav", "policies", "default.yaml")}:`);
+    // So do the agent profiles and the web dashboard's assets.
+    const prof = await runAsUser("clawav", ["profiles", "list"], { env });
+    expect(prof.code, prof.stderr).toBe(0);
+    expect(prof.stdout).toMatch(/^openclaw\b/m);
+    expect(existsSync(join(prefix, "lib", "clawav", "dist", "web", "manifest.json"))).toBe(true);
 
     const u = spawnSync("runuser", ["-u", "clawavtest", "--", "sh", "-c", `echo x >> "$1"`, "sh", join(prefix, "lib", "clawav", "dist", "cli", "clawav.js")]);
     expect(u.status).not.toBe(0);
