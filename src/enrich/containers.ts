@@ -117,6 +117,8 @@ interface Placed {
   id: string | null;
   /** An exec was seen for it (or its parent) in a container: what runs is the container's workload. */
   workload: boolean;
+  /** A host process that is no shim: a child of it that is gone was on the host too. */
+  plain?: true;
 }
 
 export interface ContainerEnricherOptions {
@@ -138,7 +140,8 @@ export interface ContainerEnricherOptions {
 export class ContainerEnricher implements Enricher {
   readonly name = "containers";
   private readonly byPid = new Map<number, Placed>();
-  private readonly byCgroupId = new Map<string, string>();
+  /** eBPF cgroup ids placed so far: a container's id, or null for a host cgroup (asked once, not scanned for). */
+  private readonly byCgroupId = new Map<string, string | null>();
   private readonly known = new Map<string, ContainerInfo>();
   private readonly asked = new Set<string>();
   private readonly stats = { containers: 0, engine_lookups: 0, engine_unanswered: 0, runtime_events: 0, cgroup_scans: 0, placed_by_shim: 0, evicted: 0 };
@@ -191,7 +194,10 @@ export class ContainerEnricher implements Enricher {
     if (id === undefined || e.kind === "exec") {
       const found = this.place(p.pid, p.ppid, p.cgroup_id);
       if (found === undefined) return;
-      id = found;
+      id = found.id;
+      // The cgroup id is that container's; "host" only when read from the process itself (a
+      // gone child of a host parent may still have been in a container's cgroup).
+      if (p.cgroup_id !== undefined && (id !== null || found.own) && this.byCgroupId.get(p.cgroup_id) !== id) this.rememberCgroup(p.cgroup_id, id);
     }
     // conmon execs crun, which then joins the container's cgroup: an exec of the runtime is not the workload's.
     const runtime = p.comm !== undefined && RUNTIME_COMMS.has(p.comm);
@@ -205,36 +211,53 @@ export class ContainerEnricher implements Enricher {
       this.stats.runtime_events++;
       return;
     }
-    if (p.cgroup_id !== undefined && this.byCgroupId.get(p.cgroup_id) !== id) this.byCgroupId.set(p.cgroup_id, id);
     const info = this.known.get(id);
     if (info) p.container = { ...info };
   }
 
-  /** The container id of a pid, null for none, undefined when nothing can say. */
-  private place(pid: number, ppid: number | undefined, cgroupId: string | undefined): string | null | undefined {
+  /**
+   * The container id of a pid (null for none; `own` when read from the process itself), undefined
+   * when nothing can say. A process already gone (most short-lived host commands) is answered from
+   * what is remembered before anything is read again: its cgroup id, then its parent.
+   */
+  private place(pid: number, ppid: number | undefined, cgroupId: string | undefined): { id: string | null; own: boolean } | undefined {
     const own = this.readCgroup(pid);
-    if (own !== undefined) return this.learn(own);
+    if (own !== undefined) return { id: this.learn(own), own: true };
     if (cgroupId !== undefined) {
-      const byId = this.byCgroupId.get(cgroupId) ?? this.scanFor(cgroupId);
-      if (byId !== undefined) return byId;
+      const known = this.byCgroupId.get(cgroupId);
+      if (known !== undefined) return { id: known, own: false };
+      const scanned = this.scanFor(cgroupId);
+      if (scanned !== undefined) return { id: scanned, own: false };
     }
     if (ppid === undefined || ppid <= 1) return undefined;
-    // From the parent, only a container is an answer: a parent on the host (a shim, a runtime that
-    // joined the container's namespaces) says nothing of where its child runs.
+    // From the parent, a container is an answer, and so is a plain host process; a parent on the
+    // host that may be a shim or a runtime (it joins children to containers) is looked at first.
     const parent = this.byPid.get(ppid);
-    if (parent?.id) return parent.id;
+    if (parent?.id) return { id: parent.id, own: false };
+    if (parent?.plain) return { id: null, own: false };
     const text = this.readCgroup(ppid);
     const id = text === undefined ? null : this.learn(text);
     if (id !== null) {
       this.remember(ppid, id, false);
-      return id;
+      return { id, own: false };
     }
     const shim = this.readCmdline(ppid);
     const c = shim ? shimContainer(shim) : undefined;
-    if (!c) return undefined;
+    if (!c) {
+      if (text === undefined || shim === undefined) return undefined;
+      this.remember(ppid, null, parent?.workload ?? false, true);
+      return { id: null, own: false };
+    }
     this.know(c);
     this.stats.placed_by_shim++;
-    return c.id;
+    return { id: c.id, own: false };
+  }
+
+  private rememberCgroup(cgroupId: string, id: string | null): void {
+    this.byCgroupId.delete(cgroupId);
+    this.byCgroupId.set(cgroupId, id);
+    // Bounded like the pids: cgroups of containers long gone go first.
+    if (this.byCgroupId.size > this.max) this.byCgroupId.delete(this.byCgroupId.keys().next().value!);
   }
 
   /** A cgroup id not met yet: the containers' folders are scanned again, at most once a second. */
@@ -244,12 +267,10 @@ export class ContainerEnricher implements Enricher {
     this.scannedAt = now;
     this.stats.cgroup_scans++;
     for (const [ino, c] of scanCgroupIds(this.cgroupRoot)) {
-      this.byCgroupId.set(ino, c.id);
+      this.rememberCgroup(ino, c.id);
       this.know(c);
     }
-    // Bounded like the pids: cgroup ids of containers long gone go first.
-    while (this.byCgroupId.size > this.max) this.byCgroupId.delete(this.byCgroupId.keys().next().value!);
-    return this.byCgroupId.get(cgroupId);
+    return this.byCgroupId.get(cgroupId) ?? undefined;
   }
 
   private learn(cgroupText: string): string | null {
@@ -288,9 +309,9 @@ export class ContainerEnricher implements Enricher {
     })();
   }
 
-  private remember(pid: number, id: string | null, workload: boolean): void {
+  private remember(pid: number, id: string | null, workload: boolean, plain?: true): void {
     this.byPid.delete(pid);
-    this.byPid.set(pid, { id, workload });
+    this.byPid.set(pid, plain ? { id, workload, plain } : { id, workload });
     if (this.byPid.size > this.max) {
       this.byPid.delete(this.byPid.keys().next().value!);
       this.stats.evicted++;
