@@ -59,6 +59,11 @@ const auditd = z
     eoe_timeout_ms: millis.default(2000),
     /** Raise the kernel's backlog limit to at least this when installing rules. */
     backlog_limit: z.number().int().positive().default(8192),
+    /**
+     * Switch the kernel's audit back on (auditctl -e 1) when something switched it off, when root.
+     * The critical alert is raised either way. Debian's journald does it on every start (Audit=no).
+     */
+    restore_enabled: z.boolean().default(true),
   })
   .prefault({});
 

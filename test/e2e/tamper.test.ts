@@ -65,11 +65,17 @@ describe.skipIf(!IS_ROOT || !auditdUsable())("tamper suite: the agent against it
     }
   });
 
-  it("auditctl -e 0 (as root): a critical alert while the kernel still records", async () => {
+  it("auditctl -e 0 (as root): a critical alert, and clawav turns the kernel's audit back on", async () => {
     spawnSync("auditctl", ["-e", "0"], { stdio: "ignore" });
     try {
       const a = await d.waitAlert("audit disabled", (x) => x.rule === "sensor-audit-disabled");
       expect(a).toMatchObject({ severity: "critical", category: "SEC_TAMPER" });
+      expect(a.summary).toContain("clawav turned it back on (auditctl -e 1)");
+      // Not the test's doing: nothing here enables it before this point.
+      await waitFor("the kernel's audit on again", () => (/^enabled 1$/m.test(spawnSync("auditctl", ["-s"], { encoding: "utf8" }).stdout) ? true : undefined), 10_000);
+      const marker = `/tmp/clawav-tamper-after-enable-${process.pid}`;
+      await runAsUser("/bin/cat", ["/etc/shadow", marker]);
+      await d.waitEvent("an event after the audit was turned back on", (e) => e.process?.argv.includes(marker) === true, 20_000);
     } finally {
       spawnSync("auditctl", ["-e", "1"], { stdio: "ignore" });
     }

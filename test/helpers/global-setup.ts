@@ -28,6 +28,13 @@ export default function setup(): void {
       spawnSync("sleep", ["0.1"]);
     }
   }
+  // auditd enables the kernel's audit when it starts, and only then: one that was already running
+  // when something switched it off (journald's Audit=no does, at its start) would leave every e2e
+  // test blind. Say so, and switch it on.
+  if (commandExists("auditctl") && /^enabled 0$/m.test(spawnSync("auditctl", ["-s"], { encoding: "utf8" }).stdout)) {
+    console.warn("global-setup: the kernel's audit was switched off (enabled 0): auditctl -e 1");
+    spawnSync("auditctl", ["-e", "1"], { stdio: "ignore" });
+  }
   // The syslog source's tests read what the real rsyslog writes (auth.log, syslog).
   if (commandExists("rsyslogd") && spawnSync("pidof", ["rsyslogd"], { stdio: "ignore" }).status !== 0) {
     const r = spawnSync("rsyslogd", [], { encoding: "utf8" });

@@ -198,6 +198,13 @@ export function parseAuditStatus(text: string): AuditStatus | undefined {
   return { enabled: v.get("enabled")!, pid: v.get("pid") ?? 0, lost: v.get("lost")!, backlog: v.get("backlog") ?? 0, backlog_limit: v.get("backlog_limit") ?? 0, rate_limit: v.get("rate_limit") ?? 0 };
 }
 
+/** `auditctl -e 1`: the kernel's audit back on; an error says why not (locked with -e 2, say). */
+export function enableAudit(): { ok: true } | { ok: false; error: string } {
+  const r = spawnSync("auditctl", ["-e", "1"], { encoding: "utf8" });
+  if (r.status === 0) return { ok: true };
+  return { ok: false, error: (r.stderr || r.error?.message || `auditctl exited ${r.status}`).trim().split("\n")[0]! };
+}
+
 export function readAuditStatus(): AuditStatus | undefined {
   const r = spawnSync("auditctl", ["-s"], { encoding: "utf8" });
   return r.status === 0 ? parseAuditStatus(r.stdout) : undefined;

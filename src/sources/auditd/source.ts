@@ -7,7 +7,7 @@ import type { Source, SourceStatus } from "../../events/index.js";
 import { createAuditAssembler, type AuditAssembler } from "./assemble.js";
 import { loadCursor, saveCursor, type Cursor } from "./cursor.js";
 import type { Line } from "./lines.js";
-import { clawavRules, formatRule, installRules, readAuditStatus, type AuditStatus } from "./rules.js";
+import { clawavRules, enableAudit, formatRule, installRules, readAuditStatus, type AuditStatus } from "./rules.js";
 import { ruleContextFor } from "./rule-context.js";
 import { LogTailer } from "./tail.js";
 
@@ -55,6 +55,7 @@ export class AuditdSource implements Source {
   private timers: NodeJS.Timeout[] = [];
   /** Conditions that blind clawav, each raised once when it begins (and logged when it ends). */
   private blind = { audit_disabled: false, auditd_stopped: false, audit_log_missing: false };
+  private restoreFailed = false;
 
   constructor(private readonly d: AuditdSourceDeps) {
     this.asm = createAuditAssembler({ nodeId: d.nodeId, ids: d.ids, eoeTimeoutMs: d.config.auditd.eoe_timeout_ms });
@@ -178,7 +179,8 @@ export class AuditdSource implements Source {
     }
     // Each of these blinds clawav; an agent (or a root it tricked) would do exactly this first.
     const path = this.d.config.auditd.log_path;
-    this.blindWhile("audit_disabled", st.enabled === 0, "the kernel's audit is disabled (auditctl -e 0): no audit record is made");
+    if (st.enabled !== 0) this.restoreFailed = false;
+    this.blindWhile("audit_disabled", st.enabled === 0, `the kernel's audit is disabled (auditctl -e 0): no audit record is made${st.enabled === 0 ? this.restoreAudit() : ""}`);
     this.blindWhile("auditd_stopped", st.pid === 0, "auditd is not running (kernel audit pid 0): records go to the kernel log or are lost");
     this.blindWhile("audit_log_missing", !existsSync(path), `${path} is gone (deleted or moved away with no new log in its place)`);
     if (prev && st.lost > prev.lost) {
@@ -193,6 +195,19 @@ export class AuditdSource implements Source {
         sensor: { condition: "kernel_lost", detail: `kernel audit lost ${delta} records (backlog ${st.backlog}/${st.backlog_limit})`, value: st.lost, delta },
       });
     }
+  }
+
+  /** Turns the kernel's audit back on when allowed; says what came of it, for the alert. */
+  private restoreAudit(): string {
+    if (!this.d.isRoot || !this.d.config.auditd.restore_enabled) return "";
+    const r = enableAudit();
+    if (r.ok) {
+      this.d.log.warn("kernel audit was off: turned it back on", { by: "auditctl -e 1" });
+      return "; clawav turned it back on (auditctl -e 1): what ran while it was off went unrecorded";
+    }
+    if (!this.restoreFailed) this.d.log.error("kernel audit is off and cannot be turned back on", { error: r.error });
+    this.restoreFailed = true;
+    return `; clawav could not turn it back on: ${r.error}`;
   }
 
   private blindWhile(condition: keyof AuditdSource["blind"], now: boolean, detail: string): void {
