@@ -22,6 +22,7 @@ import { ROUTES, SINKS, SOURCES, type RuleView } from "./registry.js";
 import { sensorEvent } from "./sensor-alerts.js";
 import { ensureStateDir } from "./state-dir.js";
 import { lockStateDir } from "./lock.js";
+import { notifyRequest, ProgressWatch, SystemdNotifier } from "./notify.js";
 
 export interface DaemonOptions {
   config: Config;
@@ -108,6 +109,8 @@ export class Daemon {
   private readonly watchdogPorts = (): readonly number[] => [this.apiAddress?.port ?? this.o.config.api.port];
   private unlock: (() => void) | undefined;
   private names: AllowedNamesResolver | undefined;
+  private notifier: SystemdNotifier | undefined;
+  private watchdogTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: DaemonOptions) {
     const { config } = o;
@@ -200,6 +203,40 @@ export class Daemon {
     const sg = this.detector.sigma;
     if (sg.files > 0) log.info("sigma rules loaded", { compiled: sg.compiled, files: sg.files, refused: sg.refused.length, dirs: sg.dirs });
     log.info("clawav running", { version: VERSION, node_id: this.nodeId, mode: config.mode, sources: this.sources.map((s) => s.status()), watched: this.watched.describe(), state_dir: stateDir });
+    this.startNotify();
+  }
+
+  /** Under systemd (Type=notify): READY=1 now that the sources are up, then WATCHDOG=1 while work goes on. */
+  private startNotify(): void {
+    const req = notifyRequest(process.env, process.pid);
+    // Read once; the daemon's other children must not inherit them and speak for it.
+    for (const k of ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]) delete process.env[k];
+    if (!req) return;
+    const n = new SystemdNotifier(req.socket, this.o.log);
+    if (!n.start()) return;
+    this.notifier = n;
+    n.send({ READY: "1", STATUS: this.statusText(), MAINPID: String(process.pid) });
+    this.o.log.info("systemd notified", { socket: req.socket, watchdog_every_ms: req.watchdogEveryMs ?? null });
+    if (req.watchdogEveryMs === undefined) return;
+    const watch = new ProgressWatch();
+    let stalled = false;
+    this.watchdogTimer = setInterval(() => {
+      const ok = watch.healthy({ handled: this.built.pipeline.stats.events + this.skipped, queued: this.queue.length + this.early.length });
+      if (ok) {
+        if (stalled) this.o.log.warn("pipeline moving again: watchdog fed again");
+        stalled = false;
+        n.send({ WATCHDOG: "1", STATUS: this.statusText() });
+      } else if (!stalled) {
+        stalled = true;
+        // systemd restarts a daemon that stops feeding it; the chain and the cursor make that safe.
+        this.o.log.error("pipeline stalled: events wait and none was judged since the last watchdog tick; WATCHDOG=1 withheld", { queued: this.queue.length + this.early.length });
+      }
+    }, req.watchdogEveryMs);
+  }
+
+  private statusText(): string {
+    const st = this.built.pipeline.stats;
+    return `${st.events} events, ${st.alerts} alerts, queue ${this.queue.length + this.early.length}, dropped ${this.queue.dropped + this.early.dropped}; ${this.sources.map((s) => `${s.name} ${s.status().state}`).join(", ")}`;
   }
 
   /**
@@ -368,6 +405,8 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.watchdogTimer) clearInterval(this.watchdogTimer);
+    this.notifier?.send({ STOPPING: "1", STATUS: "stopping: saving the cursor and judging what is queued" });
     for (const s of this.sources) await s.stop();
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.drain(Infinity);
@@ -383,6 +422,7 @@ export class Daemon {
     for (const s of this.sinks) await s.close?.();
     if (this.apiFile) rmSync(this.apiFile, { force: true });
     this.unlock?.();
+    await this.notifier?.close();
     this.o.log.info("clawav stopped", { events: this.built.pipeline.stats.events, alerts: this.built.pipeline.stats.alerts, chain_entries: this.chain?.length });
   }
 
