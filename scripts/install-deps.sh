@@ -11,4 +11,4 @@ apt-get install -y -qq --no-install-recommends \
   auditd sudo laurel libseccomp-dev python3-seccomp strace bpftrace gcc make libc6-dev \
   procps psmisc iproute2 curl git python3 make cron ca-certificates \
   python3-venv python3-pip-whl python3-setuptools-whl python3-wheel-whl zip nftables iptables samhain rsyslog \
-  podman crun busybox-static systemd tmux chromium >/dev/null
+  podman crun busybox-static systemd tmux chromium apparmor e2fsprogs >/dev/null

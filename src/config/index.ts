@@ -3,3 +3,4 @@ export { defaultConfig, parseConfig, loadConfigFile, redactConfig, redactUrl, Co
 export { locateKey } from "./locate.js";
 export { readDotEnv, withDotEnv } from "./env.js";
 export { parseDurationMs } from "./duration.js";
+export { configTemplate, type TemplateChoices } from "./template.js";

@@ -56,7 +56,7 @@ export function parseConfig(text: string, file: string): Config {
  * Keys the schema knows (the source documents name them) but nothing behind them works yet:
  * accepted, they would be silently ignored, so they are refused with what to do instead.
  */
-const NOT_SUPPORTED_YET: readonly [path: string, why: string][] = [
+export const NOT_SUPPORTED_YET: readonly [path: string, why: string][] = [
   ["secureclaw", "SecureClaw's pattern databases are not supported yet; remove the [secureclaw] section"],
   ["scans", "the posture scanner is not supported yet; remove the [scans] section"],
   ["general.log_file", "clawav logs to stderr (the journal under systemd); not supported yet: redirect stderr instead"],

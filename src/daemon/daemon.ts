@@ -23,6 +23,7 @@ import { sensorEvent } from "./sensor-alerts.js";
 import { ensureStateDir } from "./state-dir.js";
 import { lockStateDir } from "./lock.js";
 import { notifyRequest, ProgressWatch, SystemdNotifier } from "./notify.js";
+import { replaceFile } from "../install/index.js";
 
 export interface DaemonOptions {
   config: Config;
@@ -111,6 +112,8 @@ export class Daemon {
   private names: AllowedNamesResolver | undefined;
   private notifier: SystemdNotifier | undefined;
   private watchdogTimer: NodeJS.Timeout | undefined;
+  private beatFile: string | undefined;
+  private beatTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: DaemonOptions) {
     const { config } = o;
@@ -187,6 +190,10 @@ export class Daemon {
     }
     if (config.api.enabled) await this.startApi(stateDir);
     if (config.admin.enabled === true || (config.admin.enabled === "auto" && isRoot)) await this.startAdmin(stateDir);
+    // What `clawav status` reads with no daemon to ask: when it last knew itself alive.
+    this.beatFile = join(stateDir, "heartbeat.json");
+    this.beatTimer = setInterval(() => this.writeBeat(false), 15_000);
+    this.beatTimer.unref();
     this.filesTimer = setInterval(() => this.built.watchedFiles?.refresh(), 30_000);
     this.filesTimer.unref();
     for (const s of this.sources) await s.start((e) => this.enqueue(e));
@@ -204,6 +211,19 @@ export class Daemon {
     if (sg.files > 0) log.info("sigma rules loaded", { compiled: sg.compiled, files: sg.files, refused: sg.refused.length, dirs: sg.dirs });
     log.info("clawav running", { version: VERSION, node_id: this.nodeId, mode: config.mode, sources: this.sources.map((s) => s.status()), watched: this.watched.describe(), state_dir: stateDir });
     this.startNotify();
+    this.writeBeat(false);
+  }
+
+  private writeBeat(stopped: boolean): void {
+    if (!this.beatFile) return;
+    const st = this.built.pipeline.stats;
+    try {
+      const tmp = `${this.beatFile}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify({ ts: Date.now(), pid: process.pid, version: VERSION, events: st.events, alerts: st.alerts, stopped })}\n`, { mode: 0o600 });
+      renameSync(tmp, this.beatFile);
+    } catch (e) {
+      this.o.log.warn("cannot write the heartbeat file", { file: this.beatFile, error: String(e) });
+    }
   }
 
   /** Under systemd (Type=notify): READY=1 now that the sources are up, then WATCHDOG=1 while work goes on. */
@@ -272,9 +292,8 @@ export class Daemon {
     next = { ...next, mode: cur.mode, general: { ...next.general, state_dir: cur.general.state_dir } };
     const r = this.detector.reload(next);
     if (!r.detector) throw new Error(`config-update refused:\n${r.errors.map(formatPolicyError).join("\n")}`);
-    const tmp = `${file}.clawav-new`;
-    writeFileSync(tmp, args.text, { mode: 0o600 });
-    renameSync(tmp, file);
+    // An installed config is immutable (chattr +i): the flag comes off for the swap and goes back on.
+    replaceFile(file, args.text, 0o600);
     this.detector = r.detector;
     const now = changed.filter((k) => LIVE_SECTIONS.includes(k));
     const later = changed.filter((k) => !LIVE_SECTIONS.includes(k));
@@ -338,6 +357,19 @@ export class Daemon {
           throw new Error("scan: the posture scanner is not built yet (issue 17)");
         },
         "config-update": (args, peer) => this.configUpdate(args, peer.uid !== undefined ? `uid ${peer.uid}` : "an unknown client"),
+        // `clawav uninstall` proves the key here first: the removal is in the chain and pushed to
+        // the channels before the daemon goes. It then stops itself (systemd's unit goes next).
+        uninstall: (_args, peer) => {
+          const by = peer.uid !== undefined ? `uid ${peer.uid}` : "an unknown client";
+          this.chain?.append({ ts: NOW(), type: "admin_uninstall", data: { by } });
+          this.enqueue(this.sensor("admin_uninstall", `clawav is being uninstalled by ${by}, with the admin key: the watch ends now`));
+          log.warn("uninstall requested with the admin key: stopping", { by });
+          setTimeout(() => process.kill(process.pid, "SIGTERM"), 1000).unref();
+          return { stopping: true };
+        },
+      },
+      onFailure: (peer, failures) => {
+        this.enqueue(this.sensor("admin_wrong_key", `${peer.client}${peer.pid !== undefined ? ` (pid ${peer.pid})` : ""} gave a wrong admin key (${failures} in a row)`));
       },
       onLockout: (peer, until) => {
         this.chain?.append({ ts: NOW(), type: "admin_lockout", data: { client: peer.client, pid: peer.pid ?? null, until: new Date(until).toISOString() } });
@@ -421,6 +453,8 @@ export class Daemon {
     if (unwritten > 0) this.o.log.error("audit chain entries could not be written before the stop (the disk still refuses them)", { entries: unwritten });
     for (const s of this.sinks) await s.close?.();
     if (this.apiFile) rmSync(this.apiFile, { force: true });
+    if (this.beatTimer) clearInterval(this.beatTimer);
+    this.writeBeat(true);
     this.unlock?.();
     await this.notifier?.close();
     this.o.log.info("clawav stopped", { events: this.built.pipeline.stats.events, alerts: this.built.pipeline.stats.alerts, chain_entries: this.chain?.length });

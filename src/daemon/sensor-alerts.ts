@@ -29,6 +29,8 @@ const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: str
   admin_resumed: { severity: "critical", rule: "admin-resumed", what: "clawav's pushes and enforcement resumed" },
   admin_config_updated: { severity: "warning", rule: "admin-config-updated", what: "an admin replaced clawav's config" },
   admin_lockout: { severity: "critical", rule: "admin-lockout", what: "a client was locked out of the admin socket" },
+  admin_wrong_key: { severity: "critical", rule: "admin-wrong-key", what: "a wrong admin key was tried" },
+  admin_uninstall: { severity: "critical", rule: "admin-uninstall", what: "clawav is being uninstalled with the admin key" },
   stage_failed: { severity: "critical", rule: "pipeline-stage-failed", what: "a stage of clawav's pipeline failed (detection goes on without it for this event)" },
 };
 

@@ -274,6 +274,8 @@ const RULES: Readonly<Record<string, readonly string[]>> = {
   "admin-resumed": ["T1562.001"],
   "admin-lockout": ["T1110"],
   "admin-config-updated": ["T1562.001"],
+  "admin-wrong-key": ["T1110"],
+  "admin-uninstall": ["T1562.001"],
   "netfilter-egress-blocked": ["T1041"],
   "sensor-firewall-unreadable": ["T1562.004"],
   "sensor-falco-bad-lines": ["T1562.006"],

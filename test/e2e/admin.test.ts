@@ -113,6 +113,9 @@ describe.skipIf(!auditdUsable())("the admin socket (live daemon)", () => {
     }
     const locked = await admin(["status"], true, right);
     expect([locked.code, locked.stderr]).toEqual([77, expect.stringMatching(/locked out until .* after 3 wrong keys/)]);
+    const w = await d.waitAlert("a wrong key's alert, before any lockout", (x) => x.rule === "admin-wrong-key");
+    expect(w).toMatchObject({ severity: "critical", category: "SEC_TAMPER", mitre: ["T1110"] });
+    expect(w.summary).toMatch(/gave a wrong admin key \(1 in a row\)$/);
     const a = await d.waitAlert("the lockout alert", (x) => x.rule === "admin-lockout");
     expect(a).toMatchObject({ severity: "critical", category: "SEC_TAMPER", mitre: ["T1110"] });
     expect(a.summary).toContain("uid:");

@@ -16,6 +16,7 @@ import { registerSigma } from "./sigma.js";
 import { registerProfiles } from "./profiles.js";
 import { registerAdmin } from "./admin.js";
 import { registerTui } from "./tui.js";
+import { registerInstall } from "./install.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -36,4 +37,5 @@ export function registerCommands(program: Command): void {
   registerSigma(program);
   registerAdmin(program);
   registerTui(program);
+  registerInstall(program);
 }
