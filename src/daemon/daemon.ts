@@ -358,12 +358,14 @@ export class Daemon {
         },
         "config-update": (args, peer) => this.configUpdate(args, peer.uid !== undefined ? `uid ${peer.uid}` : "an unknown client"),
         // `clawav uninstall` proves the key here first: the removal is in the chain and pushed to
-        // the channels before the daemon goes. It then stops itself (systemd's unit goes next).
+        // the channels before the daemon goes. Run by hand, it then stops itself.
         uninstall: (_args, peer) => {
           const by = peer.uid !== undefined ? `uid ${peer.uid}` : "an unknown client";
           this.chain?.append({ ts: NOW(), type: "admin_uninstall", data: { by } });
           this.enqueue(this.sensor("admin_uninstall", `clawav is being uninstalled by ${by}, with the admin key: the watch ends now`));
-          log.warn("uninstall requested with the admin key: stopping", { by });
+          log.warn("uninstall requested with the admin key", { by });
+          // Under systemd the uninstall stops the unit (a self-exit would only be restarted).
+          if (this.notifier) return { stopping: false };
           setTimeout(() => process.kill(process.pid, "SIGTERM"), 1000).unref();
           return { stopping: true };
         },

@@ -67,14 +67,21 @@ function ownDir(path: string, mode: number): Undo[] {
   return made ? [{ do: "remove", path }] : [];
 }
 
-/** Only what runs: the production dependencies as npm resolves them (all of node_modules without npm). */
-function productionDeps(source: string): string[] | undefined {
-  const r = spawnSync("npm", ["ls", "--omit=dev", "--all", "--parseable"], { cwd: source, encoding: "utf8" });
-  if (r.error || !r.stdout) return undefined;
-  return r.stdout
-    .split("\n")
-    .filter((l) => l.startsWith(join(source, "node_modules") + "/"))
-    .map((l) => l.slice(source.length + 1));
+/**
+ * Only what runs: the packages package-lock.json does not mark dev, as npm ci --omit=dev would
+ * lay them out (no npm needed at install time). Undefined without a lock file.
+ */
+export function productionDeps(source: string): string[] | undefined {
+  let lock: { packages?: Record<string, { dev?: boolean; devOptional?: boolean; link?: boolean }> };
+  try {
+    lock = JSON.parse(readFileSync(join(source, "package-lock.json"), "utf8")) as typeof lock;
+  } catch {
+    return undefined;
+  }
+  if (!lock.packages) return undefined;
+  return Object.entries(lock.packages)
+    .filter(([path, p]) => path.startsWith("node_modules/") && !p.dev && !p.devOptional && !p.link && existsSync(join(source, path)))
+    .map(([path]) => path);
 }
 
 function copyPackage(source: string, prefix: string): void {
@@ -235,14 +242,15 @@ export function planInstall(c: InstallChoices, only: ReadonlySet<LayerName>, own
   add("service", () => {
     const file = join(P.unitDir, UNIT_NAME);
     const text = serviceUnit({ node: c.node, cli, configFile, writable: [P.stateDir, P.logDir, P.runDir, P.etcDir], docs: `file://${join(P.prefix, "README.md")}` });
-    const steps: Step[] = [{ what: `write ${file} (0644): Type=notify, WatchdogSec=30, Restart=always, NoNewPrivileges, ProtectSystem=strict`, run: () => ownFile(file, text, 0o644, owned) }];
+    // Undone in reverse: stop and disable, remove the file, then daemon-reload.
+    const steps: Step[] = [{ what: `write ${file} (0644): Type=notify, WatchdogSec=30, Restart=always, NoNewPrivileges, ProtectSystem=strict`, run: () => [...(systemdRuns() ? [{ do: "systemd-reload" as const }] : []), ...ownFile(file, text, 0o644, owned)] }];
     if (systemdRuns())
       steps.push({
         what: "systemctl daemon-reload; systemctl enable --now clawav",
         run: () => {
           run("systemctl", ["daemon-reload"]);
           run("systemctl", ["enable", "--now", UNIT_NAME]);
-          return [{ do: "systemd-reload" }, { do: "systemd-disable", unit: UNIT_NAME }];
+          return [{ do: "systemd-disable", unit: UNIT_NAME }];
         },
       });
     else steps.push({ what: "not started: systemd is not running here (/run/systemd/system is missing); start it with clawav run, or boot with systemd", run: () => [] });
@@ -358,6 +366,8 @@ export function undoAll(undo: readonly Undo[], say: (line: string) => void): str
         case "systemd-disable":
           if (systemdRuns()) {
             run("systemctl", ["disable", "--now", u.unit]);
+            // A stop that ended in a timeout leaves the unit "failed" in systemd's memory.
+            spawnSync("systemctl", ["reset-failed", u.unit], { stdio: "ignore" });
             say(`systemctl disable --now ${u.unit}`);
           }
           break;
