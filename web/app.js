@@ -1,8 +1,8 @@
 // clawav's web dashboard. Plain DOM, no framework and nothing from elsewhere: the page's CSP
 // allows only this file. Text from alerts is set with textContent, never parsed as HTML.
-const TABS = ["Alerts", "Agents", "Approvals", "Sources", "Chain", "Rules"];
+const TABS = ["Alerts", "Agents", "Approvals", "Sources", "Posture", "Chain", "Rules"];
 const SEVERITIES = ["info", "warning", "critical"];
-const state = { tab: "Alerts", alerts: [], status: null, requests: [], rules: null, ruleFilter: "", csrf: "", filter: { severity: "", category: "", agent: "" }, detail: null, live: false };
+const state = { tab: "Alerts", alerts: [], status: null, requests: [], rules: null, scan: undefined, scanning: false, ruleFilter: "", csrf: "", filter: { severity: "", category: "", agent: "" }, detail: null, live: false };
 
 function el(tag, props = {}, ...children) {
   const e = document.createElement(tag);
@@ -109,6 +109,36 @@ function rulesView() {
       el("tbody", {}, shown.slice(0, 500).map((r) => el("tr", { class: r.enabled ? "" : "disabled" }, el("td", {}, r.name), el("td", {}, r.engine), el("td", {}, r.severity), el("td", {}, r.category), el("td", {}, (r.mitre || []).join(", ")), el("td", {}, r.action || "alert"), el("td", {}, r.origin || "built in"), el("td", {}, r.description)))))];
 }
 
+const ORDER = { fail: 0, unknown: 1, pass: 2 };
+const RANK = { critical: 0, warning: 1, info: 2 };
+
+function postureView() {
+  if (state.scan === undefined) {
+    state.scan = null;
+    api("/api/scan").then((r) => { state.scan = r; render(); }, (err) => { state.scan = { error: err.message }; render(); });
+  }
+  const run = el("button", { id: "scan-now", disabled: state.scanning ? "" : undefined, onclick: scanNow }, state.scanning ? "Scanning…" : "Scan now");
+  const r = state.scan;
+  if (!r) return [run, el("p", {}, "loading the last scan…")];
+  if (r.error) return [run, el("p", { class: "error" }, r.error)];
+  const rows = [...r.results].sort((a, b) => ORDER[a.status] - ORDER[b.status] || RANK[a.severity] - RANK[b.severity] || a.id.localeCompare(b.id));
+  return [el("div", { class: "filters" }, run, el("span", { id: "scan-summary" }, `${r.counts.fail} fail, ${r.counts.pass} pass, ${r.counts.unknown} unknown · ${new Date(r.ts).toISOString()} · ${r.duration_ms} ms`)),
+    el("table", { id: "posture" }, el("thead", {}, el("tr", {}, ...["status", "severity", "check", "evidence", "fix"].map((h) => el("th", {}, h)))),
+      el("tbody", {}, rows.map((c) => el("tr", { class: `scan-${c.status}`, "data-check": c.id }, el("td", {}, c.status), el("td", { class: `sev-${c.severity}` }, c.severity), el("td", { title: c.title }, c.id), el("td", {}, c.evidence), el("td", {}, c.status === "fail" ? c.remedy : "")))))];
+}
+
+async function scanNow() {
+  state.scanning = true;
+  render();
+  try {
+    state.scan = await api("/api/scan", { method: "POST", body: "{}" });
+  } catch (err) {
+    state.scan = { error: err.message };
+  }
+  state.scanning = false;
+  render();
+}
+
 async function verify() {
   try {
     state.verify = await api("/api/chain/verify");
@@ -127,7 +157,7 @@ function renderHeader() {
 
 function render() {
   renderHeader();
-  const views = { Alerts: alertsView, Agents: agentsView, Approvals: approvalsView, Sources: sourcesView, Chain: chainView, Rules: rulesView };
+  const views = { Alerts: alertsView, Agents: agentsView, Approvals: approvalsView, Sources: sourcesView, Posture: postureView, Chain: chainView, Rules: rulesView };
   document.getElementById("view").replaceChildren(...views[state.tab]());
 }
 

@@ -58,7 +58,6 @@ export function parseConfig(text: string, file: string): Config {
  */
 export const NOT_SUPPORTED_YET: readonly [path: string, why: string][] = [
   ["secureclaw", "SecureClaw's pattern databases are not supported yet; remove the [secureclaw] section"],
-  ["scans", "the posture scanner is not supported yet; remove the [scans] section"],
   ["general.log_file", "clawav logs to stderr (the journal under systemd); not supported yet: redirect stderr instead"],
 ];
 

@@ -204,7 +204,13 @@ const api = z
   })
   .prefault({});
 
-const scans = z.strictObject({ interval: seconds.default(3600) }).prefault({});
+const scans = z
+  .strictObject({
+    /** The posture scan in the daemon (clawav scan's checks, in a child process). */
+    enabled: z.boolean().default(true),
+    interval: seconds.default(3600),
+  })
+  .prefault({});
 
 const policy = z
   .strictObject({

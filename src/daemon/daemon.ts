@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { isIP } from "node:net";
@@ -24,6 +25,7 @@ import { ensureStateDir } from "./state-dir.js";
 import { lockStateDir } from "./lock.js";
 import { notifyRequest, ProgressWatch, SystemdNotifier } from "./notify.js";
 import { replaceFile } from "../install/index.js";
+import { newlyFailing, type CheckResult, type ScanReport } from "../scan/index.js";
 
 export interface DaemonOptions {
   config: Config;
@@ -113,6 +115,10 @@ export class Daemon {
   private notifier: SystemdNotifier | undefined;
   private watchdogTimer: NodeJS.Timeout | undefined;
   private beatFile: string | undefined;
+  private lastScan: ScanReport | undefined;
+  private scanning: Promise<ScanReport> | undefined;
+  private scanFile: string | undefined;
+  private scanTimers: NodeJS.Timeout[] = [];
   private beatTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: DaemonOptions) {
@@ -212,6 +218,76 @@ export class Daemon {
     log.info("clawav running", { version: VERSION, node_id: this.nodeId, mode: config.mode, sources: this.sources.map((s) => s.status()), watched: this.watched.describe(), state_dir: stateDir });
     this.startNotify();
     this.writeBeat(false);
+    this.startScans(stateDir);
+  }
+
+  /** The posture scan: soon after the start, then every scans.interval; kept across restarts. */
+  private startScans(stateDir: string): void {
+    this.scanFile = join(stateDir, "scan-last.json");
+    try {
+      this.lastScan = JSON.parse(readFileSync(this.scanFile, "utf8")) as ScanReport;
+    } catch {
+      this.lastScan = undefined;
+    }
+    const s = this.o.config.scans;
+    if (!s.enabled) return;
+    const run = () => void this.scanNow("clawav (scheduled)").catch((e: unknown) => this.o.log.error("posture scan failed", { error: e instanceof Error ? e.message : String(e) }));
+    const first = setTimeout(run, Math.min(60_000, s.interval * 1000));
+    const every = setInterval(run, s.interval * 1000);
+    first.unref();
+    every.unref();
+    this.scanTimers.push(first, every);
+  }
+
+  /** The last posture scan, if one ran. */
+  scanReport(): ScanReport | undefined {
+    return this.lastScan;
+  }
+
+  /**
+   * Runs clawav scan in a child process (its checks read files and run apt-get: the event loop
+   * must not wait on them). A check that passed before and fails now is an alert.
+   */
+  scanNow(by: string): Promise<ScanReport> {
+    if (this.scanning) return this.scanning;
+    const args = [join(PACKAGE_ROOT, "dist", "cli", "clawav.js"), "scan", "--json", "--state-dir", this.o.config.general.state_dir, ...(this.o.configFile && existsSync(this.o.configFile) ? ["--config", this.o.configFile] : [])];
+    const p = new Promise<ScanReport>((resolve, reject) => {
+      const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (b: Buffer) => (out += b.toString("utf8")));
+      child.stderr.on("data", (b: Buffer) => (err += b.toString("utf8")));
+      child.on("error", reject);
+      child.on("close", (code) => {
+        if (code !== 0 && code !== 1) return reject(new Error(`clawav scan exited ${code}: ${err.trim().slice(0, 300)}`));
+        try {
+          resolve(JSON.parse(out) as ScanReport);
+        } catch {
+          reject(new Error(`clawav scan said something else than its report: ${out.slice(0, 200)}`));
+        }
+      });
+    }).then((rep) => {
+      const worse = newlyFailing(this.lastScan, rep);
+      this.lastScan = rep;
+      if (this.scanFile) {
+        try {
+          writeFileSync(`${this.scanFile}.tmp`, JSON.stringify(rep), { mode: 0o600 });
+          renameSync(`${this.scanFile}.tmp`, this.scanFile);
+        } catch (e) {
+          this.o.log.warn("cannot keep the scan's result", { file: this.scanFile, error: String(e) });
+        }
+      }
+      this.chain?.append({ ts: NOW(), type: "scan", data: { by, ...rep.counts, newly_failing: worse.map((r) => r.id) } });
+      this.o.log.info("posture scan", { by, ...rep.counts, newly_failing: worse.map((r) => r.id), ms: rep.duration_ms });
+      for (const r of worse) this.enqueue(this.scanEvent(r));
+      return rep;
+    });
+    this.scanning = p.finally(() => (this.scanning = undefined));
+    return this.scanning;
+  }
+
+  private scanEvent(r: CheckResult): Event {
+    return { id: this.ids.take(), ts: Date.now(), source: "scan", kind: "external", node_id: this.nodeId, fidelity: "userspace", external: { tool: "scan", rule: r.id, priority: r.severity, severity: r.severity, output: `${r.title}: now failing: ${r.evidence}. Fix: ${r.remedy}`, tags: [], category: r.category } };
   }
 
   private writeBeat(stopped: boolean): void {
@@ -353,8 +429,9 @@ export class Daemon {
           return { paused_until: until };
         },
         resume: (_args, peer) => ({ resumed: resume(peer.uid !== undefined ? `uid ${peer.uid}` : "an unknown client", "resumed by an admin") }),
-        scan: () => {
-          throw new Error("scan: the posture scanner is not built yet (issue 17)");
+        scan: async (_args, peer) => {
+          const rep = await this.scanNow(peer.uid !== undefined ? `admin uid ${peer.uid}` : "admin");
+          return { counts: rep.counts, failing: rep.results.filter((r) => r.status === "fail").map((r) => ({ id: r.id, severity: r.severity, evidence: r.evidence })) };
         },
         "config-update": (args, peer) => this.configUpdate(args, peer.uid !== undefined ? `uid ${peer.uid}` : "an unknown client"),
         // `clawav uninstall` proves the key here first: the removal is in the chain and pushed to
@@ -415,6 +492,7 @@ export class Daemon {
       enqueue: (e: Event) => this.enqueue(e),
       gateEvent: (info: GateInfo, who: { user: string; uid: number; pid: number; cwd: string; exe: string; argv: string[] }) => this.gateEvent(info, who),
       note: (type: string, data: Record<string, unknown>) => this.chain?.append({ ts: NOW(), type, data }),
+      scan: { report: () => this.scanReport(), run: (by: string) => this.scanNow(by) },
       rules: (): RuleView[] => [
         ...BEHAVIOR_RULES.map((r) => ({ name: r.id, engine: "behavior" as const, severity: r.severity, category: r.category, description: r.description, mitre: mitreOf(r.id, r.category), enabled: true })),
         ...this.detector.policies.map((p) => ({ name: p.name, engine: p.sigma ? ("sigma" as const) : p.sequence ? ("sequence" as const) : ("policy" as const), severity: p.severity, category: p.category, description: p.description ?? "", mitre: p.mitre ?? mitreOf(p.name, p.category), enabled: p.enabled, action: p.quarantine ? "quarantine" : p.enforcement, origin: p.origin })),
@@ -456,6 +534,7 @@ export class Daemon {
     for (const s of this.sinks) await s.close?.();
     if (this.apiFile) rmSync(this.apiFile, { force: true });
     if (this.beatTimer) clearInterval(this.beatTimer);
+    for (const t of this.scanTimers) clearTimeout(t);
     this.writeBeat(true);
     this.unlock?.();
     await this.notifier?.close();

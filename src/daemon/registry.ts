@@ -1,4 +1,5 @@
 import type { Config } from "../config/index.js";
+import type { ScanReport } from "../scan/index.js";
 import type { AlertSink, Event, EventIdGenerator, GateInfo, Source } from "../events/index.js";
 import type { Logger } from "../log/index.js";
 import type { Route } from "../api/index.js";
@@ -247,6 +248,8 @@ export interface RouteContext {
   note(type: string, data: Record<string, unknown>): void;
   /** The rules in force now (after any reload): behaviour rules, policies, Sigma, sequences. */
   rules(): RuleView[];
+  /** The posture scan: its last report, and a run now. */
+  scan: { report(): ScanReport | undefined; run(by: string): Promise<ScanReport> };
 }
 
 export interface RuleView {
@@ -267,6 +270,32 @@ export interface RouteEntry {
 }
 
 export const ROUTES: readonly RouteEntry[] = [
+  {
+    section: "scans",
+    routes: (c) => [
+      {
+        method: "GET",
+        path: "/api/scan",
+        requireToken: true,
+        handle: () => {
+          const r = c.scan.report();
+          return r ? { status: 200, body: r } : { status: 404, body: { error: c.config.scans.enabled ? "no posture scan has run yet (the first runs within a minute of the start; POST /api/scan runs one now)" : "the posture scan is off ([scans] enabled = false); POST /api/scan runs one now" } };
+        },
+      },
+      {
+        method: "POST",
+        path: "/api/scan",
+        requireToken: true,
+        handle: async () => {
+          try {
+            return { status: 200, body: await c.scan.run("api") };
+          } catch (e) {
+            return { status: 500, body: { error: `the scan failed: ${e instanceof Error ? e.message : String(e)}` } };
+          }
+        },
+      },
+    ],
+  },
   {
     section: "policy",
     routes: (c) => [

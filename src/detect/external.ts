@@ -5,12 +5,12 @@ import type { Alert, Category, Event } from "../events/index.js";
 import { MITRE_ID } from "./mitre.js";
 import { categoryOfTactic } from "./tactics.js";
 
-const DEFAULT_CATEGORY: Record<string, Category> = { falco: "EXECUTION", samhain: "PERSISTENCE" };
+const DEFAULT_CATEGORY: Record<string, Category> = { falco: "EXECUTION", samhain: "PERSISTENCE", scan: "SEC_TAMPER" };
 
 export function externalAlert(e: Event, policyVersion: string): Alert[] {
   const x = e.external;
   if (!x) return [];
-  const category = x.tags.map(categoryOfTactic).find((c) => c !== undefined) ?? DEFAULT_CATEGORY[x.tool] ?? "EXECUTION";
+  const category = x.category ?? x.tags.map(categoryOfTactic).find((c) => c !== undefined) ?? DEFAULT_CATEGORY[x.tool] ?? "EXECUTION";
   const mitre = [...new Set(x.tags.map((t) => t.toUpperCase()).filter((t) => MITRE_ID.test(t)))];
   const slug = x.rule.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 80) || "finding";
   const output = x.output.length > 500 ? `${x.output.slice(0, 500)}…` : x.output;

@@ -194,7 +194,8 @@ export interface LogInfo {
 
 /** A finding another tool made (Falco, Samhain): judged there, carried here to alerts and the chain. */
 export interface ExternalInfo {
-  tool: "falco" | "samhain";
+  /** Another tool's finding, or clawav's own posture scan (a check that passed and now fails). */
+  tool: "falco" | "samhain" | "scan";
   rule: string;
   /** The tool's own level, as it wrote it (Falco's priority, Samhain's severity). */
   priority: string;
@@ -203,6 +204,8 @@ export interface ExternalInfo {
   tags: string[];
   /** The tool's fields (Falco's output_fields), as written. */
   fields?: Record<string, string | number | boolean | null>;
+  /** The category, when the finding names it (the scan's checks do). */
+  category?: Category;
 }
 
 export interface RawRecord {

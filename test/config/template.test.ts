@@ -18,7 +18,7 @@ describe("the installed config template", () => {
     const t = configTemplate();
     for (const [section, values] of Object.entries(defaultConfig())) {
       if (typeof values !== "object" || Array.isArray(values)) continue;
-      if (section === "scans" || section === "secureclaw") {
+      if (section === "secureclaw") {
         expect(t).not.toContain(`[${section}]`);
         continue;
       }

@@ -99,4 +99,19 @@ describe.skipIf(!auditdUsable() || !CHROMIUM)("the web dashboard in Chromium (li
     const agents = await d.api<{ agents: { name: string; trust: number | null }[] }>("/api/agents");
     expect(agents.agents.map((a) => a.name)).toContain("clawavtest");
   });
+
+  it("the Posture tab says no scan ran yet, runs one on a click, and lists each check failures first", async () => {
+    await page.click("button[data-tab=Posture]");
+    await page.waitForSelector("#view p.error");
+    expect(await page.locator("#view p.error").textContent()).toMatch(/POST \/api\/scan runs one now/);
+    await page.click("#scan-now");
+    await page.waitForSelector("#posture tbody tr", { timeout: 120_000 });
+    const api = await d.api<{ counts: { fail: number; pass: number; unknown: number }; results: { id: string; status: string }[] }>("/api/scan");
+    expect(await page.locator("#posture tbody tr").count()).toBe(api.results.length);
+    expect(await page.locator("#scan-summary").textContent()).toContain(`${api.counts.fail} fail, ${api.counts.pass} pass, ${api.counts.unknown} unknown`);
+    const statuses = await page.locator("#posture tbody tr td:first-child").allTextContents();
+    expect(statuses).toEqual([...statuses].sort((a, b) => ["fail", "unknown", "pass"].indexOf(a) - ["fail", "unknown", "pass"].indexOf(b)));
+    expect(await page.locator("#posture tr[data-check='audit.auditd-running'] td:first-child").textContent()).toBe("pass");
+    await screenshot(page, "web-posture");
+  }, 150_000);
 });

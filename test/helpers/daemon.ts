@@ -41,7 +41,8 @@ export class DaemonUnderTest {
     // Tests talk to loopback only: the allowed names are resolved by a DNS server that is not there
     // (refused at once), never by the machine's own resolver, unless a test names its own.
     // bpftrace (the DNS answers sensor) starts only where a test asks for it: it costs seconds of CPU per daemon.
-    const toml = (configToml ?? "") + (configToml?.includes("[network]") ? "" : '\n[network]\ndns_servers = ["127.0.0.1:1"]\n') + (configToml?.includes("[ebpf]") ? "" : "\n[ebpf]\ndns_answers = false\nsyscalls = false\n") + (configToml?.includes("[admin]") ? "" : `\n[admin]\nsocket = "${join(dir, "admin.sock")}"\n`);
+    // So does the posture scan (apt-get, a walk of the set-id programs): off unless a test asks.
+    const toml = (configToml ?? "") + (configToml?.includes("[network]") ? "" : '\n[network]\ndns_servers = ["127.0.0.1:1"]\n') + (configToml?.includes("[ebpf]") ? "" : "\n[ebpf]\ndns_answers = false\nsyscalls = false\n") + (configToml?.includes("[admin]") ? "" : `\n[admin]\nsocket = "${join(dir, "admin.sock")}"\n`) + (configToml?.includes("[scans]") ? "" : "\n[scans]\nenabled = false\n");
     const cfg = join(dir, "config.toml");
     writeFileSync(cfg, toml, { mode: 0o600 });
     args.push("--config", cfg);
@@ -53,7 +54,7 @@ export class DaemonUnderTest {
     if (!args.includes("--config") && this.spawnOpts.uid === undefined) {
       // As withTempState: loopback only, the allowed names resolved by no one.
       const cfg = join(dirname(this.stateDir), "loopback-dns.toml");
-      writeFileSync(cfg, `[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\nsyscalls = false\n\n[admin]\nsocket = "${join(dirname(this.stateDir), "admin.sock")}"\n`, { mode: 0o600 });
+      writeFileSync(cfg, `[network]\ndns_servers = ["127.0.0.1:1"]\n\n[ebpf]\ndns_answers = false\nsyscalls = false\n\n[admin]\nsocket = "${join(dirname(this.stateDir), "admin.sock")}"\n\n[scans]\nenabled = false\n`, { mode: 0o600 });
       args.push("--config", cfg);
     }
     const child = spawn(process.execPath, [CLI, "run", "--headless", "--events", "--api-port", "0", "--state-dir", this.stateDir, ...args], { ...this.spawnOpts, stdio: ["ignore", "pipe", "pipe"] });
@@ -88,6 +89,12 @@ export class DaemonUnderTest {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { Authorization: `Bearer ${token}` } });
     if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
+  }
+
+  /** The config file it runs with (--config), if any. */
+  get configFile(): string | undefined {
+    const i = this.extraArgs.indexOf("--config");
+    return i >= 0 ? this.extraArgs[i + 1] : undefined;
   }
 
   get pid(): number | undefined {

@@ -17,6 +17,7 @@ import { registerProfiles } from "./profiles.js";
 import { registerAdmin } from "./admin.js";
 import { registerTui } from "./tui.js";
 import { registerInstall } from "./install.js";
+import { registerScan } from "./scan.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -38,4 +39,5 @@ export function registerCommands(program: Command): void {
   registerAdmin(program);
   registerTui(program);
   registerInstall(program);
+  registerScan(program);
 }
