@@ -212,6 +212,27 @@ const scans = z
   })
   .prefault({});
 
+const integrity = z
+  .strictObject({
+    /** The agents' identity files watched and restored. "auto": as root, when a profile or this section names files. */
+    enabled: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+    /** Besides the active profile's identity_files: absolute, or relative to each agent home; `*` within one segment. */
+    files: z
+      .array(
+        z.strictObject({
+          path: z.string().min(1).refine((p) => !p.split("/").includes(".."), "no .. in the path"),
+          mode: z.enum(["protected", "watched"]).default("watched"),
+        }),
+      )
+      .default([]),
+    /** Where the baseline (hashes and root-owned copies) lives; default <state_dir>/integrity. */
+    baseline_dir: z.string().regex(/^\//, "an absolute path").optional(),
+    /** A full look at every file (and new matches of a pattern) this often, besides inotify. */
+    rescan_interval: seconds.default(60),
+    max_diff_lines: z.number().int().positive().max(1000).default(60),
+  })
+  .prefault({});
+
 const policy = z
   .strictObject({
     enabled: z.boolean().default(true),
@@ -351,6 +372,7 @@ export const configSchema = z.strictObject({
   samhain: tailSource("/var/log/samhain/samhain.log"),
   api,
   scans,
+  integrity,
   policy,
   sigma,
   chain,

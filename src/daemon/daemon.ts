@@ -26,6 +26,7 @@ import { lockStateDir } from "./lock.js";
 import { notifyRequest, ProgressWatch, SystemdNotifier } from "./notify.js";
 import { replaceFile } from "../install/index.js";
 import { newlyFailing, type CheckResult, type ScanReport } from "../scan/index.js";
+import { IntegritySource } from "../sources/integrity/index.js";
 
 export interface DaemonOptions {
   config: Config;
@@ -434,6 +435,17 @@ export class Daemon {
           return { counts: rep.counts, failing: rep.results.filter((r) => r.status === "fail").map((r) => ({ id: r.id, severity: r.severity, evidence: r.evidence })) };
         },
         "config-update": (args, peer) => this.configUpdate(args, peer.uid !== undefined ? `uid ${peer.uid}` : "an unknown client"),
+        "baseline-accept": (args, peer) => {
+          const src = this.sources.find((x): x is IntegritySource => x instanceof IntegritySource);
+          if (!src) throw new Error("baseline-accept: no identity file is watched here (the integrity source is off)");
+          if (typeof args.path !== "string" || !args.path.startsWith("/")) throw new Error("baseline-accept: want an absolute path");
+          const by = peer.uid !== undefined ? `uid ${peer.uid}` : "an unknown client";
+          if (args.from !== undefined && (typeof args.from !== "string" || !args.from.startsWith("/"))) throw new Error("baseline-accept: from wants an absolute path");
+          const r = src.accept(args.path, by, args.from);
+          this.chain?.append({ ts: NOW(), type: "baseline_accept", data: { by, ...r } });
+          log.warn("integrity baseline: change accepted", { by, ...r });
+          return r;
+        },
         // `clawav uninstall` proves the key here first: the removal is in the chain and pushed to
         // the channels before the daemon goes. Run by hand, it then stops itself.
         uninstall: (_args, peer) => {

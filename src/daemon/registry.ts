@@ -14,6 +14,7 @@ import { falcoSource } from "../sources/falco/index.js";
 import { samhainSource } from "../sources/samhain/index.js";
 import { syslogSource } from "../sources/syslog/index.js";
 import { JournaldSource } from "../sources/journald/index.js";
+import { IntegritySource } from "../sources/integrity/index.js";
 import { chainOptionsFor, readKey, verifyChain } from "../chain/index.js";
 import { join } from "node:path";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
@@ -214,6 +215,15 @@ export const SOURCES: readonly SourceEntry[] = [
   {
     section: "samhain",
     create: (c) => (c.config.samhain.enabled ? samhainSource({ path: c.config.samhain.log_path, nodeId: c.nodeId, ids: c.ids }) : undefined),
+  },
+  {
+    section: "integrity",
+    create: (c) => {
+      const i = c.config.integrity;
+      const specs = [...activeProfiles(c.config).flatMap((p) => p.identityFiles), ...i.files];
+      if (i.enabled === false || specs.length === 0 || (i.enabled === "auto" && !c.isRoot)) return undefined;
+      return new IntegritySource({ specs, homes: ruleContextFor(c.config).homes, baselineDir: i.baseline_dir ?? join(c.stateDir, "integrity"), rescanMs: i.rescan_interval * 1000, maxDiffLines: i.max_diff_lines, nodeId: c.nodeId, ids: c.ids, log: c.log });
+    },
   },
   {
     section: "preload",

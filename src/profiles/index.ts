@@ -1,1 +1,1 @@
-export { activeProfiles, loadProfiles, parseProfile, profileAgents, profileNames, profileUsers, profileWatches, ProfileError, FULL, PROFILES_DIR, type AgentSelector, type Profile } from "./profile.js";
+export { activeProfiles, loadProfiles, parseProfile, profileAgents, profileNames, profileUsers, profileWatches, ProfileError, FULL, PROFILES_DIR, type AgentSelector, type IdentityFile, type Profile } from "./profile.js";

@@ -24,12 +24,20 @@ export interface Profile {
   watch: string[];
   /** The tools the agent normally runs (base names); an exec of another is an info alert. */
   tools: string[];
+  /** The agent's identity and memory files (relative to each agent home): protected ones are restored. */
+  identityFiles: IdentityFile[];
   /** The profile's own rules (its `rules:`, and the unusual-tool rule made from `tools`). */
   rules: PolicyRule[];
   file: string;
 }
 
-const KEYS = ["name", "description", "agents", "watch", "tools"] as const;
+const KEYS = ["name", "description", "agents", "watch", "tools", "identity_files"] as const;
+
+export interface IdentityFile {
+  /** Relative to each agent home, or absolute; `*` matches within one path segment. */
+  path: string;
+  mode: "protected" | "watched";
+}
 
 export class ProfileError extends UserError {
   constructor(readonly errors: PolicyError[]) {
@@ -94,6 +102,20 @@ export function parseProfile(text: string, file: string): Profile {
     });
   const watch = strings("watch", (s) => s !== "" && !s.split("/").includes(".."), "a path (relative to the home, or absolute; no ..)");
   const tools = strings("tools", (s) => /^[\w.+-]+$/.test(s), "a tool's base name");
+  const identityFiles: IdentityFile[] = [];
+  const idn = get("identity_files");
+  if (idn !== undefined) {
+    if (!isSeq(idn)) at(idn, "identity_files", "expected a list of { path: P, mode: protected | watched }");
+    else
+      idn.items.forEach((it, i) => {
+        const m = it as Node;
+        const path = isMap(m) ? m.get("path") : undefined;
+        const mode = isMap(m) ? m.get("mode") : undefined;
+        const extra = isMap(m) ? m.items.map((x) => (isScalar(x.key) ? String(x.key.value) : "")).filter((k) => k !== "path" && k !== "mode") : [];
+        if (typeof path === "string" && path !== "" && !path.split("/").includes("..") && (mode === "protected" || mode === "watched") && extra.length === 0) identityFiles.push({ path, mode });
+        else at(m, `identity_files[${i}]`, "expected { path: P, mode: protected | watched } (a path relative to the home or absolute, no ..)");
+      });
+  }
   const policy = parsePolicyText(text, file, KEYS);
   errors.push(...policy.errors);
   for (const r of policy.rules) if (!r.name.startsWith(`${name}-`)) errors.push({ file, key: "rules", message: `rule ${JSON.stringify(r.name)}: a profile's rule names begin with "${name}-"` });
@@ -107,7 +129,7 @@ export function parseProfile(text: string, file: string): Profile {
     );
     rules.push(...gen.rules);
   }
-  return { name, description, agents, watch, tools, rules, file };
+  return { name, description, agents, watch, tools, identityFiles, rules, file };
 }
 
 const cache = new Map<string, Profile[]>();

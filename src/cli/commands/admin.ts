@@ -38,6 +38,12 @@ export function registerAdmin(program: Command): void {
       await run("config-update", { name: file, text });
     });
   admin
+    .command("baseline-accept")
+    .description("take an identity file's current content into the integrity baseline (its change stops being alerted and, if protected, restored)")
+    .argument("<file>", "the watched file, absolute")
+    .option("--from <file>", "take this file's content instead, and write it in place (the way to change a protected file)")
+    .action((file: string, o: { from?: string }) => run("baseline-accept", { path: file, ...(o.from !== undefined ? { from: o.from } : {}) }));
+  admin
     .command("keygen")
     .description("make a new admin key (root): printed once, only its Argon2id hash is kept; the old key stops working at once")
     .action(() => {

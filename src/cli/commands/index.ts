@@ -18,6 +18,7 @@ import { registerAdmin } from "./admin.js";
 import { registerTui } from "./tui.js";
 import { registerInstall } from "./install.js";
 import { registerScan } from "./scan.js";
+import { registerBaseline } from "./baseline.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -40,4 +41,5 @@ export function registerCommands(program: Command): void {
   registerTui(program);
   registerInstall(program);
   registerScan(program);
+  registerBaseline(program);
 }
