@@ -15,6 +15,7 @@ import { samhainSource } from "../sources/samhain/index.js";
 import { syslogSource } from "../sources/syslog/index.js";
 import { JournaldSource } from "../sources/journald/index.js";
 import { IntegritySource } from "../sources/integrity/index.js";
+import { loadPatternDir, PatternSet } from "../patterns/index.js";
 import { chainOptionsFor, readKey, verifyChain } from "../chain/index.js";
 import { join } from "node:path";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
@@ -222,7 +223,12 @@ export const SOURCES: readonly SourceEntry[] = [
       const i = c.config.integrity;
       const specs = [...activeProfiles(c.config).flatMap((p) => p.identityFiles), ...i.files];
       if (i.enabled === false || specs.length === 0 || (i.enabled === "auto" && !c.isRoot)) return undefined;
-      return new IntegritySource({ specs, homes: ruleContextFor(c.config).homes, baselineDir: i.baseline_dir ?? join(c.stateDir, "integrity"), rescanMs: i.rescan_interval * 1000, maxDiffLines: i.max_diff_lines, nodeId: c.nodeId, ids: c.ids, log: c.log });
+      // New and changed skills are read with the injection and supply-chain databases (signed; a bad one is left out, and said).
+      const pat = loadPatternDir();
+      for (const e of pat.errors) c.log.warn("pattern database refused", { error: e.message });
+      const set = new PatternSet(pat.dbs.filter((d) => d.name === "injection" || d.name === "supply-chain"));
+      const scanText = (text: string) => set.match(text).map((h) => ({ severity: h.severity, line: `${h.db}/${h.id} (${h.severity}): ${JSON.stringify(h.match)}` }));
+      return new IntegritySource({ specs, homes: ruleContextFor(c.config).homes, baselineDir: i.baseline_dir ?? join(c.stateDir, "integrity"), rescanMs: i.rescan_interval * 1000, maxDiffLines: i.max_diff_lines, nodeId: c.nodeId, ids: c.ids, log: c.log, scanText });
     },
   },
   {

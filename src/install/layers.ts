@@ -88,7 +88,7 @@ function copyPackage(source: string, prefix: string): void {
   const stage = `${prefix}.clawav-new`;
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true, mode: 0o755 });
-  for (const p of ["package.json", "README.md", "dist", "policies", "profiles", "schemas", "examples", "native"]) {
+  for (const p of ["package.json", "README.md", "dist", "policies", "profiles", "patterns", "schemas", "examples", "native"]) {
     if (existsSync(join(source, p))) cpSync(join(source, p), join(stage, p), { recursive: true, dereference: false });
   }
   const deps = productionDeps(source) ?? (existsSync(join(source, "node_modules")) ? ["node_modules"] : []);

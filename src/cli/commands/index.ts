@@ -19,6 +19,7 @@ import { registerTui } from "./tui.js";
 import { registerInstall } from "./install.js";
 import { registerScan } from "./scan.js";
 import { registerBaseline } from "./baseline.js";
+import { registerPatterns } from "./patterns.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -42,4 +43,5 @@ export function registerCommands(program: Command): void {
   registerInstall(program);
   registerScan(program);
   registerBaseline(program);
+  registerPatterns(program);
 }

@@ -5,4 +5,4 @@ export { SigmaRefusal, SigmaSyntaxError } from "./errors.js";
 export { compileValues, parseModifiers, pieces, base64Offsets, windashVariants, MODIFIERS, type FieldValue, type SigmaScalar } from "./value.js";
 export { compileCondition } from "./condition.js";
 export { SigmaSet } from "./set.js";
-export { NeedleSet } from "./needles.js";
+export { NeedleSet } from "../../patterns/index.js";

@@ -2,7 +2,7 @@
 // event's (lowercased) value finds every rule whose needle occurs, and only those rules, with the
 // rules that imply no needle, are judged. Judging 188 rules one by one cost ~35 µs an event.
 import { fieldGetter, RECORD_FIELDS, type AuditView, type LogSource, type SigmaInput } from "./fields.js";
-import { NeedleSet } from "./needles.js";
+import { NeedleSet } from "../../patterns/index.js";
 import type { SigmaRule } from "./rule.js";
 import { lower, type FieldValue } from "./value.js";
 

@@ -35,7 +35,7 @@ export const PATTERN_CHECKS: Check[] = [
     remedy: "update clawav (its databases ship with it) and SecureClaw's (secureclaw.vendor_dir)",
     run: (ctx) => {
       const files = databases(ctx);
-      if (files.length === 0) return unknown("no pattern database is installed (clawav's own are not built yet; secureclaw.vendor_dir is unset)");
+      if (files.length === 0) return unknown(`no pattern database found (${join(PACKAGE_ROOT, "patterns")} is empty or missing; secureclaw.vendor_dir is unset)`);
       const old: string[] = [];
       for (const f of files) {
         let mtime: number;

@@ -25,6 +25,8 @@ export interface IntegrityDeps {
   nodeId: string;
   ids: EventIdGenerator;
   log: Logger;
+  /** Scans a new or changed skill file (injection and supply-chain patterns); its findings go into the alert. */
+  scanText?: (text: string) => { severity: "info" | "warning" | "critical"; line: string }[];
 }
 
 const MAX_FILE = 1 << 20;
@@ -240,7 +242,7 @@ export class IntegritySource implements Source {
       // change is a diff against what was reported.
       this.counts.new_files++;
       b.set(path, now, r.st, "new file, reported");
-      this.raise(path, mode, "new", `new file ${path} (${now.length} bytes, sha256 ${h.slice(0, 16)}):\n${firstLines(now)}`);
+      this.raise(path, mode, "new", `new file ${path} (${now.length} bytes, sha256 ${h.slice(0, 16)}):\n${firstLines(now)}`, now);
       return;
     }
     if (h === base.sha256) {
@@ -257,7 +259,7 @@ export class IntegritySource implements Source {
       diff = `(no diff: ${e instanceof Error ? e.message : String(e)})`;
     }
     const restored = mode === "protected" ? this.restore(path) : undefined;
-    this.raise(path, mode, "changed", `${path} changed (sha256 ${base.sha256.slice(0, 16)} → ${h.slice(0, 16)})${restoredText(restored)}:\n${diff}`);
+    this.raise(path, mode, "changed", `${path} changed (sha256 ${base.sha256.slice(0, 16)} → ${h.slice(0, 16)})${restoredText(restored)}:\n${diff}`, now);
   }
 
   /** Puts the baselined content back, as the file's owner; true when done, else the reason. */
@@ -278,8 +280,18 @@ export class IntegritySource implements Source {
     }
   }
 
-  private raise(path: string, mode: IntegritySpec["mode"], what: "changed" | "deleted" | "replaced" | "new", text: string): void {
+  private raise(path: string, mode: IntegritySpec["mode"], what: "changed" | "deleted" | "replaced" | "new", text: string, content?: Buffer): void {
     this.events++;
+    // A skill's text is instructions the agent will follow: what the pattern databases find in it is said, and makes the alert critical.
+    let severity: "warning" | "critical" = mode === "protected" ? "critical" : "warning";
+    let found = "";
+    if (content && this.d.scanText && /(^|\/)SKILL\.md$/i.test(path)) {
+      const hits = this.d.scanText(content.toString("utf8"));
+      if (hits.length > 0) {
+        found = `\npattern databases: ${hits.map((h) => h.line).join("; ")}`;
+        if (hits.some((h) => h.severity === "critical")) severity = "critical";
+      }
+    }
     const rule = mode === "protected" ? `protected-file-${what}` : `watched-file-${what}`;
     this.emit({
       id: this.d.ids.take(),
@@ -289,7 +301,7 @@ export class IntegritySource implements Source {
       node_id: this.d.nodeId,
       fidelity: "userspace",
       file: { path, items: [{ name: path, nametype: "NORMAL" }] },
-      external: { tool: "integrity", rule, priority: mode, severity: mode === "protected" ? "critical" : "warning", output: text, tags: ["T1565.001"], category: "PERSISTENCE" },
+      external: { tool: "integrity", rule, priority: mode, severity, output: `${text}${found}`, tags: ["T1565.001"], category: "PERSISTENCE" },
     });
   }
 }

@@ -1,5 +1,6 @@
 // Which of many needles occur in a string, in one pass (Aho-Corasick): how a set of Sigma rules
-// finds, per field, the few rules an event could match without trying each one.
+// finds, per field, the few rules an event could match without trying each one, and how the
+// pattern databases find their phrases and the places their regexes need looking at.
 
 export class NeedleSet {
   private readonly next: Map<number, number>[] = [new Map<number, number>()];
@@ -59,7 +60,7 @@ export class NeedleSet {
    * false, having reported nothing, at the first non-ASCII character: lowercase it first, since
    * toLowerCase maps some of those onto ASCII (the Kelvin sign onto k).
    */
-  scanAsciiFolded(s: string, hit: (id: number) => void): boolean {
+  scanAsciiFolded(s: string, hit: (id: number, end: number) => void): boolean {
     for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
     const delta = this.delta;
     const out = this.out;
@@ -69,13 +70,13 @@ export class NeedleSet {
       if (c >= 65 && c <= 90) c += 32;
       st = delta[st * 128 + c]!;
       const o = out[st]!;
-      for (let k = 0; k < o.length; k++) hit(o[k]!);
+      for (let k = 0; k < o.length; k++) hit(o[k]!, i);
     }
     return true;
   }
 
-  /** Calls `hit` with the id of every needle found in `s` (once per occurrence). */
-  scan(s: string, hit: (id: number) => void): void {
+  /** Calls `hit` with the id of every needle found in `s` (once per occurrence) and the index of its last character. */
+  scan(s: string, hit: (id: number, end: number) => void): void {
     const next = this.next;
     const fail = this.fail;
     const out = this.out;
@@ -89,7 +90,7 @@ export class NeedleSet {
       }
       st = t ?? 0;
       const o = out[st]!;
-      for (let k = 0; k < o.length; k++) hit(o[k]!);
+      for (let k = 0; k < o.length; k++) hit(o[k]!, i);
     }
   }
 }

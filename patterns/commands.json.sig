@@ -1,0 +1,1 @@
+fTRmF1nMvi5p8c25KN8EJcgavwqUSDKSU/T80boGjqN64cjpho/eIf3EqQEGnbR0FGBZfaUMYLfyprPFllRHBg==

@@ -1,0 +1,1 @@
+S1QrM5bc526+IFBJ609syIwmp87u/DSEHMaPdlSSFiQmwr1QkoWv+4S1xGPtCB3wvynPSecgLzPRgkeRuJduDQ==
