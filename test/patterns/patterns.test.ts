@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
+import { createRequire } from "node:module";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -137,10 +138,11 @@ describe("privacy: a password in clear, not code that names one", () => {
 });
 
 describe("the documented schema (schemas/patterns.schema.json)", () => {
-  it("accepts each shipped database, and refuses what the loader refuses", async () => {
-    const { default: Ajv2020 } = await import("ajv/dist/2020.js");
-    const ajv = new Ajv2020({ allErrors: true });
-    const validate = ajv.compile(JSON.parse(readFileSync(join(PATTERNS_DIR, "..", "schemas", "patterns.schema.json"), "utf8")) as object);
+  it("accepts each shipped database, and refuses what the loader refuses", () => {
+    // ajv is CommonJS: its draft 2020-12 build through require, as src/seccomp does.
+    type Validate = ((d: unknown) => boolean) & { errors?: unknown };
+    const Ajv2020 = (createRequire(import.meta.url)("ajv/dist/2020") as { default: new (o: object) => { compile(s: object): Validate } }).default;
+    const validate = new Ajv2020({ allErrors: true }).compile(JSON.parse(readFileSync(join(PATTERNS_DIR, "..", "schemas", "patterns.schema.json"), "utf8")) as object);
     for (const f of ["injection", "commands", "privacy", "supply-chain"]) expect(validate(JSON.parse(readFileSync(join(PATTERNS_DIR, `${f}.json`), "utf8"))), `${f}: ${JSON.stringify(validate.errors)}`).toBe(true);
     expect(validate({ name: "commands", version: "1.0.0", updated: "2026-12-06", entries: [{ id: "x", description: "d", severity: "warning", regex: "ab" }] })).toBe(false);
   });

@@ -4,6 +4,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fail, pass, some, unknown, type Check } from "../check.js";
 import type { ScanContext } from "../context.js";
+import { loadPatternDir, PatternSet } from "../../patterns/index.js";
 import { PACKAGE_ROOT } from "../../version.js";
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -47,6 +48,30 @@ export const PATTERN_CHECKS: Check[] = [
         if (ctx.now - mtime > WEEK_MS) old.push(`${f} (${Math.floor((ctx.now - mtime) / 86_400_000)} days)`);
       }
       return old.length === 0 ? pass(`${files.length} database file(s), none older than 7 days`) : fail(some(old));
+    },
+  },
+  {
+    id: "agent.skills-patterns",
+    title: "the agents' installed skills carry no prompt injection or supply-chain indicator",
+    severity: "critical",
+    category: "EXECUTION",
+    remedy: "read each skill named, remove it if you did not write it (the agent follows a skill's text as instructions)",
+    run: (ctx) => {
+      const r = loadPatternDir();
+      if (r.dbs.length === 0) return unknown(`no usable pattern database (${r.errors.map((e) => e.message).join("; ")})`);
+      const set = new PatternSet(r.dbs.filter((d) => d.name === "injection" || d.name === "supply-chain"));
+      const files: string[] = [];
+      for (const a of ctx.agents)
+        for (const d of [".openclaw/workspace/skills", ".openclaw/skills", ".claude/skills", ".config/openclaw/skills"])
+          for (const s of ctx.list(`${a.home}/${d}`)) if (ctx.stat(`${a.home}/${d}/${s}/SKILL.md`)?.isFile()) files.push(`${a.home}/${d}/${s}/SKILL.md`);
+      const bad: string[] = [];
+      for (const f of files) {
+        const text = ctx.read(f);
+        if (text === undefined || text.length > 1 << 20) continue;
+        const hits = set.match(text).filter((h) => h.severity !== "info");
+        if (hits.length > 0) bad.push(`${f}: ${hits.map((h) => `${h.id} ${JSON.stringify(h.match)}`).join(", ")}`);
+      }
+      return bad.length === 0 ? pass(`${files.length} skill file(s) read, nothing found`) : fail(some(bad, 3));
     },
   },
 ];
