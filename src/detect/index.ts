@@ -6,7 +6,8 @@ import type { Config } from "../config/index.js";
 import { SEVERITIES, bySeverityDesc, type Alert, type AlertAction, type Engine, type Event, type Severity } from "../events/index.js";
 import { identityByName, resolveNothing, type ExeIdentityFn, type ResolveHostFn } from "../enrich/index.js";
 import { PACKAGE_ROOT } from "../version.js";
-import { BehaviorEngine, factsOf, hostMatches, type Facts, type HostCheck } from "./behavior/index.js";
+import { loadPatternDir, PatternSet } from "../patterns/index.js";
+import { BehaviorEngine, factsOf, hostMatches, unwrapCommand, type Facts, type HostCheck } from "./behavior/index.js";
 import { SequenceEngine, StepSequences, type SequenceStatus } from "./sequence/index.js";
 import { mitreOf } from "./mitre.js";
 import { externalAlert } from "./external.js";
@@ -42,6 +43,8 @@ export interface DetectorOptions {
   policyDirs?: string[];
   /** Sigma rule folders; default: config sigma.dirs. */
   sigmaDirs?: string[];
+  /** The dangerous-commands database, matched on each exec's command line; default: the package's (signed) commands.json. */
+  commands?: PatternSet | null;
 }
 
 /** What the Sigma folders gave: rules compiled, and the files refused (by feature) or in error. */
@@ -131,6 +134,7 @@ export function createDetector(opts: DetectorOptions): Detector {
   const behavior = new BehaviorEngine();
   const sequence = opts.sequence ?? new SequenceEngine();
   const popular = opts.popular ?? loadPopular(join(PACKAGE_ROOT, "policies", "packages"));
+  const commands = opts.commands === undefined ? commandsDb() : (opts.commands ?? undefined);
   const sigmaRules = sigma.rules.map((r) => policyOfSigma(r, config.sigma.enforcement));
   const rules = [...loaded.rules.filter((r) => r.enabled), ...sigmaRules];
   const policyIndex = indexPolicies(rules.filter((r) => !r.sequence && !r.sigma));
@@ -196,6 +200,20 @@ export function createDetector(opts: DetectorOptions): Detector {
         for (const s of hits) alerts.push(sigmaAlert(e, s, what));
       }
     }
+    // The dangerous-commands database fills gaps: an exec no behaviour rule said anything of, and
+    // not a wrapper (runuser, env, timeout, ...), whose command is judged when it runs itself, and
+    // not a failed exec (a PATH walk's misses carry the parent's command line).
+    if (commands && e.kind === "exec" && e.syscall?.success !== false && findings.length === 0 && f.argv.length > 0 && !unwrapCommand(f.argv)) {
+      const seen = new Set<string>();
+      // The first 4 KiB of the command line: the work per exec stays small (a longer one is judged in part).
+      const line = f.argv.join(" ");
+      for (const h of commands.match(line.length > 4096 ? line.slice(0, 4096) : line)) {
+        const cat = h.category ?? "EXECUTION";
+        if (seen.has(cat)) continue;
+        seen.add(cat);
+        alerts.push(alertOf(e, "patterns", `patterns/${h.id}`, cat, h.severity, `${h.description}: ${commandLine(f)}`, "alert", policyVersion, h.mitre));
+      }
+    }
     for (const x of sequence.judge(e, f, alerts)) alerts.push(alertOf(e, "sequence", x.rule, x.category, x.severity, x.summary, "alert", policyVersion));
     if (alerts.length > 1) alerts.sort(bySeverityDesc);
     return alerts;
@@ -221,6 +239,13 @@ export function createDetector(opts: DetectorOptions): Detector {
       }
     },
   };
+}
+
+/** The package's commands database, if it loads and its signature verifies (else none, and no alert from it). */
+function commandsDb(): PatternSet | undefined {
+  const r = loadPatternDir();
+  const db = r.dbs.find((d) => d.name === "commands");
+  return db ? new PatternSet([db]) : undefined;
 }
 
 function commandLine(f: Facts): string {

@@ -53,6 +53,12 @@ export type PatternEntry = z.infer<typeof entrySchema>;
 export interface CompiledEntry extends PatternEntry {
   db: string;
   re?: RE2JS;
+  /**
+   * The same regex in V8, for the windows around needles: a bounded regex on a bounded window does
+   * bounded work, so matching stays linear in the text, at a tenth of re2js's cost per window.
+   * Absent when V8 reads the source otherwise (RE2's \x{...}); re2js then does it.
+   */
+  js?: RegExp;
   /** The regex's longest match, for its window around a needle. */
   maxLen?: number;
 }
@@ -133,10 +139,20 @@ export function parsePatternDb(text: string, file: string): PatternDb {
     if (hasAnchor(e.regex)) throw new PatternError(file, lineOf(text, ["entries", i, "regex"]), `entries.${i}.regex`, "an anchor (^, $, \\A, \\z) cannot be used: the regex runs on a window around its needle; use \\b");
     const maxLen = maxMatchLength(e.regex);
     if (maxLen > MAX_REGEX_LENGTH) throw new PatternError(file, lineOf(text, ["entries", i, "regex"]), `entries.${i}.regex`, `can match ${maxLen === Infinity ? "text of any length (*, + or {n,})" : `${maxLen} characters`}; at most ${MAX_REGEX_LENGTH}: bound it ({0,80})`);
-    return { ...e, db: db.name, re, maxLen };
+    return { ...e, db: db.name, re, maxLen, ...(jsTwin(e.regex) ? { js: jsTwin(e.regex)! } : {}) };
   });
   if (basename(file, ".json") !== db.name) throw new PatternError(file, lineOf(text, ["name"]), "name", `the file is ${basename(file)} but names the database "${db.name}"`);
   return { name: db.name, version: db.version, updated: db.updated, file, entries };
+}
+
+/** The regex in V8's syntax, when it reads the same there (no RE2-only escapes, no inline flags). */
+function jsTwin(src: string): RegExp | undefined {
+  if (/\\x\{|\(\?[a-zA-Z]|\\[pPQEAzC]|\[\[:/.test(src)) return undefined;
+  try {
+    return new RegExp(src, "i");
+  } catch {
+    return undefined;
+  }
 }
 
 /** An anchor outside a character class (a ^ that negates a class is not one). */

@@ -97,7 +97,16 @@ export class PatternSet {
     for (const [i, ws] of windows) {
       const e = this.entries[i]!;
       for (const [from, to] of ws) {
-        const m = e.re!.matcher(src.slice(from, Math.min(src.length, to === text.length ? to + 1 : to)));
+        const w = src.slice(from, Math.min(src.length, to === text.length ? to + 1 : to));
+        if (e.js) {
+          const m = e.js.exec(w);
+          if (m) {
+            hits.set(i, this.hit(e, from + m.index, m[0].replace(/\n$/, "")));
+            break;
+          }
+          continue;
+        }
+        const m = e.re!.matcher(w);
         if (m.find()) {
           hits.set(i, this.hit(e, from + m.start(), (m.group() ?? "").replace(/\n$/, "")));
           break;
