@@ -57,7 +57,6 @@ export function parseConfig(text: string, file: string): Config {
  * accepted, they would be silently ignored, so they are refused with what to do instead.
  */
 export const NOT_SUPPORTED_YET: readonly [path: string, why: string][] = [
-  ["secureclaw", "SecureClaw's pattern databases are not supported yet; remove the [secureclaw] section"],
   ["general.log_file", "clawav logs to stderr (the journal under systemd); not supported yet: redirect stderr instead"],
 ];
 

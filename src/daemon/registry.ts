@@ -15,7 +15,7 @@ import { samhainSource } from "../sources/samhain/index.js";
 import { syslogSource } from "../sources/syslog/index.js";
 import { JournaldSource } from "../sources/journald/index.js";
 import { IntegritySource } from "../sources/integrity/index.js";
-import { loadPatternDir, PatternSet } from "../patterns/index.js";
+import { loadPatternDir, loadSecureClaw, PatternSet } from "../patterns/index.js";
 import { chainOptionsFor, readKey, verifyChain } from "../chain/index.js";
 import { join } from "node:path";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
@@ -226,7 +226,17 @@ export const SOURCES: readonly SourceEntry[] = [
       // New and changed skills are read with the injection and supply-chain databases (signed; a bad one is left out, and said).
       const pat = loadPatternDir();
       for (const e of pat.errors) c.log.warn("pattern database refused", { error: e.message });
-      const set = new PatternSet(pat.dbs.filter((d) => d.name === "injection" || d.name === "supply-chain"));
+      const dbs = pat.dbs.filter((d) => d.name === "injection" || d.name === "supply-chain");
+      // SecureClaw's files too, as ClawAV read them, when the config names them.
+      const sc = c.config.secureclaw;
+      if (sc.enabled && sc.vendor_dir) {
+        const v = loadSecureClaw(sc.vendor_dir);
+        dbs.push(...v.dbs.filter((d) => d.name === "secureclaw-injection"));
+        for (const s of v.skipped) c.log.warn("SecureClaw pattern left out", { why: s });
+        if (v.dbs.length === 0) c.log.warn("SecureClaw pattern files not found", { vendor_dir: sc.vendor_dir });
+        else if ((v.ageDays ?? 0) > 7) c.log.warn("SecureClaw patterns are more than 7 days old: update them", { vendor_dir: sc.vendor_dir, days: Math.floor(v.ageDays!) });
+      }
+      const set = new PatternSet(dbs);
       const scanText = (text: string) => set.match(text).map((h) => ({ severity: h.severity, line: `${h.db}/${h.id} (${h.severity}): ${JSON.stringify(h.match)}` }));
       return new IntegritySource({ specs, homes: ruleContextFor(c.config).homes, baselineDir: i.baseline_dir ?? join(c.stateDir, "integrity"), rescanMs: i.rescan_interval * 1000, maxDiffLines: i.max_diff_lines, nodeId: c.nodeId, ids: c.ids, log: c.log, scanText });
     },

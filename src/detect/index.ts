@@ -232,7 +232,9 @@ export function createDetector(opts: DetectorOptions): Detector {
     },
     reload(next?: Config) {
       try {
-        return { detector: createDetector({ ...opts, config: next ?? config, identity, sequence, steps, popular }), errors: [] };
+        // The commands database read again; one that no longer loads (changed, unsigned) leaves the last good one in force.
+        const fresh = commandsDb();
+        return { detector: createDetector({ ...opts, config: next ?? config, identity, sequence, steps, popular, commands: fresh ?? commands ?? null }), errors: [] };
       } catch (err) {
         if (err instanceof PolicyLoadError) return { errors: err.errors };
         throw err;
