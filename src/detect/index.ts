@@ -45,6 +45,8 @@ export interface DetectorOptions {
   sigmaDirs?: string[];
   /** The dangerous-commands database, matched on each exec's command line; default: the package's (signed) commands.json. */
   commands?: PatternSet | null;
+  /** How the commands database is read (at the start and at each reload); default: the package's. */
+  loadCommands?: () => PatternSet | undefined;
 }
 
 /** What the Sigma folders gave: rules compiled, and the files refused (by feature) or in error. */
@@ -134,7 +136,8 @@ export function createDetector(opts: DetectorOptions): Detector {
   const behavior = new BehaviorEngine();
   const sequence = opts.sequence ?? new SequenceEngine();
   const popular = opts.popular ?? loadPopular(join(PACKAGE_ROOT, "policies", "packages"));
-  const commands = opts.commands === undefined ? commandsDb() : (opts.commands ?? undefined);
+  const loadCommands = opts.loadCommands ?? commandsDb;
+  const commands = opts.commands === undefined ? loadCommands() : (opts.commands ?? undefined);
   const sigmaRules = sigma.rules.map((r) => policyOfSigma(r, config.sigma.enforcement));
   const rules = [...loaded.rules.filter((r) => r.enabled), ...sigmaRules];
   const policyIndex = indexPolicies(rules.filter((r) => !r.sequence && !r.sigma));
@@ -233,7 +236,7 @@ export function createDetector(opts: DetectorOptions): Detector {
     reload(next?: Config) {
       try {
         // The commands database read again; one that no longer loads (changed, unsigned) leaves the last good one in force.
-        const fresh = commandsDb();
+        const fresh = loadCommands();
         return { detector: createDetector({ ...opts, config: next ?? config, identity, sequence, steps, popular, commands: fresh ?? commands ?? null }), errors: [] };
       } catch (err) {
         if (err instanceof PolicyLoadError) return { errors: err.errors };

@@ -4,6 +4,9 @@ import { describe, expect, it } from "vitest";
 import { defaultConfig } from "../../src/config/index.js";
 import { createDetector } from "../../src/detect/index.js";
 import type { Event } from "../../src/events/index.js";
+import { loadPatternDir, PatternSet } from "../../src/patterns/index.js";
+
+const loadedCommands = () => new PatternSet(loadPatternDir().dbs.filter((x) => x.name === "commands"));
 
 const d = createDetector({ config: defaultConfig(), resolveHost: () => [], sigmaDirs: [] });
 const ev = (argv: string[], success = true): Event => ({
@@ -28,5 +31,17 @@ describe("the commands database in the detector", () => {
     expect(rules(["dd", "if=disk.img", "of=backup.img"])).toEqual([]);
     expect(rules(["timeout", "5", "dd", "if=/dev/zero", "of=/dev/sda"])).toEqual([]);
     expect(rules(["dd", "if=/dev/zero", "of=/dev/sda"], false)).toEqual([]);
+  });
+});
+
+describe("a reload (SIGHUP) and the commands database", () => {
+  it("a database that no longer loads leaves the last good one in force", () => {
+    const good = d.evaluate(ev(["visudo"]));
+    expect(good.map((a) => a.rule)).toEqual(["patterns/cmd.sudoers-write"]);
+    let calls = 0;
+    const first = createDetector({ config: defaultConfig(), resolveHost: () => [], sigmaDirs: [], loadCommands: () => (calls++ === 0 ? loadedCommands() : undefined) });
+    const r = first.reload();
+    expect(calls).toBe(2);
+    expect(r.detector!.evaluate(ev(["visudo"])).map((a) => a.rule)).toEqual(["patterns/cmd.sudoers-write"]);
   });
 });
