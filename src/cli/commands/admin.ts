@@ -23,7 +23,7 @@ export function registerAdmin(program: Command): void {
   admin.command("status").description("the daemon's state: sources, counts, whether it is paused").action(() => run("status", {}));
   admin.command("pause").description("stop pushing alerts and acting (kills, quarantines) for up to 30 minutes; everything is still judged and recorded; resumes by itself").argument("<duration>", "e.g. 10m, 90s (at most 30m)").action((d: string) => run("pause", { duration: d }));
   admin.command("resume").description("end a pause now").action(() => run("resume", {}));
-  admin.command("scan").description("run the posture scan now (not built yet: issue 17)").action(() => run("scan", {}));
+  admin.command("scan").description("run the posture scan now (as clawav scan, in the daemon): the counts and the failing checks; a check newly failing is an alert").action(() => run("scan", {}));
   admin
     .command("config-update")
     .description("replace the daemon's config with FILE: checked as config check does (file:line: key), the policies built, then written in place of the old file and applied; sections the detector does not use take effect at the next start (the answer says which)")
