@@ -270,14 +270,7 @@ export class Daemon {
     }).then((rep) => {
       const worse = newlyFailing(this.lastScan, rep);
       this.lastScan = rep;
-      if (this.scanFile) {
-        try {
-          writeFileSync(`${this.scanFile}.tmp`, JSON.stringify(rep), { mode: 0o600 });
-          renameSync(`${this.scanFile}.tmp`, this.scanFile);
-        } catch (e) {
-          this.o.log.warn("cannot keep the scan's result", { file: this.scanFile, error: String(e) });
-        }
-      }
+      if (this.scanFile) this.keepState(this.scanFile, JSON.stringify(rep), "cannot keep the scan's result");
       this.chain?.append({ ts: NOW(), type: "scan", data: { by, ...rep.counts, newly_failing: worse.map((r) => r.id) } });
       this.o.log.info("posture scan", { by, ...rep.counts, newly_failing: worse.map((r) => r.id), ms: rep.duration_ms });
       for (const r of worse) this.enqueue(this.scanEvent(r));
@@ -294,12 +287,16 @@ export class Daemon {
   private writeBeat(stopped: boolean): void {
     if (!this.beatFile) return;
     const st = this.built.pipeline.stats;
+    this.keepState(this.beatFile, `${JSON.stringify({ ts: Date.now(), pid: process.pid, version: VERSION, events: st.events, alerts: st.alerts, stopped })}\n`, "cannot write the heartbeat file");
+  }
+
+  /** A state file replaced whole (root's, 0600); a failure (a full disk) is logged, not thrown. */
+  private keepState(file: string, text: string, failure: string): void {
     try {
-      const tmp = `${this.beatFile}.tmp`;
-      writeFileSync(tmp, `${JSON.stringify({ ts: Date.now(), pid: process.pid, version: VERSION, events: st.events, alerts: st.alerts, stopped })}\n`, { mode: 0o600 });
-      renameSync(tmp, this.beatFile);
+      writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
+      renameSync(`${file}.tmp`, file);
     } catch (e) {
-      this.o.log.warn("cannot write the heartbeat file", { file: this.beatFile, error: String(e) });
+      this.o.log.warn(failure, { file, error: String(e) });
     }
   }
 

@@ -15,7 +15,7 @@ import { samhainSource } from "../sources/samhain/index.js";
 import { syslogSource } from "../sources/syslog/index.js";
 import { JournaldSource } from "../sources/journald/index.js";
 import { IntegritySource } from "../sources/integrity/index.js";
-import { loadPatternDir, loadSecureClaw, PatternSet } from "../patterns/index.js";
+import { loadPatternDir, loadSecureClaw, PATTERNS_DIR, PatternSet, PUBLIC_KEY_FILE, SKILL_DATABASES } from "../patterns/index.js";
 import { chainOptionsFor, readKey, verifyChain } from "../chain/index.js";
 import { join } from "node:path";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
@@ -224,9 +224,9 @@ export const SOURCES: readonly SourceEntry[] = [
       const specs = [...activeProfiles(c.config).flatMap((p) => p.identityFiles), ...i.files];
       if (i.enabled === false || specs.length === 0 || (i.enabled === "auto" && !c.isRoot)) return undefined;
       // New and changed skills are read with the injection and supply-chain databases (signed; a bad one is left out, and said).
-      const pat = loadPatternDir();
+      const pat = loadPatternDir(PATTERNS_DIR, PUBLIC_KEY_FILE, true, SKILL_DATABASES);
       for (const e of pat.errors) c.log.warn("pattern database refused", { error: e.message });
-      const dbs = pat.dbs.filter((d) => d.name === "injection" || d.name === "supply-chain");
+      const dbs = pat.dbs;
       // SecureClaw's files too, as ClawAV read them, when the config names them.
       const sc = c.config.secureclaw;
       if (sc.enabled && sc.vendor_dir) {

@@ -6,7 +6,7 @@ import type { Config } from "../config/index.js";
 import { SEVERITIES, bySeverityDesc, type Alert, type AlertAction, type Engine, type Event, type Severity } from "../events/index.js";
 import { identityByName, resolveNothing, type ExeIdentityFn, type ResolveHostFn } from "../enrich/index.js";
 import { PACKAGE_ROOT } from "../version.js";
-import { loadPatternDir, PatternSet } from "../patterns/index.js";
+import { loadPatternDir, PATTERNS_DIR, PatternSet, PUBLIC_KEY_FILE } from "../patterns/index.js";
 import { BehaviorEngine, factsOf, hostMatches, unwrapCommand, type Facts, type HostCheck } from "./behavior/index.js";
 import { SequenceEngine, StepSequences, type SequenceStatus } from "./sequence/index.js";
 import { mitreOf } from "./mitre.js";
@@ -248,8 +248,7 @@ export function createDetector(opts: DetectorOptions): Detector {
 
 /** The package's commands database, if it loads and its signature verifies (else none, and no alert from it). */
 function commandsDb(): PatternSet | undefined {
-  const r = loadPatternDir();
-  const db = r.dbs.find((d) => d.name === "commands");
+  const db = loadPatternDir(PATTERNS_DIR, PUBLIC_KEY_FILE, true, ["commands"]).dbs[0];
   return db ? new PatternSet([db]) : undefined;
 }
 

@@ -8,6 +8,8 @@ import { verifyFile, type SignatureState } from "./sign.js";
 
 export const PATTERNS_DIR = join(PACKAGE_ROOT, "patterns");
 export const PUBLIC_KEY_FILE = join(PATTERNS_DIR, "clawav-patterns.pub");
+/** What a skill is read with: the injection and supply-chain databases. */
+export const SKILL_DATABASES: readonly string[] = ["injection", "supply-chain"];
 
 export interface DirResult {
   dbs: PatternDb[];
@@ -15,14 +17,15 @@ export interface DirResult {
   signatures: Record<string, SignatureState>;
 }
 
-export function loadPatternDir(dir = PATTERNS_DIR, publicKeyFile = PUBLIC_KEY_FILE, requireSignature = true): DirResult {
+/** `names`: only these databases (file names without .json) are read, verified and compiled. */
+export function loadPatternDir(dir = PATTERNS_DIR, publicKeyFile = PUBLIC_KEY_FILE, requireSignature = true, names?: readonly string[]): DirResult {
   const out: DirResult = { dbs: [], errors: [], signatures: {} };
   if (!existsSync(dir)) {
     out.errors.push(new PatternError(dir, undefined, undefined, "no such folder"));
     return out;
   }
   const pub = existsSync(publicKeyFile) ? readFileSync(publicKeyFile, "utf8") : undefined;
-  for (const f of readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".json") && (!names || names.includes(n.slice(0, -5)))).sort()) {
     const file = join(dir, f);
     const sig = pub ? verifyFile(file, pub) : "missing";
     out.signatures[file] = sig;

@@ -4,4 +4,4 @@ export { DB_NAMES, MAX_REGEX_LENGTH, PatternError, loadPatternDb, parsePatternDb
 export { PatternSet, type PatternHit } from "./match.js";
 export { signFile, verifyFile, type SignatureState } from "./sign.js";
 export { loadSecureClaw, type VendorResult } from "./secureclaw.js";
-export { loadPatternDir, PATTERNS_DIR, PUBLIC_KEY_FILE, type DirResult } from "./dir.js";
+export { loadPatternDir, PATTERNS_DIR, PUBLIC_KEY_FILE, SKILL_DATABASES, type DirResult } from "./dir.js";

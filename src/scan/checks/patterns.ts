@@ -4,7 +4,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fail, pass, some, unknown, type Check } from "../check.js";
 import type { ScanContext } from "../context.js";
-import { loadPatternDir, PatternSet } from "../../patterns/index.js";
+import { loadPatternDir, PATTERNS_DIR, PatternSet, PUBLIC_KEY_FILE, SKILL_DATABASES } from "../../patterns/index.js";
 import { PACKAGE_ROOT } from "../../version.js";
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -57,9 +57,9 @@ export const PATTERN_CHECKS: Check[] = [
     category: "EXECUTION",
     remedy: "read each skill named, remove it if you did not write it (the agent follows a skill's text as instructions)",
     run: (ctx) => {
-      const r = loadPatternDir();
+      const r = loadPatternDir(PATTERNS_DIR, PUBLIC_KEY_FILE, true, SKILL_DATABASES);
       if (r.dbs.length === 0) return unknown(`no usable pattern database (${r.errors.map((e) => e.message).join("; ")})`);
-      const set = new PatternSet(r.dbs.filter((d) => d.name === "injection" || d.name === "supply-chain"));
+      const set = new PatternSet(r.dbs);
       const files: string[] = [];
       for (const a of ctx.agents)
         for (const d of [".openclaw/workspace/skills", ".openclaw/skills", ".claude/skills", ".config/openclaw/skills"])

@@ -42,7 +42,7 @@ export function expandSpec(spec: string, homes: readonly string[]): string[] {
         paths = paths.map((p) => join(p, seg));
         continue;
       }
-      const re = new RegExp(`^${seg.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", "[^/]*")}$`);
+      const re = globRegex(seg);
       paths = paths.flatMap((p) => {
         try {
           return readdirSync(p)
@@ -363,7 +363,12 @@ function lstatSafe(p: string) {
   }
 }
 
+/** A path (or one segment) with `*` matching within a segment, as a whole-string regex. */
+function globRegex(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", "[^/]*")}$`);
+}
+
 function expandSpecMatch(spec: string, homes: readonly string[], path: string): boolean {
   const roots = spec.startsWith("/") ? [spec] : homes.map((h) => join(h, spec));
-  return roots.some((r) => new RegExp(`^${r.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", "[^/]*")}$`).test(path));
+  return roots.some((r) => globRegex(r).test(path));
 }
