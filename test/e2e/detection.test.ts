@@ -204,7 +204,7 @@ describe.skipIf(!live)("SIGKILL mid-stream and restart", () => {
       const text = readFileSync(join(d1.stateDir, "audit.chain"), "utf8");
       return text.includes(`${run}-${n - 1}-`) ? true : undefined;
     }, 20_000);
-    expect((await d2.stop()).code).toBe(0);
+    expect(await d2.stop()).toEqual({ code: 0, signal: null });
     const chain = join(d1.stateDir, "audit.chain");
     const v = await runCli(["verify-audit", chain]);
     expect(v.stdout).toMatch(/^OK: \d+ entries/);

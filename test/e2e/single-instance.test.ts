@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { auditdUsable, runCli } from "../helpers/system.js";
 import { DaemonUnderTest } from "../helpers/daemon.js";
@@ -28,5 +28,17 @@ describe.skipIf(!auditdUsable())("one daemon per state folder", () => {
     const again = new DaemonUnderTest(a.stateDir);
     await again.start();
     expect((await again.stop()).code).toBe(0);
+  });
+
+  it("a SIGTERM while the daemon still starts (sources catching up) stops it cleanly once started: exit 0, lock gone, heartbeat says stopped", async () => {
+    const a = DaemonUnderTest.withTempState();
+    // The API listens before the sources start: the signal lands in the middle of the start.
+    await a.start((l) => l.msg === "api listening");
+    a.signal("SIGTERM");
+    expect(await a.exit).toEqual({ code: 0, signal: null });
+    expect(a.logs.some((l) => l.msg === "clawav running")).toBe(true);
+    expect(a.logs.find((l) => l.msg === "stopping")).toMatchObject({ signal: "SIGTERM" });
+    expect(existsSync(join(a.stateDir, "clawav.lock"))).toBe(false);
+    expect(JSON.parse(readFileSync(join(a.stateDir, "heartbeat.json"), "utf8"))).toMatchObject({ stopped: true });
   });
 });

@@ -49,7 +49,8 @@ export class DaemonUnderTest {
     return new DaemonUnderTest(join(dir, "state"), args, spawnOpts);
   }
 
-  async start(): Promise<void> {
+  /** Starts the child and waits for its "clawav running" line, or for the first log line `until` accepts. */
+  async start(until: (log: Record<string, unknown>) => boolean = (l) => l.msg === "clawav running"): Promise<void> {
     const args = [...this.extraArgs];
     if (!args.includes("--config") && this.spawnOpts.uid === undefined) {
       // As withTempState: loopback only, the allowed names resolved by no one.
@@ -77,7 +78,7 @@ export class DaemonUnderTest {
         }
       }
     });
-    await waitFor("the daemon to say it runs", () => (this.logs.some((l) => l.msg === "clawav running") ? true : undefined), 30_000).catch((e: Error) => {
+    await waitFor("the daemon to say it runs", () => (this.logs.some(until) ? true : undefined), 30_000).catch((e: Error) => {
       throw new Error(`${e.message}; stderr: ${this.stderr}`);
     });
   }

@@ -92,30 +92,47 @@ async function run(opts: RunOpts): Promise<number> {
     // Each distinct detection once per dedupe window; repeats are counted in /api/alerts.
     sinks: [{ name: "stdout", accept: (n) => (n.fresh ? out(console ? alertLine(n.alert) : JSON.stringify({ type: "alert", alert: n.alert })) : undefined) } satisfies AlertSink],
   });
+  // The handlers come before the start: a SIGTERM while sources catch up would otherwise take
+  // the default action and kill the daemon without saving its cursor or closing its chain.
+  let started = false;
+  let reloadWanted = false;
+  let stopped: ((code: number) => void) | undefined;
+  let stopSignal: string | undefined;
+  const finished = new Promise<number>((resolve) => (stopped = resolve));
+  const stopNow = (): void => {
+    log.info("stopping", { signal: stopSignal });
+    daemon.stop().then(
+      () => stopped?.(0),
+      (e: unknown) => {
+        log.error("error while stopping", { error: String(e) });
+        stopped?.(1);
+      },
+    );
+  };
+  const stop = (sig: string): void => {
+    if (stopSignal !== undefined) return;
+    stopSignal = sig;
+    if (started) stopNow();
+  };
+  const onTerm = (): void => stop("SIGTERM");
+  const onInt = (): void => stop("SIGINT");
+  const onHup = (): void => {
+    if (started) daemon.reload();
+    else reloadWanted = true;
+  };
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onInt);
+  process.on("SIGHUP", onHup);
   await daemon.start();
+  started = true;
+  if (stopSignal !== undefined) stopNow();
+  else if (reloadWanted) daemon.reload();
   if (console) process.stderr.write(statusLine(daemon) + "\n");
   // The sources' timers are unref'd; this interval keeps the daemon alive until it is stopped.
   const keepAlive = setInterval(() => {
     if (console) process.stderr.write(statusLine(daemon) + "\n");
   }, 30_000);
-  const code = await new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (sig: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info("stopping", { signal: sig });
-      daemon.stop().then(
-        () => resolve(0),
-        (e: unknown) => {
-          log.error("error while stopping", { error: String(e) });
-          resolve(1);
-        },
-      );
-    };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
-    process.on("SIGHUP", () => daemon.reload());
-  });
+  const code = await finished;
   clearInterval(keepAlive);
   return code;
 }
