@@ -29,6 +29,16 @@ export default tseslint.config(
     },
   },
   {
+    // Agent programs the proxy tests run as another user with plain node: plain JS.
+    files: ["test/**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false, project: false },
+      sourceType: "module",
+      globals: { process: "readonly", console: "readonly" },
+    },
+  },
+  {
     files: ["test/**/*.ts", "bench/**/*.ts"],
     rules: {
       "@typescript-eslint/no-non-null-assertion": "off",

@@ -356,6 +356,53 @@ const secureclaw = z
   })
   .prefault({});
 
+const upstream = z.strictObject({
+  /** What keys name as their upstream. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case letters, digits, _ and -"),
+  /** The provider's API: Anthropic Messages, or OpenAI Chat Completions/Responses and compatible ones. */
+  api: z.enum(["anthropic", "openai"]),
+  /** https:// only: the real key crosses it. */
+  url: z.string().refine((v) => {
+    try {
+      return new URL(v).protocol === "https:";
+    } catch {
+      return false;
+    }
+  }, "expected an https:// URL (the real key travels to it)"),
+});
+
+const proxy = z
+  .strictObject({
+    /** The LLM API proxy in the daemon (clawav proxy runs it alone). */
+    enabled: z.boolean().default(false),
+    /** Loopback only: the agent on this machine is its client. */
+    bind: z.string().refine((v) => v === "127.0.0.1" || v === "::1" || v === "localhost", "loopback only: 127.0.0.1, ::1 or localhost").default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(18792),
+    /** Also a unix socket (mode 0666: any local agent may connect; its virtual key and uid decide). */
+    socket: z.string().regex(/^\//, "an absolute path").optional(),
+    /** Virtual keys: root's, mode 0600 (clawav proxy keys add|list|revoke). */
+    keys_file: z.string().regex(/^\//, "an absolute path").default("/etc/clawav/proxy-keys.toml"),
+    /** PEM bundle trusted for the upstreams besides the system's roots (a test CA, a corporate one). */
+    ca_file: z.string().regex(/^\//, "an absolute path").optional(),
+    upstreams: z
+      .array(upstream)
+      .default([
+        { name: "anthropic", api: "anthropic", url: "https://api.anthropic.com" },
+        { name: "openai", api: "openai", url: "https://api.openai.com" },
+      ]),
+    /** Request bodies larger than this are refused (413): they are read whole for DLP. */
+    max_body_mb: z.number().positive().max(1024).default(32),
+    /** DLP on request bodies with the privacy database: its block, redact and warn as written. */
+    dlp: z.boolean().default(true),
+    /** Responses too (alert only: what was sent cannot be taken back). */
+    scan_responses: z.boolean().default(false),
+    /** Files whose secrets are known by fingerprint (absolute, or relative to each agent home and root's; `*` in a segment). */
+    fingerprint_files: z.array(z.string().min(1)).default([".ssh/id_*", ".aws/credentials", ".netrc", ".git-credentials", ".config/gh/hosts.yml", ".docker/config.json", ".kube/config", "/etc/ssh/ssh_host_*_key"]),
+    /** Prompt-injection phrases in tool results passed back into a prompt. */
+    tool_results: z.enum(["off", "warn", "block"]).default("warn"),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   mode: z.enum(["monitor", "enforce"]).default("monitor"),
   general,
@@ -386,6 +433,7 @@ export const configSchema = z.strictObject({
   preload,
   seccomp,
   secureclaw,
+  proxy,
 });
 
 export type Config = z.infer<typeof configSchema>;

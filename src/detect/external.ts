@@ -5,7 +5,7 @@ import type { Alert, Category, Event } from "../events/index.js";
 import { MITRE_ID } from "./mitre.js";
 import { categoryOfTactic } from "./tactics.js";
 
-const DEFAULT_CATEGORY: Record<string, Category> = { falco: "EXECUTION", samhain: "PERSISTENCE", scan: "SEC_TAMPER", integrity: "PERSISTENCE" };
+const DEFAULT_CATEGORY: Record<string, Category> = { falco: "EXECUTION", samhain: "PERSISTENCE", scan: "SEC_TAMPER", integrity: "PERSISTENCE", proxy: "DATA_EXFIL" };
 
 export function externalAlert(e: Event, policyVersion: string): Alert[] {
   const x = e.external;

@@ -23,6 +23,7 @@ export { PolicyLoadError, formatPolicyError, type PolicyRule, type PolicyError, 
 export { compileMatch, compilePattern, compileGlob, MatchSyntaxError } from "./policy/index.js";
 export { BEHAVIOR_RULES, containerRunRisk, shellSplit, toolName, type BehaviorRule } from "./behavior/index.js";
 export { loadSigma, compileSigmaText, SigmaInput, SigmaRefusal, SigmaSyntaxError, type SigmaRule, type SigmaFileResult, type SigmaLoad, type LogSource } from "./sigma/index.js";
+export { externalAlert } from "./external.js";
 export { mitreOf, hasMitre, coverage, TECHNIQUES, TACTICS, MITRE_ID, type Tactic } from "./mitre.js";
 
 export interface DetectorOptions {

@@ -195,7 +195,7 @@ export interface LogInfo {
 /** A finding another tool made (Falco, Samhain): judged there, carried here to alerts and the chain. */
 export interface ExternalInfo {
   /** Another tool's finding, or clawav's own posture scan (a check that passed and now fails). */
-  tool: "falco" | "samhain" | "scan" | "integrity";
+  tool: "falco" | "samhain" | "scan" | "integrity" | "proxy";
   rule: string;
   /** The tool's own level, as it wrote it (Falco's priority, Samhain's severity). */
   priority: string;

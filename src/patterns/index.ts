@@ -5,3 +5,4 @@ export { PatternSet, type PatternHit } from "./match.js";
 export { signFile, verifyFile, type SignatureState } from "./sign.js";
 export { loadSecureClaw, type VendorResult } from "./secureclaw.js";
 export { loadPatternDir, PATTERNS_DIR, PUBLIC_KEY_FILE, SKILL_DATABASES, type DirResult } from "./dir.js";
+export { ibanValid, luhn, ssnValid, VALIDATE, VALIDATORS, type ValidatorName } from "./validate.js";

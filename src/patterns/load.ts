@@ -7,6 +7,7 @@ import { RE2JS } from "re2js";
 import { z } from "zod";
 import { CATEGORIES, SEVERITIES } from "../events/index.js";
 import { maxMatchLength } from "./bound.js";
+import { VALIDATORS } from "./validate.js";
 
 export const DB_NAMES = ["injection", "commands", "privacy", "supply-chain"] as const;
 export type DbName = (typeof DB_NAMES)[number];
@@ -27,8 +28,14 @@ const entrySchema = z
     phrases: z.array(z.string().min(3)).min(1).optional(),
     /** A regex in RE2 syntax, with a bounded match length. */
     regex: z.string().min(1).optional(),
-    /** For a regex: literals (case-insensitive), one of which every match contains; "\\bword" counts only at the start of a word. */
+    /**
+     * For a regex: literals (case-insensitive), one of which every match contains; "\\bword" counts
+     * only at the start of a word; "\\d" (exactly) stands for any ASCII digit: the regex runs
+     * around each run of digits.
+     */
     needles: z.array(z.string().min(1)).min(1).optional(),
+    /** For a regex: a check each match must pass to count (a card's Luhn sum, an IBAN's mod 97, a US SSN's ranges). */
+    validate: z.enum(VALIDATORS).optional(),
     packages: z.array(z.strictObject({ ecosystem: z.enum(["npm", "pypi", "cargo", "go"]), name: z.string().min(1), versions: z.array(z.string()).optional() })).min(1).optional(),
     domains: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, "a lower-case domain name")).min(1).optional(),
     sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, "64 lower-case hex digits")).min(1).optional(),
@@ -38,6 +45,7 @@ const entrySchema = z
     if (kinds.length !== 1) ctx.addIssue({ code: "custom", message: `exactly one of phrases, regex, packages, domains, sha256 (found ${kinds.length === 0 ? "none" : kinds.join(", ")})` });
     if (e.regex !== undefined && e.needles === undefined) ctx.addIssue({ code: "custom", path: ["needles"], message: "a regex needs needles: literals one of which every match contains (they find where to run it)" });
     if (e.needles !== undefined && e.regex === undefined) ctx.addIssue({ code: "custom", path: ["needles"], message: "needles go with a regex" });
+    if (e.validate !== undefined && e.regex === undefined) ctx.addIssue({ code: "custom", path: ["validate"], message: `validate goes with a regex: it checks each of the regex's matches (${VALIDATORS.join(", ")})` });
   });
 
 const dbSchema = z.strictObject({

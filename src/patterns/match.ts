@@ -5,6 +5,7 @@
 import type { Severity } from "../events/index.js";
 import type { CompiledEntry, PatternDb } from "./load.js";
 import { NeedleSet } from "./needles.js";
+import { VALIDATE } from "./validate.js";
 
 export interface PatternHit {
   db: string;
@@ -17,9 +18,14 @@ export interface PatternHit {
   /** Where in the text, and what matched there (at most 120 characters). */
   index: number;
   match: string;
+  /** The whole match's length in the text (UTF-16 units), however long `match` is. */
+  length: number;
 }
 
-const word = (c: number) => (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
+// Upper case too: ASCII text is scanned as it is, not lower-cased ("YOU ARE NOWHERE" is no "you are now").
+const word = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+/** The needle that stands for any ASCII digit: the regex runs around each run of digits. */
+const DIGIT = "\\d";
 
 export class PatternSet {
   private readonly needles: NeedleSet;
@@ -28,12 +34,17 @@ export class PatternSet {
   readonly entries: CompiledEntry[];
   /** Regexes with no needle (SecureClaw's): run over the whole text, in RE2. */
   private readonly whole: number[] = [];
+  /** Entries with the needle "\\d": windows around each run of digits. */
+  private readonly digits: number[] = [];
+  /** Per entry: its V8 twin with the g flag, to take match after match in a window. */
+  private readonly global: (RegExp | undefined)[];
 
   constructor(readonly dbs: readonly PatternDb[]) {
     this.entries = dbs.flatMap((d) => d.entries);
     this.entries.forEach((e, i) => {
       if (e.re && !e.needles) this.whole.push(i);
     });
+    this.global = this.entries.map((e) => (e.js ? new RegExp(e.js.source, e.js.flags.includes("g") ? e.js.flags : `${e.js.flags}g`) : undefined));
     const list: string[] = [];
     this.entries.forEach((e, i) => {
       const add = (s: string, whole: boolean, bounded: boolean, wordStart = false) => {
@@ -45,7 +56,9 @@ export class PatternSet {
       for (const h of e.sha256 ?? []) add(h, true, true);
       // A needle written "\bword" counts only at the start of a word ("rm " not in "form ").
       for (const n of e.needles ?? []) {
-        if (n.startsWith("\\b")) add(n.slice(2), false, false, true);
+        if (n === DIGIT) {
+          if (!this.digits.includes(i)) this.digits.push(i);
+        } else if (n.startsWith("\\b")) add(n.slice(2), false, false, true);
         else add(n, false, false);
       }
     });
@@ -54,30 +67,50 @@ export class PatternSet {
 
   /** Every entry that matches, once each (its first place), in the order found. */
   match(text: string): PatternHit[] {
-    const hits = new Map<number, PatternHit>();
+    return this.run(text, false);
+  }
+
+  /**
+   * Every match of every entry: each occurrence of a phrase, domain or hash, each match of a regex
+   * (that passes its validate), none overlapping another of the same entry; sorted by index.
+   */
+  matchAll(text: string): PatternHit[] {
+    return this.run(text, true);
+  }
+
+  private run(text: string, all: boolean): PatternHit[] {
+    /** The first hit per entry (match), or every hit with its entry (matchAll). */
+    const first = new Map<number, PatternHit>();
+    const found: { entry: number; hit: PatternHit }[] = [];
+    const record = (entry: number, hit: PatternHit) => {
+      if (all) found.push({ entry, hit });
+      else if (!first.has(entry)) first.set(entry, hit);
+    };
     const windows = new Map<number, [number, number][]>();
+    const unsorted = new Set<number>();
+    const addWindow = (entry: number, from: number, to: number) => {
+      let w = windows.get(entry);
+      if (!w) windows.set(entry, (w = []));
+      const last = w[w.length - 1];
+      if (last && from < last[0]) unsorted.add(entry);
+      if (last && from >= last[0] && from <= last[1]) last[1] = Math.max(last[1], to);
+      else w.push([from, to]);
+    };
     const onHit = (id: number, end: number, s: string) => {
       const o = this.owner[id]!;
       const e = this.entries[o.entry]!;
       const start = end - o.len + 1;
       if (o.whole) {
-        if (hits.has(o.entry)) return;
+        if (!all && first.has(o.entry)) return;
         // Phrases, domains and hashes stand as words: "act as" is not in "react as".
         if (o.bounded && ((start > 0 && word(s.charCodeAt(start - 1))) || (end + 1 < s.length && word(s.charCodeAt(end + 1))))) return;
-        hits.set(o.entry, this.hit(e, start, text.slice(start, end + 1)));
+        record(o.entry, this.hit(e, start, text.slice(start, end + 1), o.len));
         return;
       }
-      if (hits.has(o.entry)) return;
       if (o.wordStart && start > 0 && word(s.charCodeAt(start - 1))) return;
       const m = e.maxLen ?? 0;
-      let w = windows.get(o.entry);
-      if (!w) windows.set(o.entry, (w = []));
       // One character more on each side: a \b at the edge of a match needs the character beyond it.
-      const from = Math.max(0, end - m - 1);
-      const to = Math.min(text.length, start + m + 1);
-      const last = w[w.length - 1];
-      if (last && from <= last[1]) last[1] = Math.max(last[1], to);
-      else w.push([from, to]);
+      addWindow(o.entry, Math.max(0, end - m - 1), Math.min(text.length, start + m + 1));
     };
     // ASCII text is folded as it is read; other text is lower-cased first (same length for all
     // but a few characters, whose windows are then a little off: a needle's window is wide).
@@ -86,38 +119,96 @@ export class PatternSet {
       folded = text.toLowerCase();
       this.needles.scan(folded, (id, end) => onHit(id, end, folded));
     }
-    // The regexes have no anchors; a newline after the text lets one that ends a command at a
-    // space or the end (`rm -rf /`) match at the very end too.
-    const src = `${text}\n`;
-    for (const i of this.whole) {
-      const e = this.entries[i]!;
-      const m = e.re!.matcher(text);
-      if (m.find()) hits.set(i, this.hit(e, m.start(), m.group() ?? ""));
-    }
-    for (const [i, ws] of windows) {
-      const e = this.entries[i]!;
-      for (const [from, to] of ws) {
-        const w = src.slice(from, Math.min(src.length, to === text.length ? to + 1 : to));
-        if (e.js) {
-          const m = e.js.exec(w);
-          if (m) {
-            hits.set(i, this.hit(e, from + m.index, m[0].replace(/\n$/, "")));
-            break;
-          }
-          continue;
-        }
-        const m = e.re!.matcher(w);
-        if (m.find()) {
-          hits.set(i, this.hit(e, from + m.start(), (m.group() ?? "").replace(/\n$/, "")));
-          break;
+    // "\\d" needles: a match holds a digit of some run [a, b], so lies within maxLen of it.
+    if (this.digits.length > 0) {
+      for (let i = 0; i < text.length; i++) {
+        let c = text.charCodeAt(i);
+        if (c < 48 || c > 57) continue;
+        const a = i;
+        while (i + 1 < text.length && (c = text.charCodeAt(i + 1)) >= 48 && c <= 57) i++;
+        for (const k of this.digits) {
+          const m = this.entries[k]!.maxLen ?? 0;
+          addWindow(k, Math.max(0, a - m - 1), Math.min(text.length, i + m + 1));
         }
       }
     }
-    return [...hits.values()].sort((a, b) => a.index - b.index);
+    for (const k of unsorted) {
+      const ws = windows.get(k)!.sort((x, y) => x[0] - y[0]);
+      const merged: [number, number][] = [];
+      for (const [from, to] of ws) {
+        const last = merged[merged.length - 1];
+        if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+        else merged.push([from, to]);
+      }
+      windows.set(k, merged);
+    }
+    for (const i of this.whole) {
+      const e = this.entries[i]!;
+      const ok = e.validate ? VALIDATE[e.validate] : undefined;
+      const m = e.re!.matcher(text);
+      while (m.find()) {
+        const g = m.group() ?? "";
+        if (ok && !ok(g)) continue;
+        record(i, this.hit(e, m.start(), g, g.length));
+        if (!all) break;
+      }
+    }
+    // The regexes have no anchors; a newline after the text lets one that ends a command at a
+    // space or the end (`rm -rf /`) match at the very end too.
+    const src = `${text}\n`;
+    for (const [i, ws] of windows) {
+      const e = this.entries[i]!;
+      const ok = e.validate ? VALIDATE[e.validate] : undefined;
+      const g = this.global[i];
+      let done = false;
+      for (const [from, to] of ws) {
+        const w = src.slice(from, Math.min(src.length, to === text.length ? to + 1 : to));
+        const each = (at: number, s: string): boolean => {
+          const index = from + at;
+          const length = Math.min(s.length, text.length - index);
+          if (ok && !ok(text.slice(index, index + length))) return false;
+          record(i, this.hit(e, index, s.replace(/\n$/, ""), length));
+          return !all;
+        };
+        if (g) {
+          g.lastIndex = 0;
+          for (let m = g.exec(w); m; m = g.exec(w)) {
+            if (m[0] === "") g.lastIndex++;
+            if (each(m.index, m[0])) {
+              done = true;
+              break;
+            }
+          }
+        } else {
+          const m = e.re!.matcher(w);
+          while (m.find()) {
+            if (each(m.start(), m.group() ?? "")) {
+              done = true;
+              break;
+            }
+          }
+        }
+        if (done) break;
+      }
+    }
+    if (!all) return [...first.values()].sort((a, b) => a.index - b.index);
+    // Per entry, from the left, the longest of those at one place, and none inside one kept.
+    found.sort((x, y) => x.entry - y.entry || x.hit.index - y.hit.index || y.hit.length - x.hit.length);
+    const kept: typeof found = [];
+    let entry = -1;
+    let end = 0;
+    for (const f of found) {
+      if (f.entry === entry && f.hit.index < end) continue;
+      if (f.entry === entry && f.hit.index === kept[kept.length - 1]!.hit.index) continue;
+      entry = f.entry;
+      end = f.hit.index + f.hit.length;
+      kept.push(f);
+    }
+    return kept.sort((x, y) => x.hit.index - y.hit.index || x.entry - y.entry).map((f) => f.hit);
   }
 
-  private hit(e: CompiledEntry, index: number, match: string): PatternHit {
-    return { db: e.db, id: e.id, severity: e.severity, action: e.action, description: e.description, ...(e.category ? { category: e.category } : {}), ...(e.mitre ? { mitre: e.mitre } : {}), index, match: match.length > 120 ? `${match.slice(0, 120)}…` : match };
+  private hit(e: CompiledEntry, index: number, match: string, length: number): PatternHit {
+    return { db: e.db, id: e.id, severity: e.severity, action: e.action, description: e.description, ...(e.category ? { category: e.category } : {}), ...(e.mitre ? { mitre: e.mitre } : {}), index, match: match.length > 120 ? `${match.slice(0, 120)}…` : match, length };
   }
 
   /** A package named in the supply-chain database (any version, or one listed). */

@@ -20,6 +20,7 @@ import { registerInstall } from "./install.js";
 import { registerScan } from "./scan.js";
 import { registerBaseline } from "./baseline.js";
 import { registerPatterns } from "./patterns.js";
+import { registerProxy } from "./proxy.js";
 
 /** Each command lives in its own module; this is the one place that lists them. */
 export function registerCommands(program: Command): void {
@@ -44,4 +45,5 @@ export function registerCommands(program: Command): void {
   registerScan(program);
   registerBaseline(program);
   registerPatterns(program);
+  registerProxy(program);
 }
