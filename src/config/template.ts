@@ -19,6 +19,8 @@ function objectOf(s: z.ZodType): z.ZodObject | undefined {
 function toml(v: unknown): string {
   if (typeof v === "string") return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(toml).join(", ")}]`;
+  // An inline table: an array of tables' default reads back as written.
+  if (v !== null && typeof v === "object") return `{ ${Object.entries(v).map(([k, x]) => `${k} = ${toml(x)}`).join(", ")} }`;
   return String(v);
 }
 
