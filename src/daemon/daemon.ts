@@ -27,6 +27,8 @@ import { notifyRequest, ProgressWatch, SystemdNotifier } from "./notify.js";
 import { replaceFile } from "../install/index.js";
 import { newlyFailing, type CheckResult, type ScanReport } from "../scan/index.js";
 import { IntegritySource } from "../sources/integrity/index.js";
+import { ruleContextFor } from "../sources/auditd/index.js";
+import { buildProxy, findingEvent, type LlmProxy, type ProxyStatus } from "../proxy/index.js";
 
 export interface DaemonOptions {
   config: Config;
@@ -65,6 +67,8 @@ export interface DaemonStatus {
   sinks: Record<string, Record<string, number | string>>;
   enforce: EnforcerStatus;
   gates: { clawsudo_pending: number; clawsudo_refused_full: number; guarded_agents: string[]; preload_checks: { checked: number; missing: number; unknown: number } };
+  /** The LLM API proxy's counters, when [proxy] enabled. */
+  proxy?: ProxyStatus;
 }
 
 /**
@@ -106,6 +110,7 @@ export class Daemon {
   private sweepTimer: NodeJS.Timeout | undefined;
   private apiFile: string | undefined;
   private admin: AdminSocket | undefined;
+  private proxy: LlmProxy | undefined;
   private pausedUntil = 0;
   private pauseHeld = 0;
   private resumeTimer: NodeJS.Timeout | undefined;
@@ -195,6 +200,7 @@ export class Daemon {
       const s = entry.create({ config, nodeId: this.nodeId, ids: this.ids, users: this.users, log, stateDir, isRoot, made: this.sources, allowedAddresses: () => this.allowedAddresses() });
       if (s) this.sources.push(s);
     }
+    if (config.proxy.enabled) await this.startProxy();
     if (config.api.enabled) await this.startApi(stateDir);
     if (config.admin.enabled === true || (config.admin.enabled === "auto" && isRoot)) await this.startAdmin(stateDir);
     // What `clawav status` reads with no daemon to ask: when it last knew itself alive.
@@ -475,6 +481,13 @@ export class Daemon {
     log.info("admin socket listening", { path: a.socket, mode: a.socket_mode });
   }
 
+  /** The LLM API proxy in the daemon: its findings are events of the pipeline (chain, channels, API). */
+  private async startProxy(): Promise<void> {
+    const { config, log } = this.o;
+    this.proxy = buildProxy(config, ruleContextFor(config).homes, log, (f) => this.enqueue(findingEvent(f, this.ids, this.nodeId)));
+    await this.proxy.start();
+  }
+
   private async startApi(stateDir: string): Promise<void> {
     const { config, log } = this.o;
     const token = loadOrCreateToken(config.api.token_file ?? join(stateDir, "api-token"));
@@ -528,6 +541,7 @@ export class Daemon {
     this.stopped = true;
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.notifier?.send({ STOPPING: "1", STATUS: "stopping: saving the cursor and judging what is queued" });
+    await this.proxy?.stop();
     for (const s of this.sources) await s.stop();
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.drain(Infinity);
@@ -586,6 +600,7 @@ export class Daemon {
       sinks: Object.fromEntries(this.sinks.flatMap((s) => (s.status ? [[s.name, s.status()]] : []))),
       enforce: b.enforcer.stats,
       gates: { clawsudo_pending: this.approvals.list().length, clawsudo_refused_full: this.approvals.refused_full, guarded_agents: this.guard.agents(), preload_checks: { ...this.guard.stats } },
+      ...(this.proxy ? { proxy: this.proxy.status() } : {}),
     };
   }
 

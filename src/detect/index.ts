@@ -93,7 +93,22 @@ export function hostCheckOf(config: Config, resolve: ResolveHostFn, watchdogPort
   }
   const cidrs = addressSet(config.network.allowed_cidrs);
   const nameCache = new Map<string, boolean>();
+  const upstreams = config.proxy.enabled
+    ? config.proxy.upstreams.map((u) => {
+        const url = new URL(u.url);
+        const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+        return { name: u.name, host, port: Number(url.port || 443), addrs: new Set(isIP(host) !== 0 ? [host] : resolve(host)) };
+      })
+    : [];
   return {
+    ...(upstreams.length > 0
+      ? {
+          llmUpstream(host: string, port: number | undefined) {
+            const h = host.toLowerCase().replace(/^::ffff:/, "");
+            return upstreams.find((u) => (port === undefined || u.port === port) && (u.host === h || u.addrs.has(h)))?.name;
+          },
+        }
+      : {}),
     hostAllowed(host) {
       let v = nameCache.get(host);
       if (v === undefined) {

@@ -184,6 +184,7 @@ const RULES: Readonly<Record<string, readonly string[]>> = {
   "tamper.watch-recon": ["T1518.001"],
   "tamper.watch-named": ["T1518.001"],
   "tamper.watch-api": ["T1518.001"],
+  "evasion.llm-proxy-bypass": ["T1562.001"],
   "tamper.signal": ["T1562.001", "T1489"],
   "tamper.signal-refused": ["T1562.001", "T1489"],
   "persistence.git-config": ["T1546"],

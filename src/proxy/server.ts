@@ -7,6 +7,7 @@ import { Agent, request as httpsRequest } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { rootCertificates } from "node:tls";
 import { peerOf } from "../admin/index.js";
+import { EXIT, UserError } from "../errors/index.js";
 import type { Category, Severity } from "../events/index.js";
 import type { Logger } from "../log/index.js";
 import type { PatternSet } from "../patterns/index.js";
@@ -102,7 +103,7 @@ export class LlmProxy {
     const s = this.o.settings;
     const tcp = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve, reject) => {
-      tcp.once("error", reject);
+      tcp.once("error", (e: NodeJS.ErrnoException) => reject(e.code === "EADDRINUSE" || e.code === "EACCES" ? new UserError(`proxy: cannot listen on ${s.bind}:${s.port} (${e.code}): set proxy.port (or --port) to a free one`, EXIT.UNAVAILABLE) : e));
       tcp.listen(s.port, s.bind === "localhost" ? "127.0.0.1" : s.bind, () => resolve());
     });
     this.port = (tcp.address() as AddressInfo).port;

@@ -46,8 +46,9 @@ export function sys(kind: Event["kind"], exe: string, name: string, args: string
 }
 
 /** A detector with the shipped policies, identities by name and no DNS (allow-list by name and CIDR). */
-export function detector(opts: { identity?: ExeIdentityFn; dirs?: string[]; resolve?: Record<string, string[]> } = {}): Detector {
+export function detector(opts: { identity?: ExeIdentityFn; dirs?: string[]; resolve?: Record<string, string[]>; proxy?: boolean } = {}): Detector {
   const config = defaultConfig();
+  if (opts.proxy) config.proxy.enabled = true;
   return createDetector({
     config,
     identity: opts.identity ?? identityByName,

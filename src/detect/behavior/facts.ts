@@ -47,6 +47,8 @@ export interface HostCheck {
   addressAllowed(address: string): boolean;
   /** Is this loopback address and port clawav's own API? */
   isWatchdog(address: string, port: number): boolean;
+  /** The LLM upstream (of [proxy], when enabled) this host or address and port is, if any: reached directly, it bypasses the proxy. */
+  llmUpstream?(host: string, port: number | undefined): string | undefined;
 }
 
 export interface Facts {

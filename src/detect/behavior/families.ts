@@ -658,6 +658,37 @@ export const FAMILY_RULES: readonly BehaviorRule[] = [
       return u ? { summary: `${f.tool} queries clawav's API at ${u.host}:${u.port}` } : undefined;
     },
   },
+  {
+    id: "evasion.llm-proxy-bypass",
+    category: "EVASION",
+    severity: "critical",
+    description: "a watched process reaches an LLM provider directly, around clawav's proxy ([proxy] enabled): its DLP and key checks do not see that traffic",
+    kinds: ["exec", "net"],
+    match: (f) => {
+      const up = f.hostCheck.llmUpstream;
+      if (!up) return undefined;
+      if (f.e.kind === "net") {
+        const n = f.e.net;
+        if (n?.address === undefined || n.port === undefined) return undefined;
+        const name = up(n.address, n.port) ?? (n.resolved_host !== undefined ? up(n.resolved_host, n.port) : undefined);
+        return name ? { summary: `${f.tool} connects to ${n.resolved_host ?? n.address}:${n.port}, the ${name} upstream, around clawav's LLM proxy` } : undefined;
+      }
+      if (f.hosts.length === 0) return undefined;
+      for (const a of f.args) {
+        if (!/^https?:\/\//i.test(a)) continue;
+        let u: URL;
+        try {
+          u = new URL(a);
+        } catch {
+          continue;
+        }
+        const host = u.hostname.replace(/^\[|\]$/g, "");
+        const name = up(host, Number(u.port || (u.protocol === "https:" ? 443 : 80)));
+        if (name) return { summary: `${f.tool} calls ${u.host}, the ${name} upstream, directly: around clawav's LLM proxy` };
+      }
+      return undefined;
+    },
+  },
   // ── supply chain: a package one slip away from a popular one (T1195.001) ────────────────
   {
     id: "supply.typosquat",
