@@ -101,11 +101,20 @@ function rawMap(body: string, seg: Segment): Int32Array {
   return map;
 }
 
-function excerpt(text: string, index: number, length: number, id: string): string {
+/** Up to 24 characters either side of a match, with it and every other match nearby masked. */
+function excerpt(text: string, index: number, length: number, id: string, others: readonly { index: number; length: number; id: string }[] = []): string {
   const from = Math.max(0, index - 24);
   const to = Math.min(text.length, index + length + 24);
+  const masks = [{ index, length, id }, ...others.filter((o) => o.index < to && o.index + o.length > from && o.index !== index)].sort((a, b) => a.index - b.index);
   const clean = (s: string) => s.replace(/[\r\n\t]+/g, " ");
-  return `${from > 0 ? "…" : ""}${clean(text.slice(from, index))}[${id}: ${length} chars]${clean(text.slice(index + length, to))}${to < text.length ? "…" : ""}`;
+  let out = from > 0 ? "…" : "";
+  let pos = from;
+  for (const m of masks) {
+    if (m.index + m.length <= pos) continue;
+    out += `${clean(text.slice(pos, Math.max(pos, m.index)))}[${m.id}: ${m.length} chars]`;
+    pos = m.index + m.length;
+  }
+  return `${out}${clean(text.slice(pos, Math.max(pos, to)))}${to < text.length ? "…" : ""}`;
 }
 
 export interface DlpScanner {
@@ -145,7 +154,13 @@ function hitsIn(scanner: DlpScanner, segs: Segment[]): Hit[] {
     const seg = segAt(f.index);
     out.push({ seg, index: f.index - seg.at, length: f.length, finding: { id: "fingerprint", action: "block", severity: "critical", category: "DATA_EXFIL", mitre: ["T1552.004", "T1048"], description: `a secret of this machine's ${f.file}`, excerpt: "" } });
   }
-  for (const h of out) h.finding.excerpt = excerpt(h.seg.text, h.index, h.length, h.finding.id);
+  const bySeg = new Map<Segment, { index: number; length: number; id: string }[]>();
+  for (const h of out) {
+    let l = bySeg.get(h.seg);
+    if (!l) bySeg.set(h.seg, (l = []));
+    l.push({ index: h.index, length: h.length, id: h.finding.id });
+  }
+  for (const h of out) h.finding.excerpt = excerpt(h.seg.text, h.index, h.length, h.finding.id, bySeg.get(h.seg));
   return out;
 }
 

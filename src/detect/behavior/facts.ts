@@ -48,7 +48,7 @@ export interface HostCheck {
   /** Is this loopback address and port clawav's own API? */
   isWatchdog(address: string, port: number): boolean;
   /** The LLM upstream (of [proxy], when enabled) this host or address and port is, if any: reached directly, it bypasses the proxy. */
-  llmUpstream?(host: string, port: number | undefined): string | undefined;
+  llmUpstream?: (host: string, port: number | undefined) => string | undefined;
 }
 
 export interface Facts {
