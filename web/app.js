@@ -85,7 +85,18 @@ function sourcesView() {
   if (!s) return [el("p", {}, "waiting for the daemon…")];
   return [el("table", { id: "sources" }, el("thead", {}, el("tr", {}, ...["source", "state", "events", "parse errors", "drops", "detail"].map((h) => el("th", {}, h)))),
     el("tbody", {}, s.sources.map((x) => el("tr", { class: `state-${x.state}` }, el("td", {}, x.name), el("td", {}, x.state), el("td", {}, x.events), el("td", {}, x.parse_errors), el("td", {}, x.drops + (x.kernel_lost || 0)), el("td", {}, x.detail || ""))))),
-    el("p", {}, `queue ${s.queue.length}/${s.queue.capacity}, dropped ${s.queue.dropped}; ${s.pipeline.events} events, ${s.pipeline.alerts} alerts`)];
+    el("p", {}, `queue ${s.queue.length}/${s.queue.capacity}, dropped ${s.queue.dropped}; ${s.pipeline.events} events, ${s.pipeline.alerts} alerts`),
+    ...proxyView(s.proxy)];
+}
+
+/** The LLM proxy's counters per virtual key (never a key: the keys file keeps only digests). */
+function proxyView(p) {
+  if (!p) return [];
+  const keys = Object.entries(p.by_key);
+  return [el("h2", {}, "LLM proxy"),
+    el("p", { id: "proxy-summary" }, `port ${p.port ?? "-"}${p.socket ? `, socket ${p.socket}` : ""}; ${p.requests} requests, ${p.refused} refused, ${p.blocked} blocked, ${p.redacted} redacted, ${p.upstream_errors} upstream errors, ${p.unknown_keys} unknown keys; ${p.active} open`),
+    el("table", { id: "proxy" }, el("thead", {}, el("tr", {}, ...["key", "upstream", "uid", "requests", "last minute", "tokens today", "blocked", "redacted", "warned", "refused"].map((h) => el("th", {}, h)))),
+      el("tbody", {}, keys.map(([id, k]) => el("tr", { class: k.revoked ? "state-stopped" : "" }, el("td", {}, k.revoked ? `${id} (revoked)` : id), el("td", {}, k.upstream), el("td", {}, k.uid ?? "any"), el("td", {}, k.requests), el("td", {}, k.requests_last_minute), el("td", {}, k.tokens_today), el("td", {}, k.blocked), el("td", {}, k.redacted), el("td", {}, k.warned), el("td", {}, k.refused)))))];
 }
 
 function chainView() {

@@ -186,8 +186,9 @@ export class LlmProxy {
     return p;
   }
 
-  private refuse(res: ServerResponse, api: Api, kind: Refusal, message: string): void {
-    this.counts.refused++;
+  /** Answers in the provider's error shape; `blocked`: a DLP or tool-result block, counted as such, not as a refusal. */
+  private refuse(res: ServerResponse, api: Api, kind: Refusal, message: string, blocked = false): void {
+    if (!blocked) this.counts.refused++;
     const r = refusal(api, kind, message);
     if (res.headersSent) {
       res.destroy();
@@ -290,7 +291,7 @@ export class LlmProxy {
         this.counts.blocked++;
         this.count(key.id, "blocked");
         const what = [...new Set(r.findings.filter((f) => f.action === "block").map((f) => f.description))].join("; ");
-        return this.refuse(res, api, "permission", `clawav proxy: the request was blocked: it holds ${what}`);
+        return this.refuse(res, api, "permission", `clawav proxy: the request was blocked: it holds ${what}`, true);
       }
       if (r.redacted !== undefined) {
         this.counts.redacted++;
@@ -305,7 +306,7 @@ export class LlmProxy {
       if (inj.length > 0 && this.o.settings.tool_results === "block") {
         this.counts.blocked++;
         this.count(key.id, "blocked");
-        return this.refuse(res, api, "permission", `clawav proxy: a tool result holds a prompt injection (${inj.map((f) => f.id).join(", ")})`);
+        return this.refuse(res, api, "permission", `clawav proxy: a tool result holds a prompt injection (${inj.map((f) => f.id).join(", ")})`, true);
       }
     }
     // Only what goes upstream counts toward the key's requests per minute.

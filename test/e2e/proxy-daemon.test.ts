@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DaemonUnderTest } from "../helpers/daemon.js";
+import { CHROMIUM, launchChromium, signIn } from "../helpers/browser.js";
 import { LlmUpstream, makeTestCa, REAL_ANTHROPIC } from "../helpers/llm-upstream.js";
 import { auditdUsable, runAsUser, runCli, TEST_USER, userIds, waitFor } from "../helpers/system.js";
 
@@ -48,6 +49,22 @@ describe.skipIf(!auditdUsable())("the LLM proxy in the daemon", () => {
     expect(st.proxy.port).toBe(port);
     expect(st.proxy.blocked).toBe(1);
     expect(st.proxy.by_key.agent).toMatchObject({ requests: 2, blocked: 1, tokens_today: 18, uid: userIds(TEST_USER).uid });
+  });
+
+  it.skipIf(!CHROMIUM)("the dashboard's Sources tab shows the proxy's counters per key, in Chromium", async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const base = `http://127.0.0.1:${(d.logs.find((l) => l.msg === "api listening") as { port: number }).port}`;
+      await signIn(page, base, /OCAV-[0-9a-f]{64}/.exec(d.stderr)![0]);
+      await page.click("button[data-tab=Sources]");
+      const row = await page.waitForSelector("#proxy tbody tr");
+      const cells = await row.$$eval("td", (tds) => tds.map((t) => t.textContent));
+      expect(cells).toEqual(["agent", "anthropic", String(userIds(TEST_USER).uid), "2", "1", "18", "1", "0", "0", "0"]);
+      expect(await page.textContent("#proxy-summary")).toMatch(/2 requests, 0 refused, 1 blocked/);
+    } finally {
+      await browser.close();
+    }
   });
 
   it("the agent calling the upstream directly, around the proxy, is a critical detection", async () => {
