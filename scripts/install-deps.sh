@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   auditd sudo laurel libseccomp-dev python3-seccomp strace bpftrace gcc make libc6-dev \
-  procps psmisc iproute2 curl git python3 make cron ca-certificates \
+  procps psmisc iproute2 curl git python3 make cron ca-certificates openssl \
   python3-venv python3-pip-whl python3-setuptools-whl python3-wheel-whl zip nftables iptables samhain rsyslog \
   podman crun busybox-static systemd tmux chromium apparmor e2fsprogs debootstrap >/dev/null
 # The installer's systemd test boots this with systemd as PID 1 (test/e2e/systemd.test.ts). Made

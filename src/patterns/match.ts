@@ -121,11 +121,12 @@ export class PatternSet {
     }
     // "\\d" needles: a match holds a digit of some run [a, b], so lies within maxLen of it.
     if (this.digits.length > 0) {
-      for (let i = 0; i < text.length; i++) {
-        let c = text.charCodeAt(i);
-        if (c < 48 || c > 57) continue;
-        const a = i;
-        while (i + 1 < text.length && (c = text.charCodeAt(i + 1)) >= 48 && c <= 57) i++;
+      // V8's regex skips to the next digit far faster than a loop over char codes.
+      const runs = /[0-9]+/g;
+      let r: RegExpExecArray | null;
+      while ((r = runs.exec(text)) !== null) {
+        const a = r.index;
+        const i = a + r[0].length - 1;
         for (const k of this.digits) {
           const m = this.entries[k]!.maxLen ?? 0;
           addWindow(k, Math.max(0, a - m - 1), Math.min(text.length, i + m + 1));

@@ -5,7 +5,7 @@ import { chmodSync, lstatSync, readFileSync, unlinkSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Agent, request as httpsRequest } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates } from "node:tls";
 import { peerOf } from "../admin/index.js";
 import { EXIT, UserError } from "../errors/index.js";
 import type { Category, Severity } from "../events/index.js";
@@ -95,8 +95,10 @@ export class LlmProxy {
 
   constructor(private readonly o: ProxyOptions) {
     this.ring = loadKeyRing(o.settings.keys_file);
+    // One secure context for every upstream connection: a `ca` list given to the agent would be
+    // parsed again for each new connection (all the system's roots), and named in each request's pool key.
     const ca = o.settings.ca_file ? [...rootCertificates, readFileSync(o.settings.ca_file, "utf8")] : undefined;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 1024, ...(ca ? { ca } : {}) });
+    this.agent = new Agent({ keepAlive: true, maxSockets: 1024, ...(ca ? { secureContext: createSecureContext({ ca }) } : {}) });
   }
 
   async start(): Promise<void> {
@@ -338,8 +340,9 @@ export class LlmProxy {
       for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
       if (upRes.headers["content-length"] !== undefined) out["content-length"] = upRes.headers["content-length"];
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
-      res.flushHeaders();
       const type = String(upRes.headers["content-type"] ?? "");
+      // A stream's headers go at once (the SDK waits for them before the first event); a whole answer's go with its body, in one write.
+      if (type.includes("text/event-stream")) res.flushHeaders();
       const sse = type.includes("text/event-stream") ? new SseUsage() : undefined;
       const kept: Buffer[] = [];
       let keptLen = 0;
