@@ -36,6 +36,11 @@ const entrySchema = z
     needles: z.array(z.string().min(1)).min(1).optional(),
     /** For a regex: a check each match must pass to count (a card's Luhn sum, an IBAN's mod 97, a US SSN's ranges). */
     validate: z.enum(VALIDATORS).optional(),
+    /**
+     * With the "\\d" needle: every match holds at least this many digits, in runs at most 3
+     * characters apart; only such clusters of digits get a window (a log's short numbers do not).
+     */
+    digits: z.number().int().min(1).max(64).optional(),
     packages: z.array(z.strictObject({ ecosystem: z.enum(["npm", "pypi", "cargo", "go"]), name: z.string().min(1), versions: z.array(z.string()).optional() })).min(1).optional(),
     domains: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, "a lower-case domain name")).min(1).optional(),
     sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, "64 lower-case hex digits")).min(1).optional(),
@@ -45,6 +50,7 @@ const entrySchema = z
     if (kinds.length !== 1) ctx.addIssue({ code: "custom", message: `exactly one of phrases, regex, packages, domains, sha256 (found ${kinds.length === 0 ? "none" : kinds.join(", ")})` });
     if (e.regex !== undefined && e.needles === undefined) ctx.addIssue({ code: "custom", path: ["needles"], message: "a regex needs needles: literals one of which every match contains (they find where to run it)" });
     if (e.needles !== undefined && e.regex === undefined) ctx.addIssue({ code: "custom", path: ["needles"], message: "needles go with a regex" });
+    if (e.digits !== undefined && !(e.needles ?? []).includes("\\d")) ctx.addIssue({ code: "custom", path: ["digits"], message: 'digits goes with the needle "\\d": the least number of digits every match holds' });
     if (e.validate !== undefined && e.regex === undefined) ctx.addIssue({ code: "custom", path: ["validate"], message: `validate goes with a regex: it checks each of the regex's matches (${VALIDATORS.join(", ")})` });
   });
 

@@ -121,17 +121,40 @@ export class PatternSet {
     }
     // "\\d" needles: a match holds a digit of some run [a, b], so lies within maxLen of it.
     if (this.digits.length > 0) {
-      // V8's regex skips to the next digit far faster than a loop over char codes.
-      const runs = /[0-9]+/g;
-      let r: RegExpExecArray | null;
-      while ((r = runs.exec(text)) !== null) {
-        const a = r.index;
-        const i = a + r[0].length - 1;
+      // Runs of digits at most 3 characters apart make one cluster (a card's groups, a phone
+      // number's parts); an entry that declares `digits` gets windows only around clusters with
+      // that many. V8's regex skips to the next digit far faster than a loop over char codes.
+      // test() and lastIndex, not exec(): no match array per run (a log has thousands of numbers).
+      const digit = /[0-9]/g;
+      let from = -1;
+      let last = -1;
+      let count = 0;
+      const flush = () => {
+        if (from < 0) return;
         for (const k of this.digits) {
-          const m = this.entries[k]!.maxLen ?? 0;
-          addWindow(k, Math.max(0, a - m - 1), Math.min(text.length, i + m + 1));
+          const e = this.entries[k]!;
+          if (count < (e.digits ?? 1)) continue;
+          const m = e.maxLen ?? 0;
+          addWindow(k, Math.max(0, from - m - 1), Math.min(text.length, last + m + 1));
         }
+      };
+      while (digit.test(text)) {
+        const a = digit.lastIndex - 1;
+        let b = digit.lastIndex;
+        for (let c = text.charCodeAt(b); c >= 48 && c <= 57; c = text.charCodeAt(++b));
+        digit.lastIndex = b;
+        if (from >= 0 && a - last - 1 > 3) {
+          flush();
+          from = -1;
+        }
+        if (from < 0) {
+          from = a;
+          count = 0;
+        }
+        count += b - a;
+        last = b - 1;
       }
+      flush();
     }
     for (const k of unsorted) {
       const ws = windows.get(k)!.sort((x, y) => x[0] - y[0]);

@@ -59,7 +59,7 @@ describe.skipIf(!auditdUsable())("the LLM proxy in the daemon", () => {
       await signIn(page, base, /OCAV-[0-9a-f]{64}/.exec(d.stderr)![0]);
       await page.click("button[data-tab=Sources]");
       const row = await page.waitForSelector("#proxy tbody tr");
-      const cells = await row.$$eval("td", (tds) => tds.map((t) => t.textContent));
+      const cells = await row.$$eval("td", (tds: { textContent: string | null }[]) => tds.map((t) => t.textContent));
       expect(cells).toEqual(["agent", "anthropic", String(userIds(TEST_USER).uid), "2", "1", "18", "1", "0", "0", "0"]);
       expect(await page.textContent("#proxy-summary")).toMatch(/2 requests, 0 refused, 1 blocked/);
     } finally {
