@@ -1,13 +1,13 @@
 // The LLM API proxy, run as `clawav proxy`, between real clients (the official SDKs and curl, as
 // the unprivileged agent) and a loopback stand-in for the providers over TLS with a test CA.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Alert } from "../../src/events/index.js";
 import { LlmUpstream, makeTestCa, REAL_ANTHROPIC, REAL_OPENAI, type TestCa } from "../helpers/llm-upstream.js";
-import { CLI, IS_ROOT, runAsUser, runCli, TEST_USER, userIds, waitFor } from "../helpers/system.js";
+import { CLI, IS_ROOT, run, runAsUser, runCli, TEST_USER, userIds, waitFor } from "../helpers/system.js";
 
 const AGENTS = join(import.meta.dirname, "proxy-agents");
 
@@ -64,13 +64,15 @@ describe.skipIf(!IS_ROOT)("clawav proxy: the agent holds a virtual key; the real
     up = new LlmUpstream(ca);
     await up.start();
     dir = mkdtempSync(join(tmpdir(), "clawav-proxy-"));
+    // The agent reaches the unix socket in it; the files in it stay root's (0600).
+    chmodSync(dir, 0o755);
     keysFile = join(dir, "keys.toml");
     // A secret file of the machine, known to the proxy by fingerprint.
     writeFileSync(join(dir, "id_test"), "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBxd2VydHl1aW9wYXNkZmdoamtsenhjdmJubTEyMzQ1Njc4OTAAAAAA\n-----END OPENSSH PRIVATE KEY-----\n", { mode: 0o600 });
     cfg = join(dir, "config.toml");
     writeFileSync(
       cfg,
-      `[proxy]\nkeys_file = "${keysFile}"\nca_file = "${ca.caFile}"\nfingerprint_files = ["${join(dir, "id_*")}"]\n\n[[proxy.upstreams]]\nname = "anthropic"\napi = "anthropic"\nurl = "${up.url}"\n\n[[proxy.upstreams]]\nname = "openai"\napi = "openai"\nurl = "${up.url}"\n`,
+      `[proxy]\nkeys_file = "${keysFile}"\nca_file = "${ca.caFile}"\nsocket = "${join(dir, "llm.sock")}"\nscan_responses = true\nfingerprint_files = ["${join(dir, "id_*")}"]\n\n[[proxy.upstreams]]\nname = "anthropic"\napi = "anthropic"\nurl = "${up.url}"\n\n[[proxy.upstreams]]\nname = "openai"\napi = "openai"\nurl = "${up.url}"\n`,
       { mode: 0o600 },
     );
     vk.anthropic = await addKey(["--id", "agent-anthropic", "--upstream", "anthropic", "--user", TEST_USER, "--real-key-stdin"], `${REAL_ANTHROPIC}\n`);
@@ -240,6 +242,25 @@ describe.skipIf(!IS_ROOT)("clawav proxy: the agent holds a virtual key; the real
     expect(up.seen.length).toBe(n + 1);
     const a = await waitFor("the tool-result alert", () => proxy.alerts.find((x) => x.rule.startsWith("proxy/tool-result-")));
     expect(a.severity).toBe("warning");
+  });
+
+  it("over the unix socket the peer's uid comes from the kernel: the agent's bound key works, root's use of it is refused", async () => {
+    const sock = join(dir, "llm.sock");
+    const body = JSON.stringify({ model: "claude-test", max_tokens: 8, messages: [{ role: "user", content: "hi" }] });
+    const curl = ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", sock, "-H", `x-api-key: ${vk.anthropic}`, "-H", "content-type: application/json", "-d", body, "http://llm/v1/messages"];
+    expect((await runAsUser("curl", curl)).stdout).toBe("200");
+    const n = proxy.alerts.filter((x) => x.rule === "proxy/key-wrong-agent").length;
+    expect((await run("curl", curl)).stdout).toBe("403");
+    await waitFor("a second stolen-key alert", () => (proxy.alerts.filter((x) => x.rule === "proxy/key-wrong-agent").length > n ? true : undefined));
+  });
+
+  it("scan_responses: a secret in an answer is reported, and the answer reaches the agent as it was", async () => {
+    const res = await post("/v1/messages", vk.any!, JSON.stringify({ model: "leaky", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }));
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { content: { text: string }[] }).content[0]!.text).toBe("the key is AKIAIOSFODNN7EXAMPLE ok");
+    const a = await waitFor("the response alert", () => proxy.alerts.find((x) => x.rule === "proxy/dlp-response-priv-aws-access-key"));
+    expect(a.summary).toContain("passed on");
+    expect(JSON.stringify(a)).not.toContain("AKIAIOSFODNN7EXAMPLE");
   });
 
   it("the upstream's own errors pass through as they are (status and body)", async () => {

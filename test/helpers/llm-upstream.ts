@@ -97,7 +97,8 @@ export class LlmUpstream {
     if (req.model === "overloaded") return json(529, { type: "error", error: { type: "overloaded_error", message: "Overloaded" } });
     if (req.model === "busy") return json(429, { error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit_exceeded" } });
     const stream = req.stream === true;
-    const words = Array.from({ length: this.chunks }, (_, i) => `word${i} `);
+    // A model that answers with a secret in its text: what a response scan must see.
+    const words = req.model === "leaky" ? ["the key is ", "AKIAIOSFODNN7EXAMPLE", " ok"] : Array.from({ length: this.chunks }, (_, i) => `word${i} `);
     if (path.startsWith("/v1/messages")) {
       if (!stream) return json(200, { id: "msg_1", type: "message", role: "assistant", model: req.model, content: [{ type: "text", text: words.join("") }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 11, output_tokens: 7 } });
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
