@@ -179,21 +179,26 @@ export class PatternSet {
     }
     // The regexes have no anchors; a newline after the text lets one that ends a command at a
     // space or the end (`rm -rf /`) match at the very end too.
-    const src = `${text}\n`;
+    // Only a window that reaches the end gets it: a copy of the whole text per call would be
+    // garbage the size of the text.
+    const windowOf = (from: number, to: number): string => (to >= text.length ? `${text.slice(from)}\n` : text.slice(from, to));
     for (const [i, ws] of windows) {
       const e = this.entries[i]!;
       const ok = e.validate ? VALIDATE[e.validate] : undefined;
       const g = this.global[i];
       let done = false;
-      for (const [from, to] of ws) {
-        const w = src.slice(from, Math.min(src.length, to === text.length ? to + 1 : to));
-        const each = (at: number, s: string): boolean => {
-          const index = from + at;
-          const length = Math.min(s.length, text.length - index);
-          if (ok && !ok(text.slice(index, index + length))) return false;
-          record(i, this.hit(e, index, s.replace(/\n$/, ""), length));
-          return !all;
-        };
+      // One closure per entry, not per window: `from` is the window being read.
+      let from = 0;
+      const each = (at: number, s: string): boolean => {
+        const index = from + at;
+        const length = Math.min(s.length, text.length - index);
+        if (ok && !ok(text.slice(index, index + length))) return false;
+        record(i, this.hit(e, index, s.replace(/\n$/, ""), length));
+        return !all;
+      };
+      for (const [wFrom, to] of ws) {
+        from = wFrom;
+        const w = windowOf(from, to);
         if (g) {
           g.lastIndex = 0;
           for (let m = g.exec(w); m; m = g.exec(w)) {
