@@ -120,6 +120,54 @@ function excerpt(text: string, index: number, length: number, id: string, others
 export interface DlpScanner {
   privacy: PatternSet | undefined;
   fingerprints: Fingerprints | undefined;
+  /** What long literals were found to hold, by their text: an agent sends its whole conversation again with each request. */
+  cache?: ScanCache;
+}
+
+interface Cached {
+  index: number;
+  length: number;
+  finding: DlpFinding;
+}
+
+/** Literals shorter than this are scanned every time: cheap, and many. */
+const CACHE_MIN = 512;
+
+/**
+ * The findings of long string literals already read, keyed by their text, least recently used
+ * first out past `maxChars`. It holds what the proxy has just seen, in its own memory only; the
+ * databases and fingerprints do not change while it lives, so a result stays true.
+ */
+export class ScanCache {
+  private readonly map = new Map<string, Cached[]>();
+  private chars = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly maxChars = 32 << 20) {}
+
+  get(text: string): Cached[] | undefined {
+    const v = this.map.get(text);
+    if (v === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    this.map.delete(text);
+    this.map.set(text, v);
+    return v;
+  }
+
+  set(text: string, found: Cached[]): void {
+    if (text.length > this.maxChars || this.map.has(text)) return;
+    this.map.set(text, found);
+    this.chars += text.length;
+    for (const k of this.map.keys()) {
+      if (this.chars <= this.maxChars) break;
+      this.map.delete(k);
+      this.chars -= k.length;
+    }
+  }
 }
 
 interface Hit {
@@ -130,6 +178,13 @@ interface Hit {
 }
 
 function hitsIn(scanner: DlpScanner, segs: Segment[]): Hit[] {
+  if (segs.length === 0) return [];
+  // Offsets in the join of these segments (a subset of the body's when some were cached).
+  let at = 0;
+  for (const sg of segs) {
+    sg.at = at;
+    at += sg.text.length + 1;
+  }
   const joined = segs.map((s) => s.text).join("\n");
   const segAt = (pos: number): Segment => {
     let lo = 0;
@@ -167,7 +222,27 @@ function hitsIn(scanner: DlpScanner, segs: Segment[]): Hit[] {
 /** DLP of a request body: a JSON one (`json`: it parsed) literal by literal, else the whole text. */
 export function scanBody(scanner: DlpScanner, body: string, json: boolean): DlpResult {
   const segs = (json ? literals(body) : undefined) ?? [{ at: 0, text: body, rawFrom: 0, rawTo: body.length, escaped: false }];
-  const hits = hitsIn(scanner, segs);
+  const cache = scanner.cache;
+  const hits: Hit[] = [];
+  const fresh: Segment[] = [];
+  for (const seg of segs) {
+    const c = cache && seg.text.length >= CACHE_MIN ? cache.get(seg.text) : undefined;
+    if (c) for (const h of c) hits.push({ seg, index: h.index, length: h.length, finding: { ...h.finding } });
+    else fresh.push(seg);
+  }
+  const found = hitsIn(scanner, fresh);
+  hits.push(...found);
+  if (cache) {
+    const bySeg = new Map<Segment, Cached[]>();
+    for (const h of found) {
+      let l = bySeg.get(h.seg);
+      if (!l) bySeg.set(h.seg, (l = []));
+      l.push({ index: h.index, length: h.length, finding: { ...h.finding } });
+    }
+    for (const seg of fresh) if (seg.text.length >= CACHE_MIN) cache.set(seg.text, bySeg.get(seg) ?? []);
+  }
+  // In the body's order, whether a literal was read now or known already.
+  hits.sort((a, b) => a.seg.rawFrom - b.seg.rawFrom || a.index - b.index);
   const findings = hits.map((h) => h.finding);
   const blocked = findings.some((f) => f.action === "block");
   const red = hits.filter((h) => h.finding.action === "redact").sort((a, b) => a.seg.rawFrom + a.index - (b.seg.rawFrom + b.index));

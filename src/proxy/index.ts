@@ -1,7 +1,7 @@
 export { LlmProxy, type ProxyFinding, type ProxyOptions, type ProxySettings, type ProxyStatus } from "./server.js";
 export { formatKeys, hashKey, loadKeyRing, newVirtualKey, parseKeys, realKey, VIRTUAL_KEY_PREFIX, type VirtualKey } from "./keys.js";
 export { Fingerprints } from "./fingerprints.js";
-export { scanBody, scanToolResults, type DlpFinding, type DlpResult } from "./dlp.js";
+export { ScanCache, scanBody, scanToolResults, type DlpFinding, type DlpResult } from "./dlp.js";
 export { uidFromTcpTable } from "./peer.js";
 export { refusal, SseUsage, toolResults, usageOf } from "./providers.js";
 export { Limits } from "./limits.js";

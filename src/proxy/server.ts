@@ -11,7 +11,7 @@ import { EXIT, UserError } from "../errors/index.js";
 import type { Category, Severity } from "../events/index.js";
 import type { Logger } from "../log/index.js";
 import type { PatternSet } from "../patterns/index.js";
-import { scanBody, scanToolResults, type DlpFinding } from "./dlp.js";
+import { ScanCache, scanBody, scanToolResults, type DlpFinding } from "./dlp.js";
 import type { Fingerprints } from "./fingerprints.js";
 import { hashKey, loadKeyRing, modelAllowed, realKey, refreshKeyRing, type KeyRing, type VirtualKey } from "./keys.js";
 import { Limits } from "./limits.js";
@@ -74,6 +74,8 @@ export interface ProxyStatus {
   redacted: number;
   upstream_errors: number;
   unknown_keys: number;
+  /** Long literals whose DLP result was known already (a conversation sent again) and those read anew. */
+  scan_cache: { hits: number; misses: number };
   by_key: Record<string, KeyCounters & { upstream: string; uid?: number; revoked: boolean }>;
 }
 
@@ -89,6 +91,7 @@ export class LlmProxy {
   private readonly servers: Server[] = [];
   private readonly peers = new WeakMap<Socket, Promise<number | undefined>>();
   readonly limits = new Limits();
+  private readonly scanCache = new ScanCache();
   private readonly counts = { active: 0, requests: 0, refused: 0, blocked: 0, redacted: 0, upstream_errors: 0, unknown_keys: 0 };
   private readonly perKey = new Map<string, { requests: number; refused: number; blocked: number; redacted: number; warned: number }>();
   private port: number | undefined;
@@ -155,7 +158,7 @@ export class LlmProxy {
       const c = this.perKey.get(k.id) ?? { requests: 0, refused: 0, blocked: 0, redacted: 0, warned: 0 };
       by_key[k.id] = { ...c, ...this.limits.now(k.id), upstream: k.upstream, ...(k.uid !== undefined ? { uid: k.uid } : {}), revoked: k.revoked };
     }
-    return { ...this.address, keys: this.ring.keys.length, ...this.counts, by_key };
+    return { ...this.address, keys: this.ring.keys.length, ...this.counts, scan_cache: { hits: this.scanCache.hits, misses: this.scanCache.misses }, by_key };
   }
 
   private keys(): KeyRing {
@@ -287,7 +290,7 @@ export class LlmProxy {
     }
     let out = body;
     if (this.o.settings.dlp && body.length > 0) {
-      const r = scanBody({ privacy: this.o.privacy, fingerprints: this.o.fingerprints }, text, json);
+      const r = scanBody({ privacy: this.o.privacy, fingerprints: this.o.fingerprints, cache: this.scanCache }, text, json);
       for (const f of r.findings) this.dlpFinding(f, who, base, r.blocked);
       if (r.blocked) {
         this.counts.blocked++;

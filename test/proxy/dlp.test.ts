@@ -2,7 +2,7 @@
 // redaction exact to the byte in JSON (escapes and all), fingerprints of the machine's secrets.
 import { describe, expect, it } from "vitest";
 import { loadPatternDir, PatternSet } from "../../src/patterns/index.js";
-import { Fingerprints, scanBody, scanToolResults, toolResults } from "../../src/proxy/index.js";
+import { Fingerprints, ScanCache, scanBody, scanToolResults, toolResults } from "../../src/proxy/index.js";
 
 const dir = loadPatternDir(undefined, undefined, true, ["privacy", "injection"]);
 const privacy = new PatternSet(dir.dbs.filter((d) => d.name === "privacy"));
@@ -115,5 +115,23 @@ describe("tool results passed back to the model", () => {
     expect(toolResults("anthropic", { messages: [{ role: "user", content: phrase }] })).toEqual([]);
     expect(scanToolResults(injection, [phrase]).length).toBeGreaterThan(0);
     expect(scanToolResults(injection, ["the build passed: 12 tests, 0 failures"])).toEqual([]);
+  });
+});
+
+describe("the scan cache (a conversation is sent again with each request)", () => {
+  it("a long literal seen before is not read again, and its redaction lands at its new place in a new body", () => {
+    const cache = new ScanCache();
+    const history = `${"an earlier turn of the conversation ".repeat(30)}SSN 078-05-1120 here`;
+    const first = JSON.stringify({ messages: [{ role: "user", content: history }] });
+    const a = scanBody({ privacy, fingerprints: undefined, cache }, first, true);
+    expect(a.redacted).toBe(first.replace("078-05-1120", "[REDACTED:priv.ssn]"));
+    expect(cache.misses).toBe(1);
+    const second = JSON.stringify({ model: "m", messages: [{ role: "user", content: "a short new turn: 4111 1111 1111 1111" }, { role: "assistant", content: "noted" }, { role: "user", content: history }] });
+    const b = scanBody({ privacy, fingerprints: undefined, cache }, second, true);
+    expect(cache.hits).toBe(1);
+    expect(b.redacted).toBe(second.replace("078-05-1120", "[REDACTED:priv.ssn]").replace("4111 1111 1111 1111", "[REDACTED:priv.credit-card]"));
+    expect(b.findings.map((f) => f.id).sort()).toEqual(["priv.credit-card", "priv.ssn"]);
+    // The same result as without the cache, finding for finding.
+    expect(scanBody(scanner, second, true)).toEqual(b);
   });
 });
