@@ -13,7 +13,7 @@ apt-get install -y -qq --no-install-recommends \
   auditd sudo laurel libseccomp-dev python3-seccomp strace bpftrace gcc make libc6-dev \
   procps psmisc iproute2 curl git python3 make cron ca-certificates openssl \
   python3-venv python3-pip-whl python3-setuptools-whl python3-wheel-whl zip nftables iptables samhain rsyslog \
-  podman crun busybox-static systemd tmux chromium apparmor e2fsprogs debootstrap >/dev/null
+  podman crun busybox-static systemd tmux chromium apparmor e2fsprogs debootstrap prometheus >/dev/null
 # The installer's systemd test boots this with systemd as PID 1 (test/e2e/systemd.test.ts). Made
 # here, not in the test: the test itself touches no network but loopback. Kept between runs.
 rootfs=/var/tmp/clawav-systemd-rootfs

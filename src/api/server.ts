@@ -17,7 +17,8 @@ export interface Route {
   /** Exact path, or a prefix ending in "/" whose rest is passed as `param`. */
   path: string;
   requireToken: boolean;
-  handle(req: IncomingMessage, url: URL, param: string): Promise<{ status: number; body: unknown }> | { status: number; body: unknown };
+  /** A string body is HTML, unless `type` names another text type (Prometheus's exposition format). */
+  handle(req: IncomingMessage, url: URL, param: string): Promise<{ status: number; body: unknown; type?: string }> | { status: number; body: unknown; type?: string };
   /** A route that answers on the response itself and keeps it open (a stream); `handle` is then unused. */
   stream?(res: ServerResponse, url: URL): void;
 }
@@ -155,7 +156,10 @@ export class ApiServer implements AlertSink {
     if (route.stream) return route.stream(res, url);
     try {
       const r = await route.handle(req, url, route.path.endsWith("/") ? url.pathname.slice(route.path.length) : "");
-      if (typeof r.body === "string") {
+      if (typeof r.body === "string" && r.type !== undefined) {
+        res.writeHead(r.status, { "Content-Type": r.type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" });
+        res.end(r.body);
+      } else if (typeof r.body === "string") {
         res.writeHead(r.status, { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "X-Content-Type-Options": "nosniff" });
         res.end(r.body);
       } else send(res, r.status, r.body);
@@ -275,7 +279,7 @@ export class ApiServer implements AlertSink {
     return { alerts: all.slice(0, limit).map((x) => ({ ...x.alert, count: x.count, first_ts: x.first_ts, last_ts: x.last_ts, last_event_id: x.last_event_id })), total: all.length };
   }
 
-  private security(): Record<string, unknown> {
+  security(): { by_severity: Record<string, number>; by_category: Record<string, number>; by_source: Record<string, number>; total: number } {
     const obj = (m: Map<string, number>, keys: readonly string[] = []) => Object.fromEntries([...keys.map((k) => [k, 0] as [string, number]), ...m]);
     return { by_severity: obj(this.counts.severity, SEVERITIES), by_category: obj(this.counts.category, CATEGORIES), by_source: obj(this.counts.source), total: [...this.counts.severity.values()].reduce((a, b) => a + b, 0) };
   }

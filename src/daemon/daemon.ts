@@ -29,6 +29,7 @@ import { newlyFailing, type CheckResult, type ScanReport } from "../scan/index.j
 import { IntegritySource } from "../sources/integrity/index.js";
 import { ruleContextFor } from "../sources/auditd/index.js";
 import { buildProxy, findingEvent, type LlmProxy, type ProxyStatus } from "../proxy/index.js";
+import { DaemonMetrics } from "./metrics.js";
 
 export interface DaemonOptions {
   config: Config;
@@ -111,6 +112,7 @@ export class Daemon {
   private apiFile: string | undefined;
   private admin: AdminSocket | undefined;
   private proxy: LlmProxy | undefined;
+  private metrics: DaemonMetrics | undefined;
   private pausedUntil = 0;
   private pauseHeld = 0;
   private resumeTimer: NodeJS.Timeout | undefined;
@@ -521,6 +523,14 @@ export class Daemon {
       ],
     };
     for (const r of ROUTES) for (const route of r.routes(ctx)) api.addRoute(route);
+    const metrics = new DaemonMetrics(() => {
+      const st = this.status();
+      const sec = api.security();
+      return { events: st.pipeline.events, alerts: st.pipeline.alerts, alertsBySeverity: sec.by_severity, alertsByCategory: sec.by_category, sources: st.sources, queue: st.queue, chainEntries: st.chain?.entries, ...(st.proxy ? { proxy: st.proxy } : {}) };
+    }, { node_id: this.nodeId });
+    this.metrics = metrics;
+    // Prometheus's bearer token is the API's (authorization: credentials_file in its scrape config).
+    api.addRoute({ method: "GET", path: "/metrics", requireToken: true, handle: async () => ({ status: 200, body: await metrics.text(), type: metrics.registry.contentType }) });
     const addr = await api.listen();
     this.apiAddress = { address: addr.address, port: addr.port };
     // Where clawsudo and `clawav approve` find the daemon (root-only, like the token).
@@ -629,12 +639,23 @@ export class Daemon {
     }
   }
 
+  /** One event through the pipeline, timed for /metrics when the API serves it. */
+  private handle(e: Event): void {
+    if (!this.metrics) {
+      this.built.pipeline.handle(e);
+      return;
+    }
+    const t0 = performance.now();
+    this.built.pipeline.handle(e);
+    this.metrics.handleSeconds.observe((performance.now() - t0) / 1000);
+  }
+
   private drain(max: number): void {
     this.waitTimer = undefined;
     let n = 0;
     for (let e = this.early.shift(); e !== undefined; e = this.early.shift()) {
       n++;
-      this.built.pipeline.handle(e);
+      this.handle(e);
       this.o.onEvent?.(e);
     }
     for (let e = this.queue.peek(); e !== undefined && n < max; e = this.queue.peek()) {
@@ -653,7 +674,7 @@ export class Daemon {
         // The cursor lags a crash by at most a commit interval's events; well past it, stop looking.
         if (++this.chainedChecks > 100_000) this.chained = undefined;
       }
-      this.built.pipeline.handle(e);
+      this.handle(e);
       this.o.onEvent?.(e);
     }
     const dropped = this.queue.dropped + this.early.dropped;

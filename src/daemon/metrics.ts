@@ -1,0 +1,76 @@
+// /metrics in Prometheus's text format: the daemon's counters as they stand at each scrape (read
+// from its status, not kept twice), the time each event takes through the pipeline, and the
+// process's own (RSS, CPU, heap, event-loop lag) from prom-client's defaults.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { SourceStatus } from "../events/index.js";
+
+export interface MetricsSnapshot {
+  events: number;
+  alerts: number;
+  alertsBySeverity: Record<string, number>;
+  alertsByCategory: Record<string, number>;
+  sources: SourceStatus[];
+  queue: { length: number; capacity: number; dropped: number };
+  chainEntries: number | undefined;
+  proxy?: { requests: number; refused: number; blocked: number; redacted: number; upstream_errors: number };
+}
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  /** Seconds per event through the whole route (enrich, judge, record, mitigate, sinks). */
+  readonly handleSeconds: Histogram;
+
+  constructor(snapshot: () => MetricsSnapshot, labels: Record<string, string>) {
+    const r = this.registry;
+    r.setDefaultLabels(labels);
+    collectDefaultMetrics({ register: r });
+    this.handleSeconds = new Histogram({ name: "clawav_event_handle_seconds", help: "Time an event takes through the pipeline (enrich, judge, record, mitigate, sinks)", buckets: [5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 5e-3, 0.02, 0.1], registers: [r] });
+    // Counters set from the snapshot at each scrape: reset, then the current total.
+    const total = (name: string, help: string, labelNames: string[], fill: (set: (v: number, l?: Record<string, string>) => void, s: MetricsSnapshot) => void) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [r],
+        collect() {
+          this.reset();
+          fill((v, l) => (l ? this.inc(l, v) : this.inc(v)), snapshot());
+        },
+      });
+    const gauge = (name: string, help: string, labelNames: string[], fill: (set: (v: number, l?: Record<string, string>) => void, s: MetricsSnapshot) => void) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [r],
+        collect() {
+          this.reset();
+          fill((v, l) => (l ? this.set(l, v) : this.set(v)), snapshot());
+        },
+      });
+    total("clawav_events_total", "Events judged", [], (set, s) => set(s.events));
+    total("clawav_alerts_total", "Alerts raised", [], (set, s) => set(s.alerts));
+    total("clawav_alerts_by_severity_total", "Alerts by severity (as listed by the API)", ["severity"], (set, s) => Object.entries(s.alertsBySeverity).forEach(([k, v]) => set(v, { severity: k })));
+    total("clawav_alerts_by_category_total", "Alerts by category (as listed by the API)", ["category"], (set, s) => Object.entries(s.alertsByCategory).forEach(([k, v]) => set(v, { category: k })));
+    total("clawav_source_events_total", "Events a source produced", ["source"], (set, s) => s.sources.forEach((x) => set(x.events, { source: x.name })));
+    total("clawav_source_parse_errors_total", "Lines or records a source could not read", ["source"], (set, s) => s.sources.forEach((x) => set(x.parse_errors, { source: x.name })));
+    total("clawav_source_drops_total", "Events a source dropped (its bounded queues)", ["source"], (set, s) => s.sources.forEach((x) => set(x.drops, { source: x.name })));
+    total("clawav_kernel_lost_total", "Audit records the kernel lost (its backlog was full)", [], (set, s) => set(s.sources.reduce((n, x) => n + (x.kernel_lost ?? 0), 0)));
+    gauge("clawav_source_up", "1 when a source runs, 0 when it is degraded or down", ["source", "state"], (set, s) => s.sources.forEach((x) => set(x.state === "running" ? 1 : 0, { source: x.name, state: x.state })));
+    gauge("clawav_queue_length", "Events waiting to be judged", [], (set, s) => set(s.queue.length));
+    gauge("clawav_queue_capacity", "The event queue's bound", [], (set, s) => set(s.queue.capacity));
+    total("clawav_queue_dropped_total", "Events the full queue dropped (oldest first)", [], (set, s) => set(s.queue.dropped));
+    gauge("clawav_chain_entries", "Entries in the audit chain", [], (set, s) => {
+      if (s.chainEntries !== undefined) set(s.chainEntries);
+    });
+    total("clawav_proxy_requests_total", "LLM proxy requests, by outcome", ["outcome"], (set, s) => {
+      if (!s.proxy) return;
+      set(s.proxy.requests, { outcome: "all" });
+      for (const k of ["refused", "blocked", "redacted", "upstream_errors"] as const) set(s.proxy[k], { outcome: k });
+    });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
