@@ -307,6 +307,7 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>clawav</ti
 <li><a href="/ui"><code>/ui</code></a>: the dashboard (sign in with the admin key)</li>
 <li><a href="/api/health"><code>/api/health</code></a></li>
 <li><a href="/api/status"><code>/api/status</code></a>: sources, queue, chain, counters</li>
+<li><a href="/metrics"><code>/metrics</code></a>: the same counters in Prometheus's text format</li>
 <li><a href="/api/alerts"><code>/api/alerts</code></a>: newest first; <code>?limit=</code>, <code>?severity=</code>, <code>?since=</code>, <code>?format=array</code></li>
 <li><code>/api/alerts/stream</code>: each alert as it comes (server-sent events); <code>?severity=</code>, <code>?category=</code>, <code>?agent=</code></li>
 <li><a href="/api/security"><code>/api/security</code></a>: counts by severity, category and source</li></ul></body></html>`;
