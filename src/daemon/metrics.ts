@@ -25,29 +25,15 @@ export class DaemonMetrics {
     r.setDefaultLabels(labels);
     collectDefaultMetrics({ register: r });
     this.handleSeconds = new Histogram({ name: "clawav_event_handle_seconds", help: "Time an event takes through the pipeline (enrich, judge, record, mitigate, sinks)", buckets: [5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 5e-3, 0.02, 0.1], registers: [r] });
-    // Counters set from the snapshot at each scrape: reset, then the current total.
-    const total = (name: string, help: string, labelNames: string[], fill: (set: (v: number, l?: Record<string, string>) => void, s: MetricsSnapshot) => void) =>
-      new Counter({
-        name,
-        help,
-        labelNames,
-        registers: [r],
-        collect() {
-          this.reset();
-          fill((v, l) => (l ? this.inc(l, v) : this.inc(v)), snapshot());
-        },
-      });
-    const gauge = (name: string, help: string, labelNames: string[], fill: (set: (v: number, l?: Record<string, string>) => void, s: MetricsSnapshot) => void) =>
-      new Gauge({
-        name,
-        help,
-        labelNames,
-        registers: [r],
-        collect() {
-          this.reset();
-          fill((v, l) => (l ? this.set(l, v) : this.set(v)), snapshot());
-        },
-      });
+    // Series read from the snapshot at each scrape: reset, then what it says now.
+    type Fill = (put: (v: number, l?: Record<string, string>) => void, s: MetricsSnapshot) => void;
+    const series = (kind: "counter" | "gauge", name: string, help: string, labelNames: string[], fill: Fill): void => {
+      const opts = { name, help, labelNames, registers: [r] };
+      if (kind === "counter") new Counter({ ...opts, collect() { this.reset(); fill((v, l) => (l ? this.inc(l, v) : this.inc(v)), snapshot()); } });
+      else new Gauge({ ...opts, collect() { this.reset(); fill((v, l) => (l ? this.set(l, v) : this.set(v)), snapshot()); } });
+    };
+    const total = (name: string, help: string, labelNames: string[], fill: Fill) => series("counter", name, help, labelNames, fill);
+    const gauge = (name: string, help: string, labelNames: string[], fill: Fill) => series("gauge", name, help, labelNames, fill);
     total("clawav_events_total", "Events judged", [], (set, s) => set(s.events));
     total("clawav_alerts_total", "Alerts raised", [], (set, s) => set(s.alerts));
     total("clawav_alerts_by_severity_total", "Alerts by severity (as listed by the API)", ["severity"], (set, s) => Object.entries(s.alertsBySeverity).forEach(([k, v]) => set(v, { severity: k })));
