@@ -19,9 +19,15 @@ export class DaemonMetrics {
   readonly registry = new Registry();
   /** Seconds per event through the whole route (enrich, judge, record, mitigate, sinks). */
   readonly handleSeconds: Histogram;
+  /** The daemon's status, read once per scrape: every series below takes its figures from it. */
+  private current: MetricsSnapshot | undefined;
 
-  constructor(snapshot: () => MetricsSnapshot, labels: Record<string, string>) {
+  constructor(
+    private readonly take: () => MetricsSnapshot,
+    labels: Record<string, string>,
+  ) {
     const r = this.registry;
+    const snapshot = (): MetricsSnapshot => (this.current ??= this.take());
     r.setDefaultLabels(labels);
     collectDefaultMetrics({ register: r });
     this.handleSeconds = new Histogram({ name: "clawav_event_handle_seconds", help: "Time an event takes through the pipeline (enrich, judge, record, mitigate, sinks)", buckets: [5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 5e-3, 0.02, 0.1], registers: [r] });
@@ -56,7 +62,12 @@ export class DaemonMetrics {
     });
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    this.current = undefined;
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.current = undefined;
+    }
   }
 }

@@ -194,6 +194,8 @@ export class LlmProxy {
   /** Answers in the provider's error shape; `blocked`: a DLP or tool-result block, counted as such, not as a refusal. */
   private refuse(res: ServerResponse, api: Api, kind: Refusal, message: string, blocked = false): void {
     if (!blocked) this.counts.refused++;
+    // A body not read yet is drained, so the connection can serve the next request.
+    res.req.resume();
     const r = refusal(api, kind, message);
     if (res.headersSent) {
       res.destroy();
@@ -218,13 +220,11 @@ export class LlmProxy {
     const uid = await this.peerUid(req);
     const who = uid !== undefined ? `uid ${uid}` : "an unknown local client";
     if (presented === undefined) {
-      req.resume();
       return this.refuse(res, guessApi, "authentication", "clawav proxy: no API key: use the virtual key clawav gave you (clawav-vk-...)");
     }
     const hash = hashKey(presented);
     const key = this.keys().keys.find((k) => k.hash === hash);
     if (!key) {
-      req.resume();
       this.counts.unknown_keys++;
       const real = !presented.startsWith("clawav-vk-");
       this.finding({ rule: real ? "real-key-presented" : "unknown-key", severity: real ? "critical" : "warning", category: "CRED_ACCESS", mitre: ["T1552", "T1078"], summary: real ? `${who} sent the proxy a key that is no virtual key (a real provider key, or a guess): ${req.method} ${req.url}` : `${who} used a virtual key the proxy does not know: ${req.method} ${req.url}`, ...(uid !== undefined ? { uid } : {}) });
@@ -234,31 +234,26 @@ export class LlmProxy {
     const api = up?.api ?? guessApi;
     const base = { ...(uid !== undefined ? { uid } : {}), key: key.id, upstream: key.upstream };
     if (key.revoked) {
-      req.resume();
       this.count(key.id, "refused");
       this.finding({ rule: "key-revoked", severity: "warning", category: "CRED_ACCESS", mitre: ["T1078"], summary: `${who} used the revoked virtual key ${key.id}`, ...base });
       return this.refuse(res, api, "authentication", `clawav proxy: the key ${key.id} is revoked`);
     }
     if (key.uid !== undefined && uid !== key.uid) {
-      req.resume();
       this.count(key.id, "refused");
       this.finding({ rule: "key-wrong-agent", severity: "critical", category: "CRED_ACCESS", mitre: ["T1550", "T1078"], summary: `${who} used the virtual key ${key.id}, which is bound to uid ${key.uid}: a stolen key`, ...base });
       return this.refuse(res, api, "permission", `clawav proxy: the key ${key.id} is not yours to use`);
     }
     if (!up) {
-      req.resume();
       this.o.log.error("proxy key names no configured upstream", { key: key.id, upstream: key.upstream });
       return this.refuse(res, api, "upstream", `clawav proxy: the key's upstream "${key.upstream}" is not configured`);
     }
     const real = realKey(key, this.o.env);
     if (real === undefined) {
-      req.resume();
       this.o.log.error("proxy key has no real key", { key: key.id, env: key.real_key_env });
       return this.refuse(res, api, "upstream", `clawav proxy: no real key is configured for ${key.id}`);
     }
     const over = this.limits.check(key);
     if (over) {
-      req.resume();
       this.count(key.id, "refused");
       this.finding({ rule: "limit-reached", severity: "info", category: "EXECUTION", mitre: [], summary: `${who}, key ${key.id}: ${over}`, ...base });
       return this.refuse(res, api, "rate_limit", `clawav proxy: ${over}`);
@@ -274,7 +269,8 @@ export class LlmProxy {
     const text = body.toString("utf8");
     let doc: unknown;
     let json = false;
-    if (text.length > 0 && (text.trimStart().startsWith("{") || text.trimStart().startsWith("["))) {
+    const lead = text.trimStart()[0];
+    if (lead === "{" || lead === "[") {
       try {
         doc = JSON.parse(text);
         json = true;

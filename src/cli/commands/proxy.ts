@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { userInfo } from "node:os";
+import { hostname, userInfo } from "node:os";
 import { externalAlert } from "../../detect/index.js";
+import { systemUserNames } from "../../enrich/index.js";
 import { EXIT, UserError } from "../../errors/index.js";
 import { EventIdGenerator } from "../../events/index.js";
 import { replaceFile } from "../../install/index.js";
@@ -10,8 +11,6 @@ import { createLogger } from "../../log/index.js";
 import { buildProxy, findingEvent, formatKeys, hashKey, loadKeyRing, newVirtualKey, type VirtualKey } from "../../proxy/index.js";
 import { ruleContextFor } from "../../sources/auditd/index.js";
 import { configFrom } from "../load-config.js";
-import { hostname } from "node:os";
-import { spawnSync } from "node:child_process";
 
 interface RunOpts {
   config?: string;
@@ -41,9 +40,9 @@ function writeKeys(file: string, keys: VirtualKey[]): void {
 
 function uidOf(user: string): number {
   if (/^\d+$/.test(user)) return Number(user);
-  const r = spawnSync("id", ["-u", "--", user], { encoding: "utf8" });
-  if (r.status !== 0) throw new UserError(`--user: no such user "${user}"`, EXIT.USAGE);
-  return Number(r.stdout.trim());
+  const uid = systemUserNames().uid(user);
+  if (uid === undefined) throw new UserError(`--user: no such user "${user}"`, EXIT.USAGE);
+  return uid;
 }
 
 export function registerProxy(program: Command): void {
@@ -85,10 +84,8 @@ export function registerProxy(program: Command): void {
 
   const keys = p.command("keys").description("the virtual keys (root's keys file, 0600): add, list, revoke");
   // --config and --keys-file are the proxy command's own options, given before or after these.
-  const file = (c: Command) => c;
   const withGlobals = <T>(cmd: Command): T => cmd.optsWithGlobals<T & object>();
-  file(
-    keys
+  keys
       .command("add")
       .description("make a virtual key for an agent and print it once (the file keeps only its sha256)")
       .requiredOption("--id <id>", "a name for the key (list, revoke and alerts use it)")
@@ -98,8 +95,8 @@ export function registerProxy(program: Command): void {
       .option("--real-key-stdin", "read the real key from standard input (never put it in argv: other users see argv)")
       .option("--rpm <n>", "requests per minute (0: no limit)", "0")
       .option("--tokens-per-day <n>", "input plus output tokens per UTC day (0: no limit)", "0")
-      .option("--model <glob...>", "models it may ask for (* matches any run of characters); default any"),
-  ).action((_o: unknown, cmd: Command) => {
+      .option("--model <glob...>", "models it may ask for (* matches any run of characters); default any")
+  .action((_o: unknown, cmd: Command) => {
     const o = withGlobals<{ id: string; upstream: string; user?: string; realKeyEnv?: string; realKeyStdin?: boolean; rpm: string; tokensPerDay: string; model?: string[]; config?: string; keysFile?: string }>(cmd);
     if ((o.realKeyEnv === undefined) === (o.realKeyStdin !== true)) throw new UserError("give exactly one of --real-key-env VAR and --real-key-stdin", EXIT.USAGE);
     const cfg = configFrom(o.config);
@@ -129,7 +126,7 @@ export function registerProxy(program: Command): void {
     process.stderr.write(`clawav: key ${o.id} added to ${path}; give the agent this virtual key (it is not kept anywhere):\n`);
     process.stdout.write(`${vk}\n`);
   });
-  file(keys.command("list").description("the keys: id, upstream, bound uid, limits, revoked (never a key)").option("--json", "as JSON")).action((_o: unknown, cmd: Command) => {
+  keys.command("list").description("the keys: id, upstream, bound uid, limits, revoked (never a key)").option("--json", "as JSON").action((_o: unknown, cmd: Command) => {
     const o = withGlobals<{ json?: boolean; config?: string; keysFile?: string }>(cmd);
     const ring = loadKeyRing(keysFileOf(o));
     const rows = ring.keys.map((k) => ({ id: k.id, upstream: k.upstream, uid: k.uid ?? null, real_key: k.real_key !== undefined ? "in the keys file" : `env ${k.real_key_env}`, revoked: k.revoked, rpm: k.rpm, tokens_per_day: k.tokens_per_day, models: k.models, created: k.created ?? null }));
@@ -139,7 +136,7 @@ export function registerProxy(program: Command): void {
       for (const r of rows) process.stdout.write(`${r.id.padEnd(24)} ${r.upstream.padEnd(10)} uid ${String(r.uid ?? "any").padEnd(6)} ${r.revoked ? "REVOKED " : ""}rpm ${r.rpm || "-"} tokens/day ${r.tokens_per_day || "-"} models ${r.models.join(",") || "any"} (${r.real_key})\n`);
     }
   });
-  file(keys.command("revoke").description("revoke a key: its next request is refused and alerted (the proxy rereads the file within a second)").argument("<id>", "the key's id")).action((id: string, _o: unknown, cmd: Command) => {
+  keys.command("revoke").description("revoke a key: its next request is refused and alerted (the proxy rereads the file within a second)").argument("<id>", "the key's id").action((id: string, _o: unknown, cmd: Command) => {
     const o = withGlobals<{ config?: string; keysFile?: string }>(cmd);
     const path = keysFileOf(o);
     const ring = loadKeyRing(path);
