@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import { EXIT, UserError } from "../../errors/index.js";
 import { parseEventLine, type Event, type ProcessInfo } from "../../events/index.js";
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { BundleError, bundleText, countsOf, ed25519PublicKey, makeBundle, parseBundle } from "../../bundle/index.js";
 import { BEHAVIOR_RULES, coverage, createDetector, formatPolicyError, loadClawsudoPolicies, loadPolicies, mitreOf, policyDirsOf, shellSplit, TACTICS } from "../../detect/index.js";
 import { configFrom } from "../load-config.js";
 
@@ -59,6 +61,40 @@ export function registerPolicy(program: Command): void {
       for (const b of BEHAVIOR_RULES) out.push(`  ${b.id.padEnd(28)} ${b.category.padEnd(12)} ${b.severity.padEnd(8)} ${mitreOf(b.id, b.category).join(",").padEnd(22)} ${b.description}`);
       out.push(`policy rules (${r.rules.length}):`);
       for (const p of r.rules) out.push(`  ${p.name.padEnd(28)} ${p.category.padEnd(12)} ${p.severity.padEnd(8)} ${(p.mitre ?? mitreOf(p.name, p.category)).join(",").padEnd(22)} ${p.enabled ? "" : "(disabled) "}${p.enforcement !== "none" ? `enforcement=${p.enforcement} ` : ""}${p.quarantine ? "quarantine " : ""}${p.description ?? ""} [${p.origin}]`);
+      process.stdout.write(out.join("\n") + "\n");
+    });
+  cmd
+    .command("bundle")
+    .description("make a signed policy bundle of DIR/policies/*.yaml, DIR/sigma/** and DIR/patterns/*.json, each checked first (for remote policy)")
+    .argument("<dir>", "the folder holding policies/, sigma/ and patterns/")
+    .requiredOption("-o, --output <file>", "the bundle file to write")
+    .requiredOption("--key <file>", "the Ed25519 private key (PEM, as openssl genpkey -algorithm ed25519 makes); never commit it")
+    .option("--bundle-version <version>", "the bundle's version, dotted numbers such as 2026.12.7 (default: DIR/VERSION)")
+    .action((dir: string, opts: { output: string; key: string; bundleVersion?: string }) => {
+      const pem = readText(opts.key, "policy bundle", "the key");
+      const bundle = makeBundle(dir, pem, opts.bundleVersion, new Date());
+      writePublicFile(opts.output, bundleText(bundle));
+      const n = countsOf(bundle);
+      process.stdout.write(`bundle ${bundle.version}: ${n.files} file${n.files === 1 ? "" : "s"} (${n.policies} polic${n.policies === 1 ? "y" : "ies"}, ${n.sigma} sigma, ${n.patterns} pattern database${n.patterns === 1 ? "" : "s"}) -> ${opts.output}\n`);
+    });
+  cmd
+    .command("bundle-verify")
+    .description("check a policy bundle's signature, paths and checksums and list its files; exit 1 when it does not verify")
+    .argument("<file>", "the bundle")
+    .requiredOption("--public-key <file>", "the Ed25519 public key (PEM) it must be signed for")
+    .action((file: string, opts: { publicKey: string }) => {
+      const pub = readText(opts.publicKey, "policy bundle-verify", "the public key");
+      try {
+        ed25519PublicKey(pub);
+      } catch (e) {
+        throw new UserError(`policy bundle-verify: ${opts.publicKey}: ${e instanceof BundleError ? e.message : String(e)}`, EXIT.DATAERR);
+      }
+      const r = parseBundle(readFileOrThrow(file, "policy bundle-verify", "the bundle"), pub);
+      if ("error" in r) throw new UserError(`policy bundle-verify: ${file}: ${r.error.message}`, EXIT.FINDINGS);
+      const b = r.bundle;
+      const n = countsOf(b);
+      const out = [`OK: ${file}: bundle ${b.version} (created ${b.created}), ${n.files} file${n.files === 1 ? "" : "s"} (${n.policies} polic${n.policies === 1 ? "y" : "ies"}, ${n.sigma} sigma, ${n.patterns} pattern database${n.patterns === 1 ? "" : "s"}), signature valid`];
+      for (const f of b.files) out.push(`  ${f.sha256.slice(0, 16)}  ${String(Buffer.byteLength(f.content, "utf8")).padStart(8)}  ${f.path}`);
       process.stdout.write(out.join("\n") + "\n");
     });
   program
@@ -167,4 +203,38 @@ function judgeFile(detector: ReturnType<typeof createDetector>, file: string): v
     }
   }
   process.stdout.write(`${events} events, ${fired} alerts\n`);
+}
+
+function readFileOrThrow(file: string, command: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new UserError(`${command}: ${file}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, EXIT.NOINPUT);
+  }
+}
+
+function readText(file: string, command: string, what: string): string {
+  return readFileOrThrow(file, command, what).toString("utf8");
+}
+
+/**
+ * Writes a file others may read (0644, whatever the umask): a bundle is public, signed, and copied
+ * to a web server. Through a temporary file and a rename, so a reader never sees half of it.
+ */
+function writePublicFile(file: string, text: string): void {
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  try {
+    const fd = openSync(tmp, "wx", 0o644);
+    try {
+      fchmodSync(fd, 0o644);
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UserError(`policy bundle: ${file}: cannot write it (${(e as NodeJS.ErrnoException).code ?? String(e)})`, EXIT.CANTCREAT);
+  }
 }
