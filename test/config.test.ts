@@ -66,6 +66,28 @@ describe("config", () => {
     expect(s).toContain("https://hooks.slack.com/<redacted>");
   });
 
+  it("redacts a collector's header values, keeps their names", () => {
+    const c = parseConfig(`[otel]\nenabled = true\nheaders = { authorization = "Bearer OTELSECRET" }\n[telemetry]\nformat = "json"\nendpoint = "https://collector.example/ingest"\nheaders = { "x-api-key" = "STREAMSECRET" }\n`, "c.toml");
+    const s = JSON.stringify(redactConfig(c));
+    expect(s).not.toMatch(/OTELSECRET|STREAMSECRET/);
+    expect(s).toContain('"authorization":"<redacted>"');
+    expect(s).toContain('"x-api-key":"<redacted>"');
+  });
+
+  it("names what a remote policy or a telemetry stream lacks, by file, line and key", () => {
+    const issue = (text: string) => {
+      try {
+        parseConfig(text, "c.toml");
+      } catch (e) {
+        return (e as ConfigError).issues.map((i) => `${i.line ?? "?"}: ${i.key}: ${i.message}`);
+      }
+      return [];
+    };
+    expect(issue(`[policy]\nsource = "remote"\nurl = "https://policy.example/b.json"\n`)).toEqual([expect.stringMatching(/^1: policy.public_key_file: source = "remote" needs public_key_file/) as unknown]);
+    expect(issue(`[telemetry]\nformat = "grpc"\n`)).toEqual([expect.stringMatching(/telemetry.endpoint: format = "grpc" needs an endpoint/) as unknown]);
+    expect(issue(`[telemetry]\nformat = "json"\nendpoint = "127.0.0.1:9000"\n`)).toEqual([expect.stringMatching(/^3: telemetry.endpoint: format = "json" posts to an http/) as unknown]);
+  });
+
   it("config check exits 65 (a file you gave is wrong) with file:line:key and no stack trace; 66 for a file it cannot read", async () => {
     const dir = mkdtempSync(join(tmpdir(), "clawav-cfg-"));
     const f = join(dir, "config.toml");

@@ -23,7 +23,7 @@ function run(name: string): { events: Event[]; alerts: Alert[] } {
   const ids = new EventIdGenerator();
   const watched = createWatchedUsers(config, 0, () => undefined);
   const detector = createDetector({ config });
-  const gate = createGateEngine(config.general.policy_version);
+  const gate = createGateEngine(() => config.general.policy_version);
   const events: Event[] = [];
   const alerts: Alert[] = [];
   const { pipeline } = buildPipeline({ config, nodeId: "golden", watched, factsFrom: "records", users: noUserNames, engines: () => [detector, gate], sinks: [], recorder: { record: (a) => alerts.push(a), note: () => {} }, nextId: () => ids.take() });

@@ -134,6 +134,11 @@ export function redactConfig(cfg: Config): unknown {
     const obj = copy[sec];
     if (obj && typeof obj[key] === "string") obj[key] = redactUrl(obj[key]);
   }
+  // A collector's headers carry its credentials (authorization, api keys): names shown, values not.
+  for (const sec of ["telemetry", "otel"]) {
+    const h = copy[sec]?.headers as Record<string, string> | undefined;
+    if (h) for (const k of Object.keys(h)) h[k] = "<redacted>";
+  }
   return copy;
 }
 

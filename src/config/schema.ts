@@ -233,6 +233,8 @@ const integrity = z
   })
   .prefault({});
 
+const absolute = z.string().regex(/^\//, "an absolute path");
+
 const policy = z
   .strictObject({
     enabled: z.boolean().default(true),
@@ -240,8 +242,22 @@ const policy = z
     dirs: z.array(z.string()).default(["/etc/clawav/policies"]),
     /** One extra policy folder, the older single-folder form of dirs. */
     dir: z.string().optional(),
+    /** "remote": also a signed bundle (policies, Sigma rules, pattern databases) fetched from `url`. */
+    source: z.enum(["file", "remote"]).default("file"),
+    /** https (http only to a loopback host): where the signed bundle is fetched. */
+    url: httpUrl.optional(),
+    /** The Ed25519 public key (PEM) bundles must be signed with. */
+    public_key_file: absolute.optional(),
+    /** PEM trusted for the bundle server besides the system's roots. */
+    ca_file: absolute.optional(),
+    refresh_interval_seconds: seconds.default(300),
   })
-  .prefault({});
+  .prefault({})
+  .superRefine((v, ctx) => {
+    if (v.source !== "remote") return;
+    if (v.url === undefined) ctx.addIssue({ code: "custom", path: ["url"], message: 'source = "remote" needs url (or run with --policy-url URL)' });
+    if (v.public_key_file === undefined) ctx.addIssue({ code: "custom", path: ["public_key_file"], message: 'source = "remote" needs public_key_file: the Ed25519 public key bundles are signed with' });
+  });
 
 const sigma = z
   .strictObject({
@@ -403,6 +419,66 @@ const proxy = z
   })
   .prefault({});
 
+/** Seed 003's stream: events and alerts as NDJSON over HTTP, or to clawav's gRPC service. */
+const telemetry = z
+  .strictObject({
+    format: z.enum(["off", "json", "grpc"]).default("off"),
+    /** json: an http(s) URL; grpc: host:port, or https://host:port for TLS. */
+    endpoint: z.string().min(1).optional(),
+    /** Every judged event too, not only alerts. */
+    events: z.boolean().default(true),
+    headers: z.record(z.string(), z.string()).default({}),
+    ca_file: absolute.optional(),
+    queue_size: z.number().int().positive().max(10_000_000).default(100_000),
+    batch_size: z.number().int().positive().max(100_000).default(500),
+    flush_interval_ms: millis.default(1000),
+    timeout_ms: millis.default(10_000),
+  })
+  .prefault({})
+  .superRefine((v, ctx) => {
+    if (v.format !== "off" && v.endpoint === undefined) ctx.addIssue({ code: "custom", path: ["endpoint"], message: `format = "${v.format}" needs an endpoint` });
+    if (v.format === "json" && v.endpoint !== undefined && !/^https?:\/\//.test(v.endpoint)) ctx.addIssue({ code: "custom", path: ["endpoint"], message: "format = \"json\" posts to an http:// or https:// URL" });
+  });
+
+/** OpenTelemetry: alerts (and optionally events) as OTLP logs, the daemon's figures as OTLP metrics. */
+const otel = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** http: OTLP/HTTP with protobuf (port 4318); grpc: OTLP/gRPC (port 4317). */
+    protocol: z.enum(["http", "grpc"]).default("http"),
+    /** http: the collector's base URL (/v1/logs, /v1/metrics are added); grpc: host:port or a URL. */
+    endpoint: z.string().min(1).default("http://127.0.0.1:4318"),
+    headers: z.record(z.string(), z.string()).default({}),
+    ca_file: absolute.optional(),
+    logs: z.boolean().default(true),
+    /** Every judged event as a log record too (a lot of data: an exec is an event). */
+    events: z.boolean().default(false),
+    min_severity: severity.default("info"),
+    metrics: z.boolean().default(true),
+    metrics_interval: seconds.default(15),
+    queue_size: z.number().int().positive().max(10_000_000).default(100_000),
+    batch_size: z.number().int().positive().max(100_000).default(512),
+    flush_interval_ms: millis.default(1000),
+    timeout_ms: millis.default(10_000),
+  })
+  .prefault({});
+
+/** A SIEM: syslog (RFC 5424, octet-counted) over TCP or TLS, with clawav's structured data or CEF. */
+const siem = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(1).max(65535).default(6514),
+    transport: z.enum(["tcp", "tls"]).default("tls"),
+    ca_file: absolute.optional(),
+    format: z.enum(["rfc5424", "cef"]).default("rfc5424"),
+    min_severity: severity.default("warning"),
+    /** Syslog facility number (20 = local4). */
+    facility: z.number().int().min(0).max(23).default(20),
+    queue_size: z.number().int().positive().max(10_000_000).default(10_000),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   mode: z.enum(["monitor", "enforce"]).default("monitor"),
   general,
@@ -434,6 +510,9 @@ export const configSchema = z.strictObject({
   seccomp,
   secureclaw,
   proxy,
+  telemetry,
+  otel,
+  siem,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -35,6 +35,8 @@ export interface BuildOptions {
   users?: UserNames;
   /** Ids for the pipeline's own sensor events (a stage that failed). */
   nextId: () => string;
+  /** The policy version in force now; default: the config's (a remote bundle changes the daemon's). */
+  policyVersion?: () => string;
 }
 
 export interface Built {
@@ -105,7 +107,7 @@ export function buildPipeline(o: BuildOptions): Built {
     mitigator: enforcer,
     aggregator,
     sinks: o.sinks,
-    sensorAlerts: sensorAlerts(o.nodeId, config.general.policy_version),
+    sensorAlerts: sensorAlerts(o.nodeId, o.policyVersion ?? (() => config.general.policy_version)),
     stageFailed: (stage, detail) => sensorEvent(o.nextId(), o.nodeId, `stage_failed:${stage}`, detail),
   });
   return { pipeline, matcher, table, aggregator, enforcer, enrichers, ...(watchedFiles ? { watchedFiles } : {}), ...(hostNames ? { hostNames } : {}) };

@@ -13,7 +13,7 @@ import type { Logger } from "../log/index.js";
 import { PACKAGE_ROOT, VERSION } from "../version.js";
 import { BoundedQueue, NamingOrder, type AggregatorStatus, type CrossSourceStats, type NamingOrderStats, type NamingSource, type PipelineStats } from "../pipeline/index.js";
 import { AuditChain, chainOptionsFor } from "../chain/index.js";
-import { BEHAVIOR_RULES, createDetector, formatPolicyError, mitreOf, type Detector, type SigmaStatus } from "../detect/index.js";
+import { BEHAVIOR_RULES, commandsDbIn, createDetector, formatPolicyError, mitreOf, type Detector, type SigmaStatus } from "../detect/index.js";
 import { ApiServer, isLoopback, loadOrCreateToken, WebSessions } from "../api/index.js";
 import { Dispatcher } from "../alerts/index.js";
 import { QuarantineStore, selfAndAncestors, type EnforcerStatus } from "../enforce/index.js";
@@ -30,6 +30,10 @@ import { IntegritySource } from "../sources/integrity/index.js";
 import { ruleContextFor } from "../sources/auditd/index.js";
 import { buildProxy, findingEvent, type LlmProxy, type ProxyStatus } from "../proxy/index.js";
 import { DaemonMetrics } from "./metrics.js";
+import { OtelExport } from "../telemetry/index.js";
+import { loadCurrent, RemotePolicy, type RemotePolicyStatus } from "../bundle/index.js";
+import { EXIT, UserError } from "../errors/index.js";
+import type { PatternSet } from "../patterns/index.js";
 
 export interface DaemonOptions {
   config: Config;
@@ -54,6 +58,8 @@ export interface DaemonStatus {
   /** The agent profile in use (`[profile] name`, `run --profile`). */
   profile: string | null;
   policy_version: string;
+  /** The remote policy bundle's fetches (policy.source = "remote"). */
+  remote_policy?: RemotePolicyStatus;
   uptime_s: number;
   watched: string;
   sources: SourceStatus[];
@@ -113,6 +119,12 @@ export class Daemon {
   private admin: AdminSocket | undefined;
   private proxy: LlmProxy | undefined;
   private metrics: DaemonMetrics | undefined;
+  private otel: OtelExport | undefined;
+  private remote: RemotePolicy | undefined;
+  /** The folder of the remote bundle in force, if any. */
+  private bundleDir: string | undefined;
+  /** The config's policy_version, or the version of the remote bundle in force. */
+  private policyVersion: string;
   private pausedUntil = 0;
   private pauseHeld = 0;
   private resumeTimer: NodeJS.Timeout | undefined;
@@ -135,7 +147,8 @@ export class Daemon {
     this.watched = createWatchedUsers(config, process.getuid?.() ?? -1, (n) => this.users.uid(n));
     this.queue = new BoundedQueue<Event>(o.queueCapacity ?? 65_536);
     this.detector = o.detector ?? createDetector({ config, watchdogPorts: this.watchdogPorts });
-    const gateEngine = createGateEngine(config.general.policy_version);
+    this.policyVersion = config.general.policy_version;
+    const gateEngine = createGateEngine(() => this.policyVersion);
     const recorder: Recorder = {
       record: (a) => this.chain?.append({ ts: a.ts, type: "alert", event_id: a.event_id, alert: a }),
       note: (type, data) => this.chain?.append({ ts: NOW(), type, data }),
@@ -157,6 +170,7 @@ export class Daemon {
         record: (type, data) => recorder.note(type, data),
       },
       nextId: () => this.ids.take(),
+      policyVersion: () => this.policyVersion,
     });
   }
 
@@ -165,9 +179,17 @@ export class Daemon {
     const isRoot = process.getuid?.() === 0;
     const stateDir = ensureStateDir(config.general.state_dir);
     this.unlock = lockStateDir(stateDir);
+    // The same series for a Prometheus scrape (/metrics) and an OpenTelemetry export.
+    const metrics = new DaemonMetrics(() => {
+      const st = this.status();
+      const sec = this.api?.security();
+      return { events: st.pipeline.events, alerts: st.pipeline.alerts, alertsBySeverity: sec?.by_severity ?? {}, alertsByCategory: sec?.by_category ?? {}, sources: st.sources, queue: st.queue, chainEntries: st.chain?.entries, ...(st.proxy ? { proxy: st.proxy } : {}) };
+    }, { node_id: this.nodeId });
+    this.metrics = metrics;
     for (const s of SINKS) {
-      const sink = s.create({ config, log });
+      const sink = s.create({ config, log, nodeId: this.nodeId, policyVersion: () => this.policyVersion, metrics: metrics.registry });
       if (!sink) continue;
+      if (sink instanceof OtelExport) this.otel = sink;
       if (sink instanceof Dispatcher) {
         this.dispatcher = sink;
         // Paused by an admin: nothing is pushed to people but the pause's own alerts; the chain and the API still get everything.
@@ -198,6 +220,7 @@ export class Daemon {
     this.names.onChange = (resolve) => this.built.hostNames?.update(names, resolve);
     await this.names.start();
     this.built.hostNames?.update(names, this.names.table());
+    if (config.policy.source === "remote") this.startRemotePolicy(stateDir);
     for (const entry of SOURCES) {
       const s = entry.create({ config, nodeId: this.nodeId, ids: this.ids, users: this.users, log, stateDir, isRoot, made: this.sources, allowedAddresses: () => this.allowedAddresses() });
       if (s) this.sources.push(s);
@@ -228,6 +251,82 @@ export class Daemon {
     this.startNotify();
     this.writeBeat(false);
     this.startScans(stateDir);
+  }
+
+  /**
+   * Remote policy: the last good bundle kept in the state folder is in force from the first event;
+   * then the server is asked now and every refresh interval. A bundle is applied like a SIGHUP
+   * reload, with its folders after the config's and its version stamped on every alert.
+   */
+  private startRemotePolicy(stateDir: string): void {
+    const p = this.o.config.policy;
+    const log = this.o.log;
+    if (p.url === undefined || p.public_key_file === undefined) throw new UserError('policy.source = "remote" needs policy.url and policy.public_key_file', EXIT.DATAERR);
+    let pem: string;
+    try {
+      pem = readFileSync(p.public_key_file, "utf8");
+    } catch (e) {
+      throw new UserError(`policy.public_key_file: ${p.public_key_file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`, EXIT.NOINPUT);
+    }
+    const kept = loadCurrent(stateDir, pem, (why) => {
+      log.error("the kept policy bundle does not verify; running without it until the server gives a good one", { problem: why });
+      this.enqueue(this.sensor("policy_bundle_refused", `the policy bundle kept in ${stateDir} does not verify: ${why}`));
+    });
+    if (kept) {
+      try {
+        this.applyBundle(kept.dir, kept.bundle.version, "kept");
+      } catch (e) {
+        log.error("the kept policy bundle does not load; running without it", { error: (e as Error).message });
+      }
+    }
+    this.remote = new RemotePolicy({
+      url: p.url,
+      publicKeyPem: pem,
+      ...(p.ca_file !== undefined ? { caFile: p.ca_file } : {}),
+      intervalMs: Math.round(p.refresh_interval_seconds * 1000),
+      stateDir,
+      currentVersion: () => (this.bundleDir !== undefined ? this.policyVersion : ""),
+      onApply: (dir, version) => this.applyBundle(dir, version, p.url!),
+      onFailure: (reason) => {
+        log.warn("remote policy not applied; the last good policies stay in force", { url: p.url, reason });
+        // A signature or version that is wrong is someone's doing; an unreachable server may be weather.
+        const refused = /^bundle refused|^rollback refused|not applied/.test(reason);
+        this.enqueue(this.sensor(refused ? "policy_bundle_refused" : "policy_fetch_failed", `${p.url}: ${reason}`));
+      },
+    });
+    this.remote.start();
+  }
+
+  /** Puts a bundle's rules in force (throws, changing nothing, when they do not load). */
+  private applyBundle(dir: string, version: string, from: string): void {
+    const before = { dir: this.bundleDir, version: this.policyVersion };
+    this.bundleDir = dir;
+    this.policyVersion = version;
+    const r = this.detector.reload(this.effectiveConfig(), this.detectorOverrides());
+    if (!r.detector) {
+      this.bundleDir = before.dir;
+      this.policyVersion = before.version;
+      throw new Error(r.errors.map(formatPolicyError).join("; "));
+    }
+    this.detector = r.detector;
+    this.chain?.append({ ts: NOW(), type: "policy_bundle", data: { version, from, previous: before.version, policies: r.detector.policyCount, sigma: r.detector.sigma.compiled } });
+    this.o.log.info("policy bundle applied", { version, from, previous: before.version, policies: r.detector.policyCount, sigma: r.detector.sigma.compiled });
+    if (from !== "kept") this.enqueue(this.sensor("policy_bundle_applied", `policy bundle ${version} from ${from} is in force (was ${before.version}): ${r.detector.policyCount} policies, ${r.detector.sigma.compiled} Sigma rules`));
+  }
+
+  /** The config with the bundle's folders after its own (the bundle adds rules; the site's stay). */
+  private effectiveConfig(base: Config = this.o.config): Config {
+    const d = this.bundleDir;
+    if (d === undefined) return base;
+    return { ...base, policy: { ...base.policy, dirs: [...base.policy.dirs, join(d, "policies")] }, sigma: { ...base.sigma, dirs: [...base.sigma.dirs, join(d, "sigma")] } };
+  }
+
+  /** The version to stamp, and the bundle's commands database when it has one (signed with the bundle). */
+  private detectorOverrides(): { policyVersion: string; loadCommands?: () => PatternSet | undefined } {
+    const d = this.bundleDir;
+    const patterns = d !== undefined ? join(d, "patterns") : undefined;
+    if (patterns === undefined || !existsSync(join(patterns, "commands.json"))) return { policyVersion: this.policyVersion };
+    return { policyVersion: this.policyVersion, loadCommands: () => commandsDbIn(patterns) };
   }
 
   /** The posture scan: soon after the start, then every scans.interval; kept across restarts. */
@@ -372,7 +471,7 @@ export class Daemon {
     const changed = changedSections(old, next);
     const cur = this.o.config;
     next = { ...next, mode: cur.mode, general: { ...next.general, state_dir: cur.general.state_dir } };
-    const r = this.detector.reload(next);
+    const r = this.detector.reload(this.effectiveConfig(next), this.detectorOverrides());
     if (!r.detector) throw new Error(`config-update refused:\n${r.errors.map(formatPolicyError).join("\n")}`);
     // An installed config is immutable (chattr +i): the flag comes off for the swap and goes back on.
     replaceFile(file, args.text, 0o600);
@@ -523,12 +622,7 @@ export class Daemon {
       ],
     };
     for (const r of ROUTES) for (const route of r.routes(ctx)) api.addRoute(route);
-    const metrics = new DaemonMetrics(() => {
-      const st = this.status();
-      const sec = api.security();
-      return { events: st.pipeline.events, alerts: st.pipeline.alerts, alertsBySeverity: sec.by_severity, alertsByCategory: sec.by_category, sources: st.sources, queue: st.queue, chainEntries: st.chain?.entries, ...(st.proxy ? { proxy: st.proxy } : {}) };
-    }, { node_id: this.nodeId });
-    this.metrics = metrics;
+    const metrics = this.metrics!;
     // Prometheus's bearer token is the API's (authorization: credentials_file in its scrape config).
     api.addRoute({ method: "GET", path: "/metrics", requireToken: true, handle: async () => ({ status: 200, body: await metrics.text(), type: metrics.registry.contentType }) });
     const addr = await api.listen();
@@ -552,6 +646,7 @@ export class Daemon {
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.notifier?.send({ STOPPING: "1", STATUS: "stopping: saving the cursor and judging what is queued" });
     await this.proxy?.stop();
+    this.remote?.stop();
     for (const s of this.sources) await s.stop();
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.drain(Infinity);
@@ -576,7 +671,7 @@ export class Daemon {
 
   /** SIGHUP: reload the engines; a broken policy keeps the old set and raises an alert. */
   reload(): void {
-    const r = this.detector.reload(this.o.config);
+    const r = this.detector.reload(this.effectiveConfig(), this.detectorOverrides());
     if (r.detector) {
       this.detector = r.detector;
       this.o.log.info("policies reloaded", { policies: r.detector.policyCount, files: r.detector.sources, sigma: r.detector.sigma.compiled });
@@ -595,7 +690,8 @@ export class Daemon {
       node_id: this.nodeId,
       mode: this.o.config.mode,
       profile: this.o.config.profile.name ?? null,
-      policy_version: this.o.config.general.policy_version,
+      policy_version: this.policyVersion,
+      ...(this.remote ? { remote_policy: this.remote.status() } : {}),
       uptime_s: Math.round((Date.now() - this.started) / 1000),
       watched: this.watched.describe(),
       sources: this.sources.map((s) => s.status()),
@@ -647,7 +743,9 @@ export class Daemon {
     }
     const t0 = performance.now();
     this.built.pipeline.handle(e);
-    this.metrics.handleSeconds.observe((performance.now() - t0) / 1000);
+    const s = (performance.now() - t0) / 1000;
+    this.metrics.handleSeconds.observe(s);
+    this.otel?.recordHandle(s);
   }
 
   private drain(max: number): void {

@@ -18,7 +18,11 @@ import { IntegritySource } from "../sources/integrity/index.js";
 import { loadPatternDir, loadSecureClaw, PATTERNS_DIR, PatternSet, PUBLIC_KEY_FILE, SKILL_DATABASES } from "../patterns/index.js";
 import { chainOptionsFor, readKey, verifyChain } from "../chain/index.js";
 import { join } from "node:path";
+import { hostname } from "node:os";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import type { Registry } from "prom-client";
+import { OtelExport, SiemSink, TelemetryStream } from "../telemetry/index.js";
+import { VERSION } from "../version.js";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
 import { agentRoutes, clawsudoRoutes, type ApprovalRegistry, type PreloadGuardEnricher } from "../gate/index.js";
 import type { Enforcer } from "../enforce/index.js";
@@ -250,6 +254,11 @@ export const SOURCES: readonly SourceEntry[] = [
 export interface SinkContext {
   config: Config;
   log: Logger;
+  nodeId: string;
+  /** The policy version in force now (a remote bundle changes it); stamped on what leaves the host. */
+  policyVersion: () => string;
+  /** The daemon's Prometheus registry: OpenTelemetry exports the same series. */
+  metrics: Registry;
 }
 
 export interface SinkEntry {
@@ -258,7 +267,62 @@ export interface SinkEntry {
 }
 
 /** The API sink is made by the daemon itself (it also serves the routes). */
-export const SINKS: readonly SinkEntry[] = [{ section: "alerts", create: (c): Dispatcher | undefined => createDispatcher(c.config, c.log) }];
+export const SINKS: readonly SinkEntry[] = [
+  { section: "alerts", create: (c): Dispatcher | undefined => createDispatcher(c.config, c.log) },
+  {
+    section: "telemetry",
+    create(c) {
+      const t = c.config.telemetry;
+      if (t.format === "off" || t.endpoint === undefined) return undefined;
+      return new TelemetryStream({ format: t.format, endpoint: t.endpoint, events: t.events, headers: t.headers, ...(t.ca_file !== undefined ? { caFile: t.ca_file } : {}), nodeId: c.nodeId, policyVersion: c.policyVersion, queueSize: t.queue_size, batchSize: t.batch_size, flushIntervalMs: t.flush_interval_ms, timeoutMs: t.timeout_ms, onError: warnOnce(c.log, "telemetry export failing; records wait in its queue") });
+    },
+  },
+  {
+    section: "otel",
+    create(c) {
+      const o = c.config.otel;
+      if (!o.enabled) return undefined;
+      return new OtelExport({
+        protocol: o.protocol,
+        endpoint: o.endpoint,
+        headers: o.headers,
+        ...(o.ca_file !== undefined ? { caFile: o.ca_file } : {}),
+        logs: o.logs,
+        events: o.events,
+        minSeverity: o.min_severity,
+        metrics: o.metrics,
+        metricsIntervalMs: o.metrics_interval * 1000,
+        queueSize: o.queue_size,
+        batchSize: o.batch_size,
+        flushIntervalMs: o.flush_interval_ms,
+        timeoutMs: o.timeout_ms,
+        resource: { hostName: hostname(), nodeId: c.nodeId, policyVersion: c.policyVersion(), serviceVersion: VERSION },
+        policyVersion: c.policyVersion,
+        registry: c.metrics,
+        onError: warnOnce(c.log, "OpenTelemetry export failing; log records wait in its queue"),
+      });
+    },
+  },
+  {
+    section: "siem",
+    create(c) {
+      const s = c.config.siem;
+      if (!s.enabled) return undefined;
+      return new SiemSink({ host: s.host, port: s.port, transport: s.transport, ...(s.ca_file !== undefined ? { caFile: s.ca_file } : {}), format: s.format, minSeverity: s.min_severity, queueSize: s.queue_size, hostname: hostname(), facility: s.facility, log: c.log });
+    },
+  },
+];
+
+/** A collector that is down fails every batch: said once per failing spell, not once per try. */
+function warnOnce(log: Logger, what: string): (message: string) => void {
+  let last = 0;
+  return (message) => {
+    const now = Date.now();
+    if (now - last < 60_000) return;
+    last = now;
+    log.warn(what, { error: message });
+  };
+}
 
 /** What routes may ask of the daemon. */
 export interface RouteContext {

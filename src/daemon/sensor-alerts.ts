@@ -31,10 +31,13 @@ const SENSOR_RULES: Record<string, { severity: Severity; rule: string; what: str
   admin_lockout: { severity: "critical", rule: "admin-lockout", what: "a client was locked out of the admin socket" },
   admin_wrong_key: { severity: "critical", rule: "admin-wrong-key", what: "a wrong admin key was tried" },
   admin_uninstall: { severity: "critical", rule: "admin-uninstall", what: "clawav is being uninstalled with the admin key" },
+  policy_fetch_failed: { severity: "warning", rule: "policy-remote-fetch-failed", what: "the remote policy bundle could not be fetched; the last good policies stay in force" },
+  policy_bundle_refused: { severity: "critical", rule: "policy-remote-refused", what: "a remote policy bundle was refused (bad signature, rollback, or rules that do not load); the last good policies stay in force" },
+  policy_bundle_applied: { severity: "info", rule: "policy-remote-applied", what: "a new remote policy bundle is in force" },
   stage_failed: { severity: "critical", rule: "pipeline-stage-failed", what: "a stage of clawav's pipeline failed (detection goes on without it for this event)" },
 };
 
-export function sensorAlerts(nodeId: string, policyVersion: string) {
+export function sensorAlerts(nodeId: string, policyVersion: () => string) {
   return (event: Event): Alert[] => {
     const s = event.sensor;
     if (!s) return [];
@@ -52,7 +55,7 @@ export function sensorAlerts(nodeId: string, policyVersion: string) {
         summary: `${r.what}${count}: ${s.detail}`,
         action: "alert",
         node_id: nodeId,
-        policy_version: policyVersion,
+        policy_version: policyVersion(),
         mitre: mitreOf(r.rule, "SEC_TAMPER"),
         event,
       },

@@ -68,7 +68,19 @@ export interface Detector extends Engine {
   /** State of the rules that follow an attack across events (keys, evictions, firings). */
   sequenceStatus(): SequenceStatus;
   /** Loads the policies again (SIGHUP): a new Detector, or the errors (the caller keeps this one). */
-  reload(config?: Config): { detector: Detector; errors: [] } | { detector?: undefined; errors: PolicyError[] };
+  reload(config?: Config, over?: ReloadOverrides): { detector: Detector; errors: [] } | { detector?: undefined; errors: PolicyError[] };
+}
+
+/** What a reload may change besides the config: the version stamped on alerts, where the commands database comes from. */
+export interface ReloadOverrides {
+  policyVersion?: string;
+  loadCommands?: () => PatternSet | undefined;
+}
+
+/** A commands database from a folder whose files are vouched for by something else (a signed policy bundle). */
+export function commandsDbIn(dir: string): PatternSet | undefined {
+  const db = loadPatternDir(dir, PUBLIC_KEY_FILE, false, ["commands"]).dbs[0];
+  return db ? new PatternSet([db]) : undefined;
 }
 
 export function loadPolicies(dirs: string[]): { rules: PolicyRule[]; errors: PolicyError[]; files: string[] } {
@@ -249,11 +261,13 @@ export function createDetector(opts: DetectorOptions): Detector {
       const st = sequence.status();
       return { ...st, keys: st.keys + steps.size, evicted: st.evicted + steps.evicted };
     },
-    reload(next?: Config) {
+    reload(next?: Config, over?: ReloadOverrides) {
       try {
         // The commands database read again; one that no longer loads (changed, unsigned) leaves the last good one in force.
-        const fresh = loadCommands();
-        return { detector: createDetector({ ...opts, config: next ?? config, identity, sequence, steps, popular, commands: fresh ?? commands ?? null }), errors: [] };
+        const load = over?.loadCommands ?? opts.loadCommands ?? commandsDb;
+        const fresh = load();
+        const version = over?.policyVersion !== undefined ? { policyVersion: over.policyVersion } : {};
+        return { detector: createDetector({ ...opts, ...version, config: next ?? config, identity, sequence, steps, popular, commands: fresh ?? commands ?? null }), errors: [] };
       } catch (err) {
         if (err instanceof PolicyLoadError) return { errors: err.errors };
         throw err;

@@ -122,6 +122,8 @@ export interface ChannelRule {
 export interface AlertSink {
   readonly name: string;
   accept(notice: Notice): void;
+  /** Sees every event that was judged (and every sensor event), for sinks that stream events too; never blocks. */
+  observe?(event: Event): void;
   /** Counters for /api/status (sent, dropped, failed, ...). */
   status?(): Record<string, number | string>;
   close?(): Promise<void>;

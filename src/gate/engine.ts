@@ -9,18 +9,19 @@ const PRELOAD_CATEGORY: Record<string, Category> = { exec: "EXECUTION", read: "C
  * Turns the gates' own events (clawsudo decisions, preload denials) into alerts, so that every
  * decision reaches the audit chain and a person through the same path as any detection.
  */
-export function createGateEngine(policyVersion: string): Engine {
+/** `policyVersion` is read at each alert: a remote bundle changes it while the daemon runs. */
+export function createGateEngine(policyVersion: () => string): Engine {
   return {
     name: "gate",
     evaluate(e: Event): Alert[] {
       const g = e.gate;
       const guard = e.process?.guard;
       if (e.kind === "exec" && guard) {
-        return [{ event_id: e.id, ts: e.ts, severity: "critical", category: "EVASION", rule: "preload-guard-missing", engine: "gate", mitre: mitreOf("preload-guard-missing"), summary: `agent ${e.process?.agent ?? "?"} runs ${e.process?.exe ?? "?"} (pid ${e.process?.pid ?? "?"}) without the preload guard: ${guard.reason}`, action: "alert", node_id: e.node_id, policy_version: policyVersion, event: e }];
+        return [{ event_id: e.id, ts: e.ts, severity: "critical", category: "EVASION", rule: "preload-guard-missing", engine: "gate", mitre: mitreOf("preload-guard-missing"), summary: `agent ${e.process?.agent ?? "?"} runs ${e.process?.exe ?? "?"} (pid ${e.process?.pid ?? "?"}) without the preload guard: ${guard.reason}`, action: "alert", node_id: e.node_id, policy_version: policyVersion(), event: e }];
       }
       if (e.kind !== "gate" || !g) return [];
       const alert = (severity: Severity, category: Category, rule: string, action: AlertAction, summary: string): Alert[] => [
-        { event_id: e.id, ts: e.ts, severity, category, rule, engine: "gate", summary, action, node_id: e.node_id, policy_version: policyVersion, mitre: mitreOf(rule, category), event: e },
+        { event_id: e.id, ts: e.ts, severity, category, rule, engine: "gate", summary, action, node_id: e.node_id, policy_version: policyVersion(), mitre: mitreOf(rule, category), event: e },
       ];
       const who = e.process?.user ?? (e.process ? `uid ${e.process.uid}` : "?");
       if (g.gate === "clawsudo") {

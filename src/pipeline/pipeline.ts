@@ -61,11 +61,13 @@ export class Pipeline {
       return [];
     }
     if (event.kind === "sensor") {
+      this.observe(event);
       raised = this.guard("sensor", () => this.s.sensorAlerts(event)) ?? [];
     } else if (!this.s.isWatched(event)) {
       this.stats.ignored_unwatched++;
       return [];
     } else {
+      this.observe(event);
       this.stats.judged++;
       for (const engine of this.s.engines()) {
         const found = this.guard(`engine:${engine.name}`, () => engine.evaluate(event));
@@ -114,6 +116,11 @@ export class Pipeline {
     this.stats.alerts++;
     const r = this.s.recorder;
     if (r) this.guard("record", () => r.record(alert));
+  }
+
+  /** Sinks that stream events see each one before its alerts. */
+  private observe(event: Event): void {
+    for (const sink of this.s.sinks) if (sink.observe) this.guard(`sink:${sink.name}`, () => sink.observe!(event));
   }
 
   private deliver(alert: Alert): Alert {

@@ -41,7 +41,7 @@ function build(o: { engines?: Engine[]; recorder?: Recorder; mitigator?: Mitigat
     ...(o.matcher ? { matcher: o.matcher } : {}),
     aggregator: new Aggregator({ windowMs: 30_000, channels: [{ name: "hook", minSeverity: "warning", ratePerMinute: 5 }] }),
     sinks: o.sinks ?? [{ name: "spy", accept: (x) => (notices.push(x), order.push(`sink ${x.alert.rule}`)) }],
-    sensorAlerts: sensorAlerts("n", "t"),
+    sensorAlerts: sensorAlerts("n", () => "t"),
     stageFailed: (stage, error) => sensorEvent(`f${(n++).toString(16).padStart(15, "0")}`, "n", `stage_failed:${stage}`, error),
   });
   return { p, recorded, notices, order };

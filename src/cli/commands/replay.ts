@@ -42,7 +42,7 @@ async function replay(file: string, opts: ReplayOpts): Promise<number> {
   const users = opts.host ? systemUserNames() : noUserNames;
   const watched = createWatchedUsers(config, process.getuid?.() ?? -1, (n) => users.uid(n));
   const detector = createDetector({ config });
-  const gate = createGateEngine(config.general.policy_version);
+  const gate = createGateEngine(() => config.general.policy_version);
   const out = new StdoutBuffer();
   let pending: Promise<void> | undefined;
   let printed = 0;

@@ -6,7 +6,7 @@ import { configFrom, DEFAULT_CONFIG_PATH } from "../load-config.js";
 import { existsSync } from "node:fs";
 import { UserError } from "../../errors/index.js";
 import { applyAlertSettings } from "../../alerts/index.js";
-import { withDotEnv } from "../../config/index.js";
+import { withDotEnv, type Config } from "../../config/index.js";
 import { join } from "node:path";
 import { activeProfiles } from "../../profiles/index.js";
 
@@ -27,6 +27,9 @@ interface RunOpts {
   alertDedupeWindow?: string;
   alertRateLimit?: string;
   profile?: string;
+  telemetry?: string;
+  telemetryEndpoint?: string;
+  policyUrl?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -49,6 +52,9 @@ export function registerRun(program: Command): void {
     .option("--alert-min-severity <level>", "info, warning or critical (default warning)")
     .option("--alert-dedupe-window <seconds>", "repeats of one detection (rule, process, target) within this window fold into one (default 60)")
     .option("--alert-rate-limit <n>", "at most this many pushes a minute per channel; critical alerts always go (default 60)")
+    .option("--telemetry <format>", "stream events and alerts: json (NDJSON over HTTP) or grpc (proto/clawav/telemetry/v1) (overrides telemetry.format)")
+    .option("--telemetry-endpoint <url>", "where the stream goes: an http(s) URL for json, host:port for grpc (overrides telemetry.endpoint)")
+    .option("--policy-url <url>", "fetch a signed policy bundle from this https URL, at the start and every policy.refresh_interval_seconds (needs policy.public_key_file)")
     .addHelpText("after", "\nSIGTERM or Ctrl-C: stop, save the cursor, exit 0. SIGHUP: reload policies.")
     .action(async (opts: RunOpts) => {
       process.exitCode = await run(opts);
@@ -67,6 +73,7 @@ async function run(opts: RunOpts): Promise<number> {
   if (opts.policyVersion !== undefined) config.general.policy_version = opts.policyVersion;
   if (opts.apiBind !== undefined) config.api.bind = opts.apiBind;
   if (opts.profile !== undefined) config.profile.name = opts.profile;
+  applyRemoteSettings(config, opts);
   // An unknown or broken profile is the user's to fix before anything starts.
   const profiles = activeProfiles(config);
   if (opts.apiPort !== undefined) {
@@ -150,4 +157,28 @@ function eventLine(e: Event): string {
 
 function alertLine(a: Alert): string {
   return `${new Date(a.ts).toISOString()} ${a.severity.toUpperCase().padEnd(8)} ${a.category} ${a.rule}: ${a.summary} [event ${a.event_id}]`;
+}
+
+/** --telemetry and --policy-url: what the config's own checks would have said of the same keys. */
+function applyRemoteSettings(config: Config, opts: RunOpts): void {
+  if (opts.telemetry !== undefined) {
+    if (opts.telemetry !== "json" && opts.telemetry !== "grpc" && opts.telemetry !== "off") throw new UserError(`--telemetry: "${opts.telemetry}" is not json, grpc or off`);
+    config.telemetry.format = opts.telemetry;
+  }
+  if (opts.telemetryEndpoint !== undefined) config.telemetry.endpoint = opts.telemetryEndpoint;
+  const t = config.telemetry;
+  if (t.format !== "off" && t.endpoint === undefined) throw new UserError(`--telemetry ${t.format} needs an endpoint: --telemetry-endpoint, or [telemetry] endpoint in the config`);
+  if (t.format === "json" && t.endpoint !== undefined && !/^https?:\/\//.test(t.endpoint)) throw new UserError(`--telemetry-endpoint: "${t.endpoint}" is not an http:// or https:// URL (json is posted over HTTP)`);
+  if (opts.policyUrl !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(opts.policyUrl);
+    } catch {
+      throw new UserError(`--policy-url: "${opts.policyUrl}" is not a URL`);
+    }
+    if (u.protocol !== "https:" && u.protocol !== "http:") throw new UserError(`--policy-url: "${opts.policyUrl}" is not an https:// URL`);
+    config.policy.source = "remote";
+    config.policy.url = opts.policyUrl;
+  }
+  if (config.policy.source === "remote" && config.policy.public_key_file === undefined) throw new UserError("--policy-url needs the bundles' Ed25519 public key: set [policy] public_key_file in the config");
 }
