@@ -291,7 +291,8 @@ export class Daemon {
         log.warn("remote policy not applied; the last good policies stay in force", { url: p.url, reason });
         // A signature or version that is wrong is someone's doing; an unreachable server may be weather.
         const refused = /^bundle refused|^rollback refused|not applied/.test(reason);
-        this.enqueue(this.sensor(refused ? "policy_bundle_refused" : "policy_fetch_failed", `${p.url}: ${reason}`));
+        // The same refusal at every fetch folds into one entry; a different one is news.
+        this.enqueue(this.keyed(this.sensor(refused ? "policy_bundle_refused" : "policy_fetch_failed", `${p.url}: ${reason}`), reason));
       },
     });
     this.remote.start();
@@ -311,7 +312,7 @@ export class Daemon {
     this.detector = r.detector;
     this.chain?.append({ ts: NOW(), type: "policy_bundle", data: { version, from, previous: before.version, policies: r.detector.policyCount, sigma: r.detector.sigma.compiled } });
     this.o.log.info("policy bundle applied", { version, from, previous: before.version, policies: r.detector.policyCount, sigma: r.detector.sigma.compiled });
-    if (from !== "kept") this.enqueue(this.sensor("policy_bundle_applied", `policy bundle ${version} from ${from} is in force (was ${before.version}): ${r.detector.policyCount} policies, ${r.detector.sigma.compiled} Sigma rules`));
+    if (from !== "kept") this.enqueue(this.keyed(this.sensor("policy_bundle_applied", `policy bundle ${version} from ${from} is in force (was ${before.version}): ${r.detector.policyCount} policies, ${r.detector.sigma.compiled} Sigma rules`), version));
   }
 
   /** The config with the bundle's folders after its own (the bundle adds rules; the site's stay). */
@@ -794,6 +795,12 @@ export class Daemon {
       process: { pid: who.pid, ppid: 0, uid: who.uid, euid: 0, auid: null, user: who.user, exe: who.exe, comm: "clawsudo", argv: who.argv, cwd: who.cwd },
       gate: info,
     };
+  }
+
+  /** Only sensor events of one condition with equal keys fold as repeats. */
+  private keyed(e: Event, key: string): Event {
+    if (e.sensor) e.sensor.key = key;
+    return e;
   }
 
   private sensor(condition: string, detail: string, value?: number, delta?: number): Event {
