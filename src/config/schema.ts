@@ -427,6 +427,8 @@ const telemetry = z
     endpoint: z.string().min(1).optional(),
     /** Every judged event too, not only alerts. */
     events: z.boolean().default(true),
+    /** Every repeat of a detection folded within alerts.dedupe_window too (default: the first of each). */
+    repeats: z.boolean().default(false),
     headers: z.record(z.string(), z.string()).default({}),
     ca_file: absolute.optional(),
     queue_size: z.number().int().positive().max(10_000_000).default(100_000),
@@ -454,6 +456,8 @@ const otel = z
     /** Every judged event as a log record too (a lot of data: an exec is an event). */
     events: z.boolean().default(false),
     min_severity: severity.default("info"),
+    /** Every repeat of a detection folded within alerts.dedupe_window too (default: the first of each). */
+    repeats: z.boolean().default(false),
     metrics: z.boolean().default(true),
     metrics_interval: seconds.default(15),
     queue_size: z.number().int().positive().max(10_000_000).default(100_000),
@@ -473,6 +477,8 @@ const siem = z
     ca_file: absolute.optional(),
     format: z.enum(["rfc5424", "cef"]).default("rfc5424"),
     min_severity: severity.default("warning"),
+    /** Every repeat of a detection folded within alerts.dedupe_window too (default: the first of each). */
+    repeats: z.boolean().default(false),
     /** Syslog facility number (20 = local4). */
     facility: z.number().int().min(0).max(23).default(20),
     queue_size: z.number().int().positive().max(10_000_000).default(10_000),

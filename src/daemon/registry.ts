@@ -274,7 +274,7 @@ export const SINKS: readonly SinkEntry[] = [
     create(c) {
       const t = c.config.telemetry;
       if (t.format === "off" || t.endpoint === undefined) return undefined;
-      return new TelemetryStream({ format: t.format, endpoint: t.endpoint, events: t.events, headers: t.headers, ...(t.ca_file !== undefined ? { caFile: t.ca_file } : {}), nodeId: c.nodeId, policyVersion: c.policyVersion, queueSize: t.queue_size, batchSize: t.batch_size, flushIntervalMs: t.flush_interval_ms, timeoutMs: t.timeout_ms, onError: warnOnce(c.log, "telemetry export failing; records wait in its queue") });
+      return new TelemetryStream({ format: t.format, endpoint: t.endpoint, events: t.events, repeats: t.repeats, headers: t.headers, ...(t.ca_file !== undefined ? { caFile: t.ca_file } : {}), nodeId: c.nodeId, policyVersion: c.policyVersion, queueSize: t.queue_size, batchSize: t.batch_size, flushIntervalMs: t.flush_interval_ms, timeoutMs: t.timeout_ms, onError: warnOnce(c.log, "telemetry export failing; records wait in its queue") });
     },
   },
   {
@@ -290,6 +290,7 @@ export const SINKS: readonly SinkEntry[] = [
         logs: o.logs,
         events: o.events,
         minSeverity: o.min_severity,
+        repeats: o.repeats,
         metrics: o.metrics,
         metricsIntervalMs: o.metrics_interval * 1000,
         queueSize: o.queue_size,
@@ -308,7 +309,7 @@ export const SINKS: readonly SinkEntry[] = [
     create(c) {
       const s = c.config.siem;
       if (!s.enabled) return undefined;
-      return new SiemSink({ host: s.host, port: s.port, transport: s.transport, ...(s.ca_file !== undefined ? { caFile: s.ca_file } : {}), format: s.format, minSeverity: s.min_severity, queueSize: s.queue_size, hostname: hostname(), facility: s.facility, log: c.log });
+      return new SiemSink({ host: s.host, port: s.port, transport: s.transport, ...(s.ca_file !== undefined ? { caFile: s.ca_file } : {}), format: s.format, minSeverity: s.min_severity, repeats: s.repeats, queueSize: s.queue_size, hostname: hostname(), facility: s.facility, log: c.log });
     },
   },
 ];

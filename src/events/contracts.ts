@@ -126,5 +126,6 @@ export interface AlertSink {
   observe?(event: Event): void;
   /** Counters for /api/status (sent, dropped, failed, ...). */
   status?(): Record<string, number | string>;
-  close?(): Promise<void>;
+  /** Sends what it still holds, for at most deadlineMs (a default of its own when not given). */
+  close?(deadlineMs?: number): Promise<void>;
 }

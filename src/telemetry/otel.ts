@@ -30,6 +30,8 @@ export interface OtelOptions {
   /** Every judged event as a log record too, not only alerts. */
   events: boolean;
   minSeverity: Severity;
+  /** Also each repeat the aggregator folded into an earlier alert (default: the first of each detection per window). */
+  repeats: boolean;
   metrics: boolean;
   metricsIntervalMs: number;
   queueSize: number;
@@ -152,7 +154,7 @@ export class OtelExport implements AlertSink {
   }
 
   accept(n: Notice): void {
-    if (!this.logger || severityRank(n.alert.severity) < this.minRank) return;
+    if (!this.logger || severityRank(n.alert.severity) < this.minRank || (!n.fresh && !this.o.repeats)) return;
     this.emit(alertRecord(n.alert, n.entry.count, this.o.policyVersion()));
   }
 
@@ -188,8 +190,8 @@ export class OtelExport implements AlertSink {
     };
   }
 
-  async close(): Promise<void> {
-    await this.queue?.close();
+  async close(deadlineMs = 2000): Promise<void> {
+    await this.queue?.close(deadlineMs);
     // The final metrics go out at shutdown; a collector that is down must not hold the stop.
     await Promise.race([this.meterProvider?.shutdown().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     await this.provider?.shutdown().catch(() => undefined);

@@ -15,6 +15,8 @@ export interface SiemOptions {
   caFile?: string;
   format: "rfc5424" | "cef";
   minSeverity: Severity;
+  /** Also each repeat the aggregator folded into an earlier alert (default: the first of each detection per window). */
+  repeats?: boolean;
   /** Messages held while the collector is away; past it new alerts are dropped and counted. */
   queueSize?: number;
   /** HOSTNAME of every message: the node as the SIEM should know it. */
@@ -93,7 +95,7 @@ export class SiemSink implements AlertSink {
 
   accept(notice: Notice): void {
     try {
-      if (this.closing || severityRank(notice.alert.severity) < this.minRank) return;
+      if (this.closing || severityRank(notice.alert.severity) < this.minRank || (!notice.fresh && !this.o.repeats)) return;
       if (this.queue.length >= this.queueSize) {
         this.c.dropped++;
         if (!this.dropping) {

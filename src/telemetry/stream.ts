@@ -33,6 +33,8 @@ export interface TelemetryOptions {
   endpoint: string;
   /** Every judged event, not only alerts. */
   events: boolean;
+  /** Also each repeat the aggregator folded into an earlier alert (default: the first of each detection per window). */
+  repeats: boolean;
   headers: Record<string, string>;
   caFile?: string;
   nodeId: string;
@@ -113,6 +115,7 @@ export class TelemetryStream implements AlertSink {
   }
 
   accept(n: Notice): void {
+    if (!n.fresh && !this.o.repeats) return;
     this.queue.push(alertTelemetry(n.alert, this.o.policyVersion(), n.entry.count));
   }
 
@@ -124,8 +127,8 @@ export class TelemetryStream implements AlertSink {
     return { format: this.o.format, endpoint: this.o.endpoint, ...this.queue.status() };
   }
 
-  async close(): Promise<void> {
-    await this.queue.close();
+  async close(deadlineMs = 2000): Promise<void> {
+    await this.queue.close(deadlineMs);
     this.closeClient();
   }
 }

@@ -107,9 +107,20 @@ describe.skipIf(!live)("SIEM output to a real rsyslog", () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
+  it("sends a repeat folded into an earlier alert only with repeats", async () => {
+    const rs = await collector();
+    const s = sink({ port: rs.port });
+    s.accept(noticeOf(alertOf({ event_id: "ev-first" })));
+    s.accept(noticeOf(alertOf({ event_id: "ev-folded" }), 2));
+    s.accept(noticeOf(alertOf({ event_id: "ev-next" })));
+    const got = await rs.waitReceived(2);
+    await waitFor("the sink to count both as sent", () => (s.status().sent === 2 ? true : undefined));
+    expect(got.map((g) => g.parsed["rfc5424-sd"]?.["clawav@32473"]?.event_id)).toEqual(["ev-first", "ev-next"]);
+  });
+
   it("RFC 5424 over TCP: rsyslog parses the header, clawav's structured data and MSG", async () => {
     const rs = await collector();
-    const s = sink({ port: rs.port, minSeverity: "warning" });
+    const s = sink({ port: rs.port, minSeverity: "warning", repeats: true });
     const nasty = alertOf({ event_id: "ev-nasty", rule: 'r"1\\x]y z', summary: 'read ] "quoted" \\ and\nmore ü', severity: "critical", mitre: ["T1003.008", "T1552"] });
     s.accept(noticeOf(alertOf({ event_id: "ev-info", severity: "info" })));
     s.accept(noticeOf(nasty));
@@ -142,7 +153,7 @@ describe.skipIf(!live)("SIEM output to a real rsyslog", () => {
       summary: "curl sent a=b \\ c | d\nto evil",
       event: { ...alertOf().event, kind: "net", file: undefined, net: { family: "inet", address: "192.0.2.7", port: 8443, resolved_host: "evil.example" } },
     });
-    const c = sink({ port: rs.port, transport: "tls", caFile: ca.caFile, format: "cef" });
+    const c = sink({ port: rs.port, transport: "tls", caFile: ca.caFile, format: "cef", repeats: true });
     c.accept(noticeOf(netAlert, 2));
     const got = await rs.waitReceived(2);
     expect(got[0]!.parsed["rfc5424-sd"]?.["clawav@32473"]).toMatchObject({ event_id: "ev-tls", rule: "cred.shadow-read" });

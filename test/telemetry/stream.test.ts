@@ -11,13 +11,13 @@ function event(n: number): Event {
   return { id: n.toString(16).padStart(16, "0"), ts: 1_765_000_000_000 + n, source: "auditd", kind: "exec", node_id: "node-b", fidelity: "kernel", process: { pid: 100 + n, uid: 1001, auid: 1001, exe: "/usr/bin/base64", argv: ["base64", "-d"] } };
 }
 
-function notice(e: Event): Notice {
+function notice(e: Event, fresh = true): Notice {
   const alert: Alert = { event_id: e.id, ts: e.ts, severity: "critical", category: "EXECUTION", rule: "code.decode-exec", engine: "behavior", summary: "decoded into a shell", action: "alert", node_id: "node-b", policy_version: "builtin", mitre: ["T1140"], event: e };
-  return { alert, entry: { key: "k", alert, count: 3, first_ts: e.ts, last_ts: e.ts, last_event_id: e.id }, fresh: false, push: [] };
+  return { alert, entry: { key: "k", alert, count: 3, first_ts: e.ts, last_ts: e.ts, last_event_id: e.id }, fresh, push: [] };
 }
 
 let version = "7.1";
-const options = (over: Partial<TelemetryOptions>): TelemetryOptions => ({ format: "json", endpoint: "http://127.0.0.1:1/", events: true, headers: {}, nodeId: "node-b", policyVersion: () => version, queueSize: 1000, batchSize: 50, flushIntervalMs: 50, timeoutMs: 2000, ...over });
+const options = (over: Partial<TelemetryOptions>): TelemetryOptions => ({ format: "json", endpoint: "http://127.0.0.1:1/", events: true, repeats: false, headers: {}, nodeId: "node-b", policyVersion: () => version, queueSize: 1000, batchSize: 50, flushIntervalMs: 50, timeoutMs: 2000, ...over });
 
 describe("telemetry stream (seed 003)", () => {
   const rx = new TelemetryReceiver();
@@ -46,11 +46,12 @@ describe("telemetry stream (seed 003)", () => {
     version = "7.1";
   });
 
-  it("json: alerts only when events = false", async () => {
+  it("json: alerts only when events = false; a folded repeat only with repeats", async () => {
     await rx.startHttp();
     sink = new TelemetryStream(options({ endpoint: `http://127.0.0.1:${rx.httpPort}/`, events: false }));
     sink.observe(event(1));
     sink.accept(notice(event(1)));
+    sink.accept(notice(event(2), false));
     await waitFor("the alert", () => (rx.lines.length >= 1 ? true : undefined), 10_000, 20);
     await sink.close();
     expect(rx.lines.map((l) => l.type)).toEqual(["alert"]);

@@ -5,7 +5,11 @@ import { createAuditAssembler } from "../../sources/auditd/index.js";
 import { createWatchedUsers, noUserNames, systemUserNames } from "../../enrich/index.js";
 import { createDetector } from "../../detect/index.js";
 import { createGateEngine } from "../../gate/index.js";
-import { buildPipeline } from "../../daemon/index.js";
+import { buildPipeline, SINKS } from "../../daemon/index.js";
+import type { Config } from "../../config/index.js";
+import { UserError } from "../../errors/index.js";
+import { createLogger } from "../../log/index.js";
+import { Registry } from "prom-client";
 import { forEachLine } from "../line-reader.js";
 import { StdoutBuffer } from "../output.js";
 import { configFrom } from "../load-config.js";
@@ -14,6 +18,10 @@ interface ReplayOpts {
   config?: string;
   all?: boolean;
   host?: boolean;
+  outputs?: boolean;
+  nodeId?: string;
+  telemetry?: string;
+  telemetryEndpoint?: string;
 }
 
 export function registerReplay(program: Command): void {
@@ -24,6 +32,10 @@ export function registerReplay(program: Command): void {
     .option("-c, --config <file>", "config file (default: /etc/clawav/config.toml if it exists, else built-in defaults)")
     .option("--all", "print every alert the chain would record, repeats included (default: each distinct detection once per window)")
     .option("--host", "take facts from this machine (/proc, passwd, executables' content, resolved names), as the live daemon does")
+    .option("--outputs", "also send to the config's outputs beyond the host ([telemetry], [otel], [siem]; never the alert channels), as the live daemon would")
+    .option("--telemetry <format>", "stream the events and alerts: json or grpc (implies --outputs for the stream)")
+    .option("--telemetry-endpoint <url>", "where the stream goes (overrides telemetry.endpoint)")
+    .option("--node-id <id>", "node id in events and alerts (default: general.node_id, else hostname)")
     .addHelpText(
       "after",
       "\nTime is the records' own: dedupe windows, rate limits and trust give the answers the live daemon gave." +
@@ -38,7 +50,9 @@ export function registerReplay(program: Command): void {
 
 async function replay(file: string, opts: ReplayOpts): Promise<number> {
   const config = configFrom(opts.config);
+  if (opts.nodeId !== undefined) config.general.node_id = opts.nodeId;
   const nodeId = config.general.node_id ?? hostname();
+  const outputs = replayOutputs(config, opts, nodeId);
   const users = opts.host ? systemUserNames() : noUserNames;
   const watched = createWatchedUsers(config, process.getuid?.() ?? -1, (n) => users.uid(n));
   const detector = createDetector({ config });
@@ -53,7 +67,7 @@ async function replay(file: string, opts: ReplayOpts): Promise<number> {
   };
   const sink: AlertSink = { name: "stdout", accept: (n) => (opts.all || n.fresh ? emit(n.alert) : undefined) };
   const ids = new EventIdGenerator();
-  const { pipeline } = buildPipeline({ config, nodeId, watched, factsFrom: opts.host ? "host" : "records", users, engines: () => [detector, gate], sinks: [sink], nextId: () => ids.take() });
+  const { pipeline } = buildPipeline({ config, nodeId, watched, factsFrom: opts.host ? "host" : "records", users, engines: () => [detector, gate], sinks: [sink, ...outputs], nextId: () => ids.take() });
   const asm = createAuditAssembler({ nodeId, ids, recordClock: true, eoeTimeoutMs: config.auditd.eoe_timeout_ms });
   let format: "audit" | "events" | undefined;
   let lineNo = 0;
@@ -93,13 +107,37 @@ async function replay(file: string, opts: ReplayOpts): Promise<number> {
   if (pending) await pending;
   for (const e of asm.end()) handle(e);
   await out.flush();
+  // What the outputs still hold is sent before the summary: a replay's stream is complete or says what it lost.
+  for (const o of outputs) await o.close?.(60_000);
   const s = pipeline.stats;
   const parseErrors = format === "events" ? errorCount : asm.stats.parseErrors;
   process.stderr.write(
     `replay: ${lineNo} lines (${format === "events" ? `${eventLines} recorded events` : "audit log"}), ${s.events} events (${s.judged} judged, ${s.ignored_unwatched} of unwatched users), ${s.alerts} alerts, ${s.fresh} distinct within the window, ${printed} printed, ${parseErrors} parse errors\n`,
   );
   const shown = format === "events" ? errors.map((e) => `  ${file}:${e.line}: ${e.reason}`) : asm.errors.slice(0, 10).map((e) => `  ${file}:${e.line}: ${e.reason}: ${e.excerpt}`);
+  for (const o of outputs) process.stderr.write(`  output ${o.name}: ${Object.entries(o.status?.() ?? {}).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
+  const cpu = process.cpuUsage();
+  process.stderr.write(`  cost: cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, peak rss ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`);
   for (const l of shown) process.stderr.write(l + "\n");
   if (parseErrors > shown.length) process.stderr.write(`  ... and ${parseErrors - shown.length} more\n`);
   return parseErrors > 0 ? 1 : 0;
+}
+
+/** The sinks beyond the host a replay may feed: telemetry, OpenTelemetry, SIEM (never the alert channels). */
+function replayOutputs(config: Config, opts: ReplayOpts, nodeId: string): AlertSink[] {
+  if (opts.telemetry !== undefined) {
+    if (opts.telemetry !== "json" && opts.telemetry !== "grpc") throw new UserError(`--telemetry: "${opts.telemetry}" is not json or grpc`);
+    config.telemetry.format = opts.telemetry;
+  }
+  if (opts.telemetryEndpoint !== undefined) config.telemetry.endpoint = opts.telemetryEndpoint;
+  const t = config.telemetry;
+  if (t.format !== "off" && t.endpoint === undefined) throw new UserError(`--telemetry ${t.format} needs an endpoint: --telemetry-endpoint, or [telemetry] endpoint in the config`);
+  if (!opts.outputs && opts.telemetry === undefined) return [];
+  if (!opts.outputs) {
+    config.otel.enabled = false;
+    config.siem.enabled = false;
+  }
+  const log = createLogger(config.general.log_level, undefined, "json");
+  const ctx = { config, log, nodeId, policyVersion: () => config.general.policy_version, metrics: new Registry() };
+  return SINKS.filter((s) => s.section !== "alerts").flatMap((s) => s.create(ctx) ?? []);
 }
