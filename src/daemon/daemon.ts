@@ -183,7 +183,19 @@ export class Daemon {
     const metrics = new DaemonMetrics(() => {
       const st = this.status();
       const sec = this.api?.security();
-      return { events: st.pipeline.events, alerts: st.pipeline.alerts, alertsBySeverity: sec?.by_severity ?? {}, alertsByCategory: sec?.by_category ?? {}, sources: st.sources, queue: st.queue, chainEntries: st.chain?.entries, ...(st.proxy ? { proxy: st.proxy } : {}) };
+      const en = st.enforce;
+      return {
+        events: st.pipeline.events,
+        alerts: st.pipeline.alerts,
+        alertsBySeverity: sec?.by_severity ?? {},
+        alertsByCategory: sec?.by_category ?? {},
+        sources: st.sources,
+        queue: st.queue,
+        chainEntries: st.chain?.entries,
+        sinks: st.sinks,
+        mitigation: { kills_ok: en.kills_ok, kills_failed: en.kills_failed, would_kill: en.would_kill, quarantine_failed: en.quarantine_failed, would_quarantine: en.would_quarantine, latency_ms: en.latency_ms },
+        ...(st.proxy ? { proxy: st.proxy } : {}),
+      };
     }, { node_id: this.nodeId });
     this.metrics = metrics;
     for (const s of SINKS) {

@@ -13,6 +13,9 @@ export interface MetricsSnapshot {
   queue: { length: number; capacity: number; dropped: number };
   chainEntries: number | undefined;
   proxy?: { requests: number; refused: number; blocked: number; redacted: number; upstream_errors: number };
+  /** Each sink's counters, as /api/status shows them (the dispatcher's per channel, the outputs beyond the host). */
+  sinks: Record<string, Record<string, number | string>>;
+  mitigation: { kills_ok: number; kills_failed: number; would_kill: number; quarantine_failed: number; would_quarantine: number; latency_ms: { last?: number; p50?: number; p99?: number } };
 }
 
 export class DaemonMetrics {
@@ -54,6 +57,39 @@ export class DaemonMetrics {
     total("clawav_queue_dropped_total", "Events the full queue dropped (oldest first)", [], (set, s) => set(s.queue.dropped));
     gauge("clawav_chain_entries", "Entries in the audit chain", [], (set, s) => {
       if (s.chainEntries !== undefined) set(s.chainEntries);
+    });
+    const num = (v: number | string | undefined) => (typeof v === "number" ? v : undefined);
+    total("clawav_dispatcher_messages_total", "Alert channel deliveries, by outcome (sent, retried, failed, dropped because the queue was full)", ["outcome"], (set, s) => {
+      const d = s.sinks.dispatcher;
+      if (!d) return;
+      for (const [outcome, key] of [["sent", "sent"], ["retried", "retried"], ["failed", "failed"], ["dropped", "dropped_queue_full"]] as const) set(num(d[key]) ?? 0, { outcome });
+    });
+    gauge("clawav_dispatcher_queued", "Alerts waiting for an alert channel", [], (set, s) => {
+      const q = num(s.sinks.dispatcher?.queued);
+      if (q !== undefined) set(q);
+    });
+    total("clawav_output_records_total", "Records sent beyond the host (telemetry, otel, siem), by outcome", ["output", "outcome"], (set, s) => {
+      for (const output of ["telemetry", "otel", "siem"]) {
+        const o = s.sinks[output];
+        if (!o) continue;
+        for (const outcome of ["sent", "dropped", "failures", "errors"]) {
+          const v = num(o[outcome]);
+          if (v !== undefined) set(v, { output, outcome });
+        }
+      }
+    });
+    gauge("clawav_output_queued", "Records waiting to leave the host, per output", ["output"], (set, s) => {
+      for (const output of ["telemetry", "otel", "siem"]) {
+        const v = num(s.sinks[output]?.queued);
+        if (v !== undefined) set(v, { output });
+      }
+    });
+    total("clawav_mitigations_total", "Mitigations, by outcome (enforce mode acts; monitor mode counts what it would have done)", ["outcome"], (set, s) => {
+      const m = s.mitigation;
+      for (const k of ["kills_ok", "kills_failed", "would_kill", "quarantine_failed", "would_quarantine"] as const) set(m[k], { outcome: k });
+    });
+    gauge("clawav_mitigation_latency_seconds", "Time from the alert to the kill, over the kills so far (p50, p99) and the last one", ["stat"], (set, s) => {
+      for (const [stat, v] of Object.entries(s.mitigation.latency_ms)) if (typeof v === "number") set(v / 1000, { stat });
     });
     total("clawav_proxy_requests_total", "LLM proxy requests, by outcome", ["outcome"], (set, s) => {
       if (!s.proxy) return;

@@ -83,5 +83,7 @@ describe.skipIf(!auditdUsable() || !commandExists("prometheus"))("/metrics, scra
     expect(Number((await query("clawav_event_handle_seconds_count"))[0]!.value[1])).toBeGreaterThan(0);
     expect(Number((await query("process_resident_memory_bytes"))[0]!.value[1])).toBeGreaterThan(10 * 1024 * 1024);
     expect(Number((await query("clawav_chain_entries"))[0]!.value[1])).toBeGreaterThanOrEqual(1);
+    // Mitigations by outcome: each outcome is a series from the start (monitor mode: all zero but would_*).
+    expect((await query("clawav_mitigations_total")).map((r) => r.metric.outcome).sort()).toEqual(["kills_failed", "kills_ok", "quarantine_failed", "would_kill", "would_quarantine"]);
   });
 });
