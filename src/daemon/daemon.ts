@@ -28,7 +28,7 @@ import { replaceFile } from "../install/index.js";
 import { newlyFailing, type CheckResult, type ScanReport } from "../scan/index.js";
 import { IntegritySource } from "../sources/integrity/index.js";
 import { ruleContextFor } from "../sources/auditd/index.js";
-import { buildProxy, findingEvent, type LlmProxy, type ProxyStatus } from "../proxy/index.js";
+import { buildProxy, findingEvent, proxyDatabases, type LlmProxy, type ProxyStatus } from "../proxy/index.js";
 import { DaemonMetrics } from "./metrics.js";
 import { OtelExport } from "../telemetry/index.js";
 import { loadCurrent, RemotePolicy, type RemotePolicyStatus } from "../bundle/index.js";
@@ -322,6 +322,8 @@ export class Daemon {
       throw new Error(r.errors.map(formatPolicyError).join("; "));
     }
     this.detector = r.detector;
+    // The proxy's DLP and injection databases come from the bundle too, where it has them.
+    this.proxy?.setDatabases(proxyDatabases(this.o.config, this.o.log, this.bundlePatterns()));
     this.chain?.append({ ts: NOW(), type: "policy_bundle", data: { version, from, previous: before.version, policies: r.detector.policyCount, sigma: r.detector.sigma.compiled } });
     this.o.log.info("policy bundle applied", { version, from, previous: before.version, policies: r.detector.policyCount, sigma: r.detector.sigma.compiled });
     if (from !== "kept") this.enqueue(this.keyed(this.sensor("policy_bundle_applied", `policy bundle ${version} from ${from} is in force (was ${before.version}): ${r.detector.policyCount} policies, ${r.detector.sigma.compiled} Sigma rules`), version));
@@ -332,6 +334,10 @@ export class Daemon {
     const d = this.bundleDir;
     if (d === undefined) return base;
     return { ...base, policy: { ...base.policy, dirs: [...base.policy.dirs, join(d, "policies")] }, sigma: { ...base.sigma, dirs: [...base.sigma.dirs, join(d, "sigma")] } };
+  }
+
+  private bundlePatterns(): string | undefined {
+    return this.bundleDir !== undefined ? join(this.bundleDir, "patterns") : undefined;
   }
 
   /** The version to stamp, and the bundle's commands database when it has one (signed with the bundle). */
@@ -598,7 +604,7 @@ export class Daemon {
   /** The LLM API proxy in the daemon: its findings are events of the pipeline (chain, channels, API). */
   private async startProxy(): Promise<void> {
     const { config, log } = this.o;
-    this.proxy = buildProxy(config, ruleContextFor(config).homes, log, (f) => this.enqueue(findingEvent(f, this.ids, this.nodeId)));
+    this.proxy = buildProxy(config, ruleContextFor(config).homes, log, (f) => this.enqueue(findingEvent(f, this.ids, this.nodeId)), process.env, this.bundlePatterns());
     await this.proxy.start();
   }
 

@@ -5,5 +5,5 @@ export { ScanCache, scanBody, scanToolResults, type DlpFinding, type DlpResult }
 export { uidFromTcpTable } from "./peer.js";
 export { refusal, SseUsage, toolResults, usageOf } from "./providers.js";
 export { Limits } from "./limits.js";
-export { buildProxy } from "./build.js";
+export { buildProxy, proxyDatabases } from "./build.js";
 export { findingEvent } from "./event.js";

@@ -91,17 +91,27 @@ export class LlmProxy {
   private readonly servers: Server[] = [];
   private readonly peers = new WeakMap<Socket, Promise<number | undefined>>();
   readonly limits = new Limits();
-  private readonly scanCache = new ScanCache();
+  private scanCache = new ScanCache();
+  /** The privacy and injection databases in force (a signed policy bundle may replace them). */
+  private dbs: { privacy?: PatternSet; injection?: PatternSet };
   private readonly counts = { active: 0, requests: 0, refused: 0, blocked: 0, redacted: 0, upstream_errors: 0, unknown_keys: 0 };
   private readonly perKey = new Map<string, { requests: number; refused: number; blocked: number; redacted: number; warned: number }>();
   private port: number | undefined;
 
   constructor(private readonly o: ProxyOptions) {
     this.ring = loadKeyRing(o.settings.keys_file);
+    this.dbs = { ...(o.privacy ? { privacy: o.privacy } : {}), ...(o.injection ? { injection: o.injection } : {}) };
     // One secure context for every upstream connection: a `ca` list given to the agent would be
     // parsed again for each new connection (all the system's roots), and named in each request's pool key.
     const ca = o.settings.ca_file ? [...rootCertificates, readFileSync(o.settings.ca_file, "utf8")] : undefined;
     this.agent = new Agent({ keepAlive: true, maxSockets: 1024, ...(ca ? { secureContext: createSecureContext({ ca }) } : {}) });
+  }
+
+  /** Puts other databases in force between two requests (a request under way keeps the ones it began with). */
+  setDatabases(d: { privacy?: PatternSet; injection?: PatternSet }): void {
+    this.dbs = d;
+    // Verdicts cached under the old databases are not the new ones'.
+    this.scanCache = new ScanCache();
   }
 
   async start(): Promise<void> {
@@ -286,7 +296,7 @@ export class LlmProxy {
     }
     let out = body;
     if (this.o.settings.dlp && body.length > 0) {
-      const r = scanBody({ privacy: this.o.privacy, fingerprints: this.o.fingerprints, cache: this.scanCache }, text, json);
+      const r = scanBody({ privacy: this.dbs.privacy, fingerprints: this.o.fingerprints, cache: this.scanCache }, text, json);
       for (const f of r.findings) this.dlpFinding(f, who, base, r.blocked);
       if (r.blocked) {
         this.counts.blocked++;
@@ -302,7 +312,7 @@ export class LlmProxy {
       if (r.findings.some((f) => f.action === "warn")) this.count(key.id, "warned");
     }
     if (json && this.o.settings.tool_results !== "off") {
-      const inj = scanToolResults(this.o.injection, toolResults(api, doc));
+      const inj = scanToolResults(this.dbs.injection, toolResults(api, doc));
       for (const f of inj) this.finding({ rule: `tool-result/${f.id}`, severity: f.severity === "info" ? "info" : "warning", category: f.category, mitre: f.mitre, summary: `${who}, key ${key.id}: a tool result passed back to the model holds ${f.description}: ${f.excerpt}`, ...base });
       if (inj.length > 0 && this.o.settings.tool_results === "block") {
         this.counts.blocked++;
@@ -345,7 +355,7 @@ export class LlmProxy {
       const sse = type.includes("text/event-stream") ? new SseUsage() : undefined;
       const kept: Buffer[] = [];
       let keptLen = 0;
-      const respScan = this.o.settings.scan_responses && this.o.privacy ? new ResponseScan() : undefined;
+      const respScan = this.o.settings.scan_responses && this.dbs.privacy ? new ResponseScan() : undefined;
       upRes.on("data", (chunk: Buffer) => {
         if (sse) sse.push(chunk.toString("utf8"));
         else if (keptLen < KEEP_JSON) {
@@ -387,7 +397,7 @@ export class LlmProxy {
   }
 
   private scanResponse(text: string, key: VirtualKey, upstream: string): void {
-    for (const h of this.o.privacy?.matchAll(text) ?? []) {
+    for (const h of this.dbs.privacy?.matchAll(text) ?? []) {
       this.finding({ rule: `dlp-response/${h.id}`, severity: h.severity, category: h.category ?? "DATA_EXFIL", mitre: h.mitre ?? ["T1552"], summary: `a response from ${upstream} to key ${key.id} held ${h.description} (passed on: a response is only reported)`, key: key.id, upstream, ...(key.uid !== undefined ? { uid: key.uid } : {}) });
     }
   }

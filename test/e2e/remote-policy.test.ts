@@ -11,11 +11,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUNDLE_FORMAT, bundleText, sha256Hex, signBundle } from "../../src/bundle/index.js";
 import { DaemonUnderTest } from "../helpers/daemon.js";
-import { makeTestCa, type TestCa } from "../helpers/llm-upstream.js";
-import { auditdUsable, runAsUser } from "../helpers/system.js";
+import { LlmUpstream, makeTestCa, REAL_ANTHROPIC, type TestCa } from "../helpers/llm-upstream.js";
+import { auditdUsable, runAsUser, runCli, TEST_USER } from "../helpers/system.js";
 
-const keys = generateKeyPairSync("ed25519");
-const priv = keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+const signer = generateKeyPairSync("ed25519");
+const priv = signer.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 const other = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 
 /** A bundle whose one policy warns on a command holding `word`. */
@@ -46,7 +46,7 @@ describe.skipIf(!auditdUsable())("remote policy (--policy-url) on the daemon", (
     ca = makeTestCa();
     const dir = mkdtempSync(join(tmpdir(), "clawav-remote-e2e-"));
     const pub = join(dir, "bundle.pub");
-    writeFileSync(pub, keys.publicKey.export({ type: "spki", format: "pem" }).toString(), { mode: 0o644 });
+    writeFileSync(pub, signer.publicKey.export({ type: "spki", format: "pem" }).toString(), { mode: 0o644 });
     body = bundle("2026.12.1", "remote-marker-one");
     await listen();
     config = `[general]\nmin_alert_level = "info"\n\n[policy]\npublic_key_file = "${pub}"\nca_file = "${ca.caFile}"\nrefresh_interval_seconds = 1\n`;
@@ -106,4 +106,48 @@ describe.skipIf(!auditdUsable())("remote policy (--policy-url) on the daemon", (
     expect(a.policy_version).toBe("2026.12.2");
     await listen(port);
   });
+});
+
+describe.skipIf(!auditdUsable())("a remote bundle's privacy database in the daemon's LLM proxy", () => {
+  it("blocks what the bundle's database names, once the bundle is in force", async () => {
+    const ca = makeTestCa();
+    const up = new LlmUpstream(ca);
+    await up.start();
+    const dir = mkdtempSync(join(tmpdir(), "clawav-remote-proxy-"));
+    const keys = join(dir, "keys.toml");
+    const add = await runCli(["proxy", "keys", "add", "--keys-file", keys, "--id", "agent", "--upstream", "anthropic", "--user", TEST_USER, "--real-key-stdin"], { input: REAL_ANTHROPIC });
+    expect(add.code).toBe(0);
+    const vk = add.stdout.trim();
+    const pub = join(dir, "bundle.pub");
+    writeFileSync(pub, signer.publicKey.export({ type: "spki", format: "pem" }).toString(), { mode: 0o644 });
+    // The site's own secret shape: a project code name the package's database knows nothing of.
+    const privacy = JSON.stringify({ name: "privacy", version: "9.0.0", updated: "2026-12-06", description: "site", entries: [{ id: "priv.site-codename", description: "the codename of the site's secret project", severity: "critical", action: "block", category: "DATA_EXFIL", mitre: ["T1567"], regex: "BLUEHERON-[0-9]{4}", needles: ["blueheron-"] }] });
+    const policy = "rules: []\n";
+    let body = "";
+    const server = createServer({ cert: ca.cert, key: ca.key }, (req, res) => {
+      req.resume();
+      if (body === "") res.writeHead(503).end();
+      else res.writeHead(200, { "content-type": "application/json" }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/bundle.json`;
+    const d = DaemonUnderTest.withTempState(["--policy-url", url], `[general]\nmin_alert_level = "info"\n\n[policy]\npublic_key_file = "${pub}"\nca_file = "${ca.caFile}"\nrefresh_interval_seconds = 1\n\n[proxy]\nenabled = true\nport = 0\nkeys_file = "${keys}"\nca_file = "${ca.caFile}"\nfingerprint_files = []\nupstreams = [{ name = "anthropic", api = "anthropic", url = "${up.url}" }]\n`);
+    try {
+      await d.start();
+      const port = (d.logs.find((l) => l.msg === "llm proxy listening") as { port: number }).port;
+      const send = () => runAsUser("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", `x-api-key: ${vk}`, "-H", "content-type: application/json", "-d", JSON.stringify({ model: "claude-test", max_tokens: 8, messages: [{ role: "user", content: "status of BLUEHERON-2041?" }] }), `http://127.0.0.1:${port}/v1/messages`]);
+      expect((await send()).stdout).toBe("200");
+      body = bundleText(signBundle({ format: BUNDLE_FORMAT, version: "3", created: new Date().toISOString(), files: [{ path: "patterns/privacy.json", sha256: sha256Hex(privacy), content: privacy }, { path: "policies/empty.yaml", sha256: sha256Hex(policy), content: policy }] }, priv));
+      await d.waitAlert("the bundle applied", (a) => a.rule === "policy-remote-applied" && a.summary.includes("bundle 3 "));
+      expect((await send()).stdout).toBe("403");
+      const a = await d.waitAlert("the DLP alert", (x) => x.rule === "proxy/dlp-priv-site-codename");
+      expect(a.policy_version).toBe("3");
+      expect(JSON.stringify(a)).not.toContain("BLUEHERON-2041");
+    } finally {
+      await d.stop();
+      await up.stop();
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 90_000);
 });
