@@ -84,6 +84,7 @@ export const TECHNIQUES: Readonly<Record<string, { name: string; tactics: readon
   "T1560.001": { name: "Archive Collected Data: Archive via Utility", tactics: ["Collection"] },
   "T1560.002": { name: "Archive Collected Data: Archive via Library", tactics: ["Collection"] },
   "T1562.001": { name: "Impair Defenses: Disable or Modify Tools", tactics: ["Defense Evasion"] },
+  T1553: { name: "Subvert Trust Controls", tactics: ["Defense Evasion"] },
   "T1562.003": { name: "Impair Defenses: Impair Command History Logging", tactics: ["Defense Evasion"] },
   "T1562.004": { name: "Impair Defenses: Disable or Modify System Firewall", tactics: ["Defense Evasion"] },
   "T1562.006": { name: "Impair Defenses: Indicator Blocking", tactics: ["Defense Evasion"] },
@@ -291,6 +292,9 @@ const RULES: Readonly<Record<string, readonly string[]>> = {
   "sensor-queue-drop": ["T1562.006"],
   "audit-chain-tampered": ["T1070", "T1565.001"],
   "policy-reload-failed": ["T1562.001"],
+  "policy-remote-fetch-failed": ["T1562.001"],
+  "policy-remote-refused": ["T1562.001", "T1553"],
+  "policy-remote-applied": ["T1562.001"],
   "pipeline-stage-failed": ["T1562.001"],
   // the shipped YAML policies
   "block-data-exfiltration": ["T1048", "T1567"],
