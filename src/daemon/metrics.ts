@@ -1,7 +1,7 @@
 // /metrics in Prometheus's text format: the daemon's counters as they stand at each scrape (read
 // from its status, not kept twice), the time each event takes through the pipeline, and the
 // process's own (RSS, CPU, heap, event-loop lag) from prom-client's defaults.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import type { SourceStatus } from "../events/index.js";
 
 export interface MetricsSnapshot {
@@ -96,6 +96,16 @@ export class DaemonMetrics {
       set(s.proxy.requests, { outcome: "all" });
       for (const k of ["refused", "blocked", "redacted", "upstream_errors"] as const) set(s.proxy[k], { outcome: k });
     });
+  }
+
+  /** The series as objects, read afresh (for the OpenTelemetry export). */
+  async json(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    this.current = undefined;
+    try {
+      return await this.registry.getMetricsAsJSON();
+    } finally {
+      this.current = undefined;
+    }
   }
 
   async text(): Promise<string> {

@@ -20,8 +20,7 @@ import { chainOptionsFor, readKey, verifyChain } from "../chain/index.js";
 import { join } from "node:path";
 import { hostname } from "node:os";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
-import type { Registry } from "prom-client";
-import { OtelExport, SiemSink, TelemetryStream } from "../telemetry/index.js";
+import { loadOtel, loadStream, SiemSink, type MetricsSource } from "../telemetry/index.js";
 import { VERSION } from "../version.js";
 import { createDispatcher, type Dispatcher } from "../alerts/index.js";
 import { agentRoutes, clawsudoRoutes, type ApprovalRegistry, type PreloadGuardEnricher } from "../gate/index.js";
@@ -257,13 +256,14 @@ export interface SinkContext {
   nodeId: string;
   /** The policy version in force now (a remote bundle changes it); stamped on what leaves the host. */
   policyVersion: () => string;
-  /** The daemon's Prometheus registry: OpenTelemetry exports the same series. */
-  metrics: Registry;
+  /** The daemon's Prometheus series: OpenTelemetry exports the same. */
+  metrics: MetricsSource;
 }
 
 export interface SinkEntry {
   section: keyof Config;
-  create(c: SinkContext): AlertSink | undefined;
+  /** A promise where the sink's code is loaded only when the config asks for it. */
+  create(c: SinkContext): AlertSink | undefined | Promise<AlertSink | undefined>;
 }
 
 /** The API sink is made by the daemon itself (it also serves the routes). */
@@ -271,17 +271,19 @@ export const SINKS: readonly SinkEntry[] = [
   { section: "alerts", create: (c): Dispatcher | undefined => createDispatcher(c.config, c.log) },
   {
     section: "telemetry",
-    create(c) {
+    async create(c) {
       const t = c.config.telemetry;
       if (t.format === "off" || t.endpoint === undefined) return undefined;
+      const { TelemetryStream } = await loadStream();
       return new TelemetryStream({ format: t.format, endpoint: t.endpoint, events: t.events, repeats: t.repeats, headers: t.headers, ...(t.ca_file !== undefined ? { caFile: t.ca_file } : {}), nodeId: c.nodeId, policyVersion: c.policyVersion, queueSize: t.queue_size, batchSize: t.batch_size, flushIntervalMs: t.flush_interval_ms, timeoutMs: t.timeout_ms, onError: warnOnce(c.log, "telemetry export failing; records wait in its queue") });
     },
   },
   {
     section: "otel",
-    create(c) {
+    async create(c) {
       const o = c.config.otel;
       if (!o.enabled) return undefined;
+      const { OtelExport } = await loadOtel();
       return new OtelExport({
         protocol: o.protocol,
         endpoint: o.endpoint,
@@ -299,7 +301,7 @@ export const SINKS: readonly SinkEntry[] = [
         timeoutMs: o.timeout_ms,
         resource: { hostName: hostname(), nodeId: c.nodeId, policyVersion: c.policyVersion(), serviceVersion: VERSION },
         policyVersion: c.policyVersion,
-        registry: c.metrics,
+        metricsSource: c.metrics,
         onError: warnOnce(c.log, "OpenTelemetry export failing; log records wait in its queue"),
       });
     },

@@ -14,10 +14,16 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { LoggerProvider, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord, type SdkLogRecord } from "@opentelemetry/sdk-logs";
 import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import type { Histogram as OtelHistogram, Observable } from "@opentelemetry/api";
-import type { Registry } from "prom-client";
+import type { MetricObjectWithValues, MetricValue, Registry } from "prom-client";
 import type { Alert, AlertSink, Event, Notice, Severity } from "../events/index.js";
 import { severityRank } from "../events/index.js";
 import { BatchQueue } from "./batch-queue.js";
+
+/** A Prometheus registry and how to read it now (the daemon's series read its status once per read). */
+export interface MetricsSource {
+  registry: Registry;
+  read(): Promise<MetricObjectWithValues<MetricValue<string>>[]>;
+}
 
 export interface OtelOptions {
   protocol: "http" | "grpc";
@@ -41,8 +47,8 @@ export interface OtelOptions {
   resource: { hostName: string; nodeId: string; policyVersion: string; serviceVersion: string };
   /** The policy version in force now (a remote bundle changes it); stamped on every record. */
   policyVersion: () => string;
-  /** The Prometheus registry whose counters and gauges are exported as OTLP metrics too. */
-  registry?: Registry;
+  /** The Prometheus series exported as OTLP metrics too: the registry, and a fresh read of it per export. */
+  metricsSource?: MetricsSource;
   onError?(message: string): void;
 }
 
@@ -149,7 +155,7 @@ export class OtelExport implements AlertSink {
       this.meterProvider = new MeterProvider({ resource, readers: [reader] });
       const meter = this.meterProvider.getMeter("clawav");
       this.latency = meter.createHistogram("clawav_event_handle_seconds", { description: "Time an event takes through the pipeline (enrich, judge, record, mitigate, sinks)", unit: "s", advice: { explicitBucketBoundaries: [5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 5e-3, 0.02, 0.1] } });
-      if (o.registry) bridgeRegistry(meter, o.registry);
+      if (o.metricsSource) bridgeRegistry(meter, o.metricsSource);
     }
   }
 
@@ -199,7 +205,8 @@ export class OtelExport implements AlertSink {
 }
 
 /** The Prometheus counters and gauges, observed at each metric export (one read of the registry per export). */
-function bridgeRegistry(meter: ReturnType<MeterProvider["getMeter"]>, registry: Registry): void {
+function bridgeRegistry(meter: ReturnType<MeterProvider["getMeter"]>, source: MetricsSource): void {
+  const registry = source.registry;
   const observables = new Map<string, Observable>();
   for (const m of registry.getMetricsAsArray()) {
     const { name, help, type } = m as unknown as { name: string; help: string; type: string };
@@ -207,7 +214,7 @@ function bridgeRegistry(meter: ReturnType<MeterProvider["getMeter"]>, registry: 
     else if (type === "gauge") observables.set(name, meter.createObservableGauge(name, { description: help }));
   }
   meter.addBatchObservableCallback(async (result) => {
-    for (const m of await registry.getMetricsAsJSON()) {
+    for (const m of await source.read()) {
       const o = observables.get(m.name);
       if (!o) continue;
       for (const v of m.values) {

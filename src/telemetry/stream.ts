@@ -4,14 +4,13 @@
 import { readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { join } from "node:path";
 import { credentials, loadPackageDefinition, type Client, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import type { Alert, AlertSink, Event, Notice } from "../events/index.js";
-import { PACKAGE_ROOT, VERSION } from "../version.js";
+import { VERSION } from "../version.js";
+import { TELEMETRY_PROTO } from "./proto-path.js";
 import { BatchQueue } from "./batch-queue.js";
 
-export const TELEMETRY_PROTO = join(PACKAGE_ROOT, "proto", "clawav", "telemetry", "v1", "telemetry.proto");
 
 export interface TelemetryRecord {
   type: "event" | "alert";

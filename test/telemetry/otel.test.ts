@@ -4,7 +4,7 @@
 import { Counter, Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Alert, Event, Notice } from "../../src/events/index.js";
-import { OtelExport, type OtelOptions } from "../../src/telemetry/index.js";
+import { OtelExport, type OtelOptions } from "../../src/telemetry/otel.js";
 import { attrs, OtlpReceiver, plain } from "../helpers/otlp-receiver.js";
 import { waitFor } from "../helpers/system.js";
 
@@ -140,7 +140,7 @@ describe("OpenTelemetry export", () => {
       const bySev = new Counter({ name: "clawav_alerts_by_severity_total", help: "Alerts by severity", labelNames: ["severity"], registers: [registry] });
       c.inc(41);
       bySev.inc({ severity: "critical" }, 3);
-      sink = new OtelExport(base({ protocol, endpoint, logs: false, metrics: true, registry }));
+      sink = new OtelExport(base({ protocol, endpoint, logs: false, metrics: true, metricsSource: { registry, read: () => registry.getMetricsAsJSON() } }));
       sink.recordHandle(0.000012);
       sink.recordHandle(0.00003);
       c.inc(1);

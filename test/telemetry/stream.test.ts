@@ -3,7 +3,7 @@
 // that is down loses nothing.
 import { afterEach, describe, expect, it } from "vitest";
 import type { Alert, Event, Notice } from "../../src/events/index.js";
-import { TelemetryStream, type TelemetryOptions } from "../../src/telemetry/index.js";
+import { TelemetryStream, type TelemetryOptions } from "../../src/telemetry/stream.js";
 import { TelemetryReceiver } from "../helpers/telemetry-receiver.js";
 import { waitFor } from "../helpers/system.js";
 

@@ -52,7 +52,7 @@ async function replay(file: string, opts: ReplayOpts): Promise<number> {
   const config = configFrom(opts.config);
   if (opts.nodeId !== undefined) config.general.node_id = opts.nodeId;
   const nodeId = config.general.node_id ?? hostname();
-  const outputs = replayOutputs(config, opts, nodeId);
+  const outputs = await replayOutputs(config, opts, nodeId);
   const users = opts.host ? systemUserNames() : noUserNames;
   const watched = createWatchedUsers(config, process.getuid?.() ?? -1, (n) => users.uid(n));
   const detector = createDetector({ config });
@@ -124,7 +124,7 @@ async function replay(file: string, opts: ReplayOpts): Promise<number> {
 }
 
 /** The sinks beyond the host a replay may feed: telemetry, OpenTelemetry, SIEM (never the alert channels). */
-function replayOutputs(config: Config, opts: ReplayOpts, nodeId: string): AlertSink[] {
+async function replayOutputs(config: Config, opts: ReplayOpts, nodeId: string): Promise<AlertSink[]> {
   if (opts.telemetry !== undefined) {
     if (opts.telemetry !== "json" && opts.telemetry !== "grpc") throw new UserError(`--telemetry: "${opts.telemetry}" is not json or grpc`);
     config.telemetry.format = opts.telemetry;
@@ -138,6 +138,13 @@ function replayOutputs(config: Config, opts: ReplayOpts, nodeId: string): AlertS
     config.siem.enabled = false;
   }
   const log = createLogger(config.general.log_level, undefined, "json");
-  const ctx = { config, log, nodeId, policyVersion: () => config.general.policy_version, metrics: new Registry() };
-  return SINKS.filter((s) => s.section !== "alerts").flatMap((s) => s.create(ctx) ?? []);
+  const registry = new Registry();
+  const ctx = { config, log, nodeId, policyVersion: () => config.general.policy_version, metrics: { registry, read: () => registry.getMetricsAsJSON() } };
+  const made: AlertSink[] = [];
+  for (const s of SINKS) {
+    if (s.section === "alerts") continue;
+    const sink = await s.create(ctx);
+    if (sink) made.push(sink);
+  }
+  return made;
 }
