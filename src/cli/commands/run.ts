@@ -4,7 +4,7 @@ import { createLogger } from "../../log/index.js";
 import type { Alert, AlertSink, Event } from "../../events/index.js";
 import { configFrom, DEFAULT_CONFIG_PATH } from "../load-config.js";
 import { existsSync } from "node:fs";
-import { UserError } from "../../errors/index.js";
+import { EXIT, UserError } from "../../errors/index.js";
 import { applyAlertSettings } from "../../alerts/index.js";
 import { withDotEnv, type Config } from "../../config/index.js";
 import { join } from "node:path";
@@ -162,21 +162,21 @@ function alertLine(a: Alert): string {
 /** --telemetry and --policy-url: what the config's own checks would have said of the same keys. */
 function applyRemoteSettings(config: Config, opts: RunOpts): void {
   if (opts.telemetry !== undefined) {
-    if (opts.telemetry !== "json" && opts.telemetry !== "grpc" && opts.telemetry !== "off") throw new UserError(`--telemetry: "${opts.telemetry}" is not json, grpc or off`);
+    if (opts.telemetry !== "json" && opts.telemetry !== "grpc" && opts.telemetry !== "off") throw new UserError(`--telemetry: "${opts.telemetry}" is not json, grpc or off`, EXIT.USAGE);
     config.telemetry.format = opts.telemetry;
   }
   if (opts.telemetryEndpoint !== undefined) config.telemetry.endpoint = opts.telemetryEndpoint;
   const t = config.telemetry;
-  if (t.format !== "off" && t.endpoint === undefined) throw new UserError(`--telemetry ${t.format} needs an endpoint: --telemetry-endpoint, or [telemetry] endpoint in the config`);
-  if (t.format === "json" && t.endpoint !== undefined && !/^https?:\/\//.test(t.endpoint)) throw new UserError(`--telemetry-endpoint: "${t.endpoint}" is not an http:// or https:// URL (json is posted over HTTP)`);
+  if (t.format !== "off" && t.endpoint === undefined) throw new UserError(`--telemetry ${t.format} needs an endpoint: --telemetry-endpoint, or [telemetry] endpoint in the config`, EXIT.USAGE);
+  if (t.format === "json" && t.endpoint !== undefined && !/^https?:\/\//.test(t.endpoint)) throw new UserError(`--telemetry-endpoint: "${t.endpoint}" is not an http:// or https:// URL (json is posted over HTTP)`, EXIT.USAGE);
   if (opts.policyUrl !== undefined) {
     let u: URL;
     try {
       u = new URL(opts.policyUrl);
     } catch {
-      throw new UserError(`--policy-url: "${opts.policyUrl}" is not a URL`);
+      throw new UserError(`--policy-url: "${opts.policyUrl}" is not a URL`, EXIT.USAGE);
     }
-    if (u.protocol !== "https:" && u.protocol !== "http:") throw new UserError(`--policy-url: "${opts.policyUrl}" is not an https:// URL`);
+    if (u.protocol !== "https:" && u.protocol !== "http:") throw new UserError(`--policy-url: "${opts.policyUrl}" is not an https:// URL`, EXIT.USAGE);
     config.policy.source = "remote";
     config.policy.url = opts.policyUrl;
   }
