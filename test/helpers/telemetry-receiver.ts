@@ -4,21 +4,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadPackageDefinition, Server as GrpcServer, ServerCredentials, type GrpcObject, type ServiceClientConstructor, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
-import { TELEMETRY_PROTO } from "../../src/telemetry/index.js";
+import { TELEMETRY_PROTO, type TelemetryRecord } from "../../src/telemetry/index.js";
 
-export interface GrpcRecord {
-  type: string;
-  event_id: string;
-  ts_ms: number;
-  node_id: string;
-  policy_version: string;
-  kind: string;
-  severity: string;
-  rule: string;
-  category: string;
-  mitre: string[];
-  json: string;
-}
+/** A record as the gRPC service delivers it: the fields clawav sends. */
+export type GrpcRecord = TelemetryRecord;
 
 export class TelemetryReceiver {
   /** NDJSON lines, parsed. */
