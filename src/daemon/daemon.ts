@@ -29,7 +29,8 @@ import { newlyFailing, type CheckResult, type ScanReport } from "../scan/index.j
 import { IntegritySource } from "../sources/integrity/index.js";
 import { ruleContextFor } from "../sources/auditd/index.js";
 import { buildProxy, findingEvent, proxyDatabases, type LlmProxy, type ProxyStatus } from "../proxy/index.js";
-import { DaemonMetrics } from "./metrics.js";
+import type { DaemonMetrics } from "./metrics.js";
+import { HandleHistogram } from "./handle-histogram.js";
 import { loadCurrent, RemotePolicy, type RemotePolicyStatus } from "../bundle/index.js";
 import { EXIT, UserError } from "../errors/index.js";
 import type { PatternSet } from "../patterns/index.js";
@@ -117,7 +118,9 @@ export class Daemon {
   private apiFile: string | undefined;
   private admin: AdminSocket | undefined;
   private proxy: LlmProxy | undefined;
-  private metrics: DaemonMetrics | undefined;
+  /** prom-client's series: made at the first /metrics scrape, or at the start when OTLP metrics are on. */
+  private metrics: Promise<DaemonMetrics> | undefined;
+  private readonly handleTimes = new HandleHistogram();
   /** A sink that also takes each event's time through the pipeline (OpenTelemetry's histogram). */
   private timed: { recordHandle(seconds: number): void } | undefined;
   private remote: RemotePolicy | undefined;
@@ -179,27 +182,9 @@ export class Daemon {
     const isRoot = process.getuid?.() === 0;
     const stateDir = ensureStateDir(config.general.state_dir);
     this.unlock = lockStateDir(stateDir);
-    // The same series for a Prometheus scrape (/metrics) and an OpenTelemetry export.
-    const metrics = new DaemonMetrics(() => {
-      const st = this.status();
-      const sec = this.api?.security();
-      const en = st.enforce;
-      return {
-        events: st.pipeline.events,
-        alerts: st.pipeline.alerts,
-        alertsBySeverity: sec?.by_severity ?? {},
-        alertsByCategory: sec?.by_category ?? {},
-        sources: st.sources,
-        queue: st.queue,
-        chainEntries: st.chain?.entries,
-        sinks: st.sinks,
-        mitigation: { kills_ok: en.kills_ok, kills_failed: en.kills_failed, would_kill: en.would_kill, quarantine_failed: en.quarantine_failed, would_quarantine: en.would_quarantine, latency_ms: en.latency_ms },
-        ...(st.proxy ? { proxy: st.proxy } : {}),
-      };
-    }, { node_id: this.nodeId });
-    this.metrics = metrics;
+    const metrics = config.otel.enabled && config.otel.metrics ? await this.loadMetrics() : undefined;
     for (const s of SINKS) {
-      const sink = await s.create({ config, log, nodeId: this.nodeId, policyVersion: () => this.policyVersion, metrics: { registry: metrics.registry, read: () => metrics.json() } });
+      const sink = await s.create({ config, log, nodeId: this.nodeId, policyVersion: () => this.policyVersion, ...(metrics ? { metrics: { registry: metrics.registry, read: () => metrics.json() } } : {}) });
       if (!sink) continue;
       if ("recordHandle" in sink && typeof sink.recordHandle === "function") this.timed = sink as AlertSink & { recordHandle(seconds: number): void };
       if (sink instanceof Dispatcher) {
@@ -641,9 +626,16 @@ export class Daemon {
       ],
     };
     for (const r of ROUTES) for (const route of r.routes(ctx)) api.addRoute(route);
-    const metrics = this.metrics!;
     // Prometheus's bearer token is the API's (authorization: credentials_file in its scrape config).
-    api.addRoute({ method: "GET", path: "/metrics", requireToken: true, handle: async () => ({ status: 200, body: await metrics.text(), type: metrics.registry.contentType }) });
+    api.addRoute({
+      method: "GET",
+      path: "/metrics",
+      requireToken: true,
+      handle: async () => {
+        const metrics = await this.loadMetrics();
+        return { status: 200, body: await metrics.text(), type: metrics.registry.contentType };
+      },
+    });
     const addr = await api.listen();
     this.apiAddress = { address: addr.address, port: addr.port };
     // Where clawsudo and `clawav approve` find the daemon (root-only, like the token).
@@ -754,16 +746,37 @@ export class Daemon {
     }
   }
 
-  /** One event through the pipeline, timed for /metrics when the API serves it. */
+  /** prom-client's series over the daemon's status (the same for a scrape and an OTLP export), made once. */
+  private loadMetrics(): Promise<DaemonMetrics> {
+    this.metrics ??= import("./metrics.js").then(
+      ({ DaemonMetrics }) =>
+        new DaemonMetrics(() => {
+          const st = this.status();
+          const sec = this.api?.security();
+          const en = st.enforce;
+          return {
+            events: st.pipeline.events,
+            alerts: st.pipeline.alerts,
+            alertsBySeverity: sec?.by_severity ?? {},
+            alertsByCategory: sec?.by_category ?? {},
+            sources: st.sources,
+            queue: st.queue,
+            chainEntries: st.chain?.entries,
+            sinks: st.sinks,
+            mitigation: { kills_ok: en.kills_ok, kills_failed: en.kills_failed, would_kill: en.would_kill, quarantine_failed: en.quarantine_failed, would_quarantine: en.would_quarantine, latency_ms: en.latency_ms },
+            ...(st.proxy ? { proxy: st.proxy } : {}),
+          };
+        }, { node_id: this.nodeId }, this.handleTimes),
+    );
+    return this.metrics;
+  }
+
+  /** One event through the pipeline, timed for /metrics and an OpenTelemetry export. */
   private handle(e: Event): void {
-    if (!this.metrics) {
-      this.built.pipeline.handle(e);
-      return;
-    }
     const t0 = performance.now();
     this.built.pipeline.handle(e);
     const s = (performance.now() - t0) / 1000;
-    this.metrics.handleSeconds.observe(s);
+    this.handleTimes.observe(s);
     this.timed?.recordHandle(s);
   }
 

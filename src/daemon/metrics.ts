@@ -1,7 +1,8 @@
 // /metrics in Prometheus's text format: the daemon's counters as they stand at each scrape (read
 // from its status, not kept twice), the time each event takes through the pipeline, and the
 // process's own (RSS, CPU, heap, event-loop lag) from prom-client's defaults.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import type { HandleHistogram } from "./handle-histogram.js";
 import type { SourceStatus } from "../events/index.js";
 
 export interface MetricsSnapshot {
@@ -20,20 +21,19 @@ export interface MetricsSnapshot {
 
 export class DaemonMetrics {
   readonly registry = new Registry();
-  /** Seconds per event through the whole route (enrich, judge, record, mitigate, sinks). */
-  readonly handleSeconds: Histogram;
   /** The daemon's status, read once per scrape: every series below takes its figures from it. */
   private current: MetricsSnapshot | undefined;
 
   constructor(
     private readonly take: () => MetricsSnapshot,
-    labels: Record<string, string>,
+    private readonly labels: Record<string, string>,
+    /** Seconds per event through the whole route, counted by the daemon from its first event. */
+    private readonly handle: HandleHistogram,
   ) {
     const r = this.registry;
     const snapshot = (): MetricsSnapshot => (this.current ??= this.take());
     r.setDefaultLabels(labels);
     collectDefaultMetrics({ register: r });
-    this.handleSeconds = new Histogram({ name: "clawav_event_handle_seconds", help: "Time an event takes through the pipeline (enrich, judge, record, mitigate, sinks)", buckets: [5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 5e-3, 0.02, 0.1], registers: [r] });
     // Series read from the snapshot at each scrape: reset, then what it says now.
     type Fill = (put: (v: number, l?: Record<string, string>) => void, s: MetricsSnapshot) => void;
     const series = (kind: "counter" | "gauge", name: string, help: string, labelNames: string[], fill: Fill): void => {
@@ -111,7 +111,7 @@ export class DaemonMetrics {
   async text(): Promise<string> {
     this.current = undefined;
     try {
-      return await this.registry.metrics();
+      return (await this.registry.metrics()) + this.handle.exposition("clawav_event_handle_seconds", "Time an event takes through the pipeline (enrich, judge, record, mitigate, sinks)", this.labels);
     } finally {
       this.current = undefined;
     }

@@ -256,8 +256,8 @@ export interface SinkContext {
   nodeId: string;
   /** The policy version in force now (a remote bundle changes it); stamped on what leaves the host. */
   policyVersion: () => string;
-  /** The daemon's Prometheus series: OpenTelemetry exports the same. */
-  metrics: MetricsSource;
+  /** The daemon's Prometheus series, when OTLP metrics are on: OpenTelemetry exports the same. */
+  metrics?: MetricsSource;
 }
 
 export interface SinkEntry {
@@ -301,7 +301,7 @@ export const SINKS: readonly SinkEntry[] = [
         timeoutMs: o.timeout_ms,
         resource: { hostName: hostname(), nodeId: c.nodeId, policyVersion: c.policyVersion(), serviceVersion: VERSION },
         policyVersion: c.policyVersion,
-        metricsSource: c.metrics,
+        ...(c.metrics ? { metricsSource: c.metrics } : {}),
         onError: warnOnce(c.log, "OpenTelemetry export failing; log records wait in its queue"),
       });
     },
