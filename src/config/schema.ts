@@ -250,7 +250,8 @@ const policy = z
     public_key_file: absolute.optional(),
     /** PEM trusted for the bundle server besides the system's roots. */
     ca_file: absolute.optional(),
-    refresh_interval_seconds: seconds.default(300),
+    /** Seconds between fetches (at least 1: a policy server is not to be hammered). */
+    refresh_interval_seconds: seconds.min(1, "at least 1 second").default(300),
   })
   .prefault({})
   .superRefine((v, ctx) => {
@@ -459,7 +460,8 @@ const otel = z
     /** Every repeat of a detection folded within alerts.dedupe_window too (default: the first of each). */
     repeats: z.boolean().default(false),
     metrics: z.boolean().default(true),
-    metrics_interval: seconds.default(15),
+    /** Seconds between OTLP metric exports (at least 1). */
+    metrics_interval: seconds.min(1, "at least 1 second").default(15),
     queue_size: z.number().int().positive().max(10_000_000).default(100_000),
     batch_size: z.number().int().positive().max(100_000).default(512),
     flush_interval_ms: millis.default(1000),
