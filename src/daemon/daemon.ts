@@ -289,7 +289,7 @@ export class Daemon {
         // A signature or version that is wrong is someone's doing; an unreachable server may be weather.
         const refused = /^bundle refused|^rollback refused|not applied/.test(reason);
         // The same refusal at every fetch folds into one entry; a different one is news.
-        this.enqueue(this.keyed(this.sensor(refused ? "policy_bundle_refused" : "policy_fetch_failed", `${p.url}: ${reason}`), reason));
+        this.enqueue(this.sensor(refused ? "policy_bundle_refused" : "policy_fetch_failed", `${p.url}: ${reason}`, undefined, undefined, reason));
       },
     });
     this.remote.start();
@@ -311,7 +311,7 @@ export class Daemon {
     this.proxy?.setDatabases(proxyDatabases(this.o.config, this.o.log, this.bundlePatterns()));
     this.chain?.append({ ts: NOW(), type: "policy_bundle", data: { version, from, previous: before.version, policies: r.detector.policyCount, sigma: r.detector.sigma.compiled } });
     this.o.log.info("policy bundle applied", { version, from, previous: before.version, policies: r.detector.policyCount, sigma: r.detector.sigma.compiled });
-    if (from !== "kept") this.enqueue(this.keyed(this.sensor("policy_bundle_applied", `policy bundle ${version} from ${from} is in force (was ${before.version}): ${r.detector.policyCount} policies, ${r.detector.sigma.compiled} Sigma rules`), version));
+    if (from !== "kept") this.enqueue(this.sensor("policy_bundle_applied", `policy bundle ${version} from ${from} is in force (was ${before.version}): ${r.detector.policyCount} policies, ${r.detector.sigma.compiled} Sigma rules`, undefined, undefined, version));
   }
 
   /** The config with the bundle's folders after its own (the bundle adds rules; the site's stay). */
@@ -828,14 +828,8 @@ export class Daemon {
     };
   }
 
-  /** Only sensor events of one condition with equal keys fold as repeats. */
-  private keyed(e: Event, key: string): Event {
-    if (e.sensor) e.sensor.key = key;
-    return e;
-  }
-
-  private sensor(condition: string, detail: string, value?: number, delta?: number): Event {
-    return sensorEvent(this.ids.take(), this.nodeId, condition, detail, value, delta);
+  private sensor(condition: string, detail: string, value?: number, delta?: number, key?: string): Event {
+    return sensorEvent(this.ids.take(), this.nodeId, condition, detail, value, delta, key);
   }
 }
 

@@ -63,9 +63,10 @@ export function sensorAlerts(nodeId: string, policyVersion: () => string) {
   };
 }
 
-export function sensorEvent(id: string, nodeId: string, condition: string, detail: string, value?: number, delta?: number): Event {
+/** `key`: what sets this event apart from others of its condition (only equal keys fold as repeats). */
+export function sensorEvent(id: string, nodeId: string, condition: string, detail: string, value?: number, delta?: number, key?: string): Event {
   return {
     id, ts: Date.now(), source: "daemon", kind: "sensor", node_id: nodeId, fidelity: "userspace",
-    sensor: { condition, detail, ...(value !== undefined ? { value } : {}), ...(delta !== undefined ? { delta } : {}) },
+    sensor: { condition, detail, ...(value !== undefined ? { value } : {}), ...(delta !== undefined ? { delta } : {}), ...(key !== undefined ? { key } : {}) },
   };
 }

@@ -77,9 +77,12 @@ export interface ReloadOverrides {
   loadCommands?: () => PatternSet | undefined;
 }
 
-/** A commands database from a folder whose files are vouched for by something else (a signed policy bundle). */
-export function commandsDbIn(dir: string): PatternSet | undefined {
-  const db = loadPatternDir(dir, PUBLIC_KEY_FILE, false, ["commands"]).dbs[0];
+/**
+ * The commands database of a folder: the package's must carry its own signature; a signed policy
+ * bundle's is vouched for by the bundle's (`requireSignature` false).
+ */
+export function commandsDbIn(dir: string, requireSignature = false): PatternSet | undefined {
+  const db = loadPatternDir(dir, PUBLIC_KEY_FILE, requireSignature, ["commands"]).dbs[0];
   return db ? new PatternSet([db]) : undefined;
 }
 
@@ -278,8 +281,7 @@ export function createDetector(opts: DetectorOptions): Detector {
 
 /** The package's commands database, if it loads and its signature verifies (else none, and no alert from it). */
 function commandsDb(): PatternSet | undefined {
-  const db = loadPatternDir(PATTERNS_DIR, PUBLIC_KEY_FILE, true, ["commands"]).dbs[0];
-  return db ? new PatternSet([db]) : undefined;
+  return commandsDbIn(PATTERNS_DIR, true);
 }
 
 function commandLine(f: Facts): string {

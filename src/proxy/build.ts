@@ -13,12 +13,15 @@ import { LlmProxy, type ProxyFinding } from "./server.js";
  */
 export function proxyDatabases(config: Config, log: Logger, bundlePatterns?: string): { privacy?: PatternSet; injection?: PatternSet } {
   const p = config.proxy;
-  const dir = loadPatternDir(undefined, undefined, true, ["privacy", "injection"]);
-  for (const e of dir.errors) log.error("llm proxy: a pattern database is refused", { error: e.message });
-  const bundled = bundlePatterns !== undefined && existsSync(bundlePatterns) ? loadPatternDir(bundlePatterns, undefined, false, ["privacy", "injection"]) : undefined;
+  const wanted = [...(p.dlp ? ["privacy"] : []), ...(p.tool_results !== "off" ? ["injection"] : [])];
+  const bundled = bundlePatterns !== undefined && existsSync(bundlePatterns) && wanted.length > 0 ? loadPatternDir(bundlePatterns, undefined, false, wanted) : undefined;
   for (const e of bundled?.errors ?? []) log.error("llm proxy: a pattern database of the policy bundle is refused; the package's stays", { error: e.message });
+  // The package's are read (and their signatures checked) only for what the bundle does not give.
+  const missing = wanted.filter((n) => !bundled?.dbs.some((x) => x.name === n));
+  const dir = missing.length > 0 ? loadPatternDir(undefined, undefined, true, missing) : undefined;
+  for (const e of dir?.errors ?? []) log.error("llm proxy: a pattern database is refused", { error: e.message });
   const db = (name: string) => {
-    const d = bundled?.dbs.find((x) => x.name === name) ?? dir.dbs.find((x) => x.name === name);
+    const d = bundled?.dbs.find((x) => x.name === name) ?? dir?.dbs.find((x) => x.name === name);
     return d ? new PatternSet([d]) : undefined;
   };
   const privacy = p.dlp ? db("privacy") : undefined;

@@ -7,9 +7,8 @@ import { createDetector } from "../../detect/index.js";
 import { createGateEngine } from "../../gate/index.js";
 import { buildPipeline, SINKS } from "../../daemon/index.js";
 import type { Config } from "../../config/index.js";
-import { EXIT, UserError } from "../../errors/index.js";
+import { applyTelemetryFlags } from "../telemetry-flags.js";
 import { createLogger } from "../../log/index.js";
-import { Registry } from "prom-client";
 import { forEachLine } from "../line-reader.js";
 import { StdoutBuffer } from "../output.js";
 import { configFrom } from "../load-config.js";
@@ -125,21 +124,15 @@ async function replay(file: string, opts: ReplayOpts): Promise<number> {
 
 /** The sinks beyond the host a replay may feed: telemetry, OpenTelemetry, SIEM (never the alert channels). */
 async function replayOutputs(config: Config, opts: ReplayOpts, nodeId: string): Promise<AlertSink[]> {
-  if (opts.telemetry !== undefined) {
-    if (opts.telemetry !== "json" && opts.telemetry !== "grpc") throw new UserError(`--telemetry: "${opts.telemetry}" is not json or grpc`, EXIT.USAGE);
-    config.telemetry.format = opts.telemetry;
-  }
-  if (opts.telemetryEndpoint !== undefined) config.telemetry.endpoint = opts.telemetryEndpoint;
-  const t = config.telemetry;
-  if (t.format !== "off" && t.endpoint === undefined) throw new UserError(`--telemetry ${t.format} needs an endpoint: --telemetry-endpoint, or [telemetry] endpoint in the config`, EXIT.USAGE);
+  applyTelemetryFlags(config, opts, ["json", "grpc"]);
   if (!opts.outputs && opts.telemetry === undefined) return [];
   if (!opts.outputs) {
     config.otel.enabled = false;
     config.siem.enabled = false;
   }
   const log = createLogger(config.general.log_level, undefined, "json");
-  const registry = new Registry();
-  const ctx = { config, log, nodeId, policyVersion: () => config.general.policy_version, metrics: { registry, read: () => registry.getMetricsAsJSON() } };
+  // No metrics source: a replay has no daemon figures to export.
+  const ctx = { config, log, nodeId, policyVersion: () => config.general.policy_version };
   const made: AlertSink[] = [];
   for (const s of SINKS) {
     if (s.section === "alerts") continue;

@@ -9,6 +9,7 @@ import { applyAlertSettings } from "../../alerts/index.js";
 import { withDotEnv, type Config } from "../../config/index.js";
 import { join } from "node:path";
 import { activeProfiles } from "../../profiles/index.js";
+import { applyTelemetryFlags } from "../telemetry-flags.js";
 
 interface RunOpts {
   config?: string;
@@ -161,14 +162,7 @@ function alertLine(a: Alert): string {
 
 /** --telemetry and --policy-url: what the config's own checks would have said of the same keys. */
 function applyRemoteSettings(config: Config, opts: RunOpts): void {
-  if (opts.telemetry !== undefined) {
-    if (opts.telemetry !== "json" && opts.telemetry !== "grpc" && opts.telemetry !== "off") throw new UserError(`--telemetry: "${opts.telemetry}" is not json, grpc or off`, EXIT.USAGE);
-    config.telemetry.format = opts.telemetry;
-  }
-  if (opts.telemetryEndpoint !== undefined) config.telemetry.endpoint = opts.telemetryEndpoint;
-  const t = config.telemetry;
-  if (t.format !== "off" && t.endpoint === undefined) throw new UserError(`--telemetry ${t.format} needs an endpoint: --telemetry-endpoint, or [telemetry] endpoint in the config`, EXIT.USAGE);
-  if (t.format === "json" && t.endpoint !== undefined && !/^https?:\/\//.test(t.endpoint)) throw new UserError(`--telemetry-endpoint: "${t.endpoint}" is not an http:// or https:// URL (json is posted over HTTP)`, EXIT.USAGE);
+  applyTelemetryFlags(config, opts, ["json", "grpc", "off"]);
   if (opts.policyUrl !== undefined) {
     let u: URL;
     try {
