@@ -49,7 +49,7 @@ install -d -o root -g root -m 0755 "$prefix" "$prefix/lib" "$bin"
 stage="$(mktemp -d "$prefix/lib/.clawav.new.XXXXXX")"
 trap 'rm -rf "$stage"' EXIT
 echo "install: copying clawav into $lib"
-for p in package.json dist policies profiles patterns schemas examples native; do
+for p in package.json dist policies profiles patterns schemas examples native proto; do
   if [ -e "$src/$p" ]; then cp -R "$src/$p" "$stage/$p"; fi
 done
 # Only what runs: the production dependencies, as npm resolves them.

@@ -88,7 +88,9 @@ function copyPackage(source: string, prefix: string): void {
   const stage = `${prefix}.clawav-new`;
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true, mode: 0o755 });
-  for (const p of ["package.json", "README.md", "dist", "policies", "profiles", "patterns", "schemas", "examples", "native"]) {
+  // What the package ships is package.json's "files" (one list: the proto/ folder was missed here once).
+  const shipped = (JSON.parse(readFileSync(join(source, "package.json"), "utf8")) as { files?: string[] }).files ?? [];
+  for (const p of ["package.json", "README.md", ...shipped]) {
     if (existsSync(join(source, p))) cpSync(join(source, p), join(stage, p), { recursive: true, dereference: false });
   }
   const deps = productionDeps(source) ?? (existsSync(join(source, "node_modules")) ? ["node_modules"] : []);

@@ -96,6 +96,8 @@ describe.skipIf(!IS_ROOT)("clawav install, the agent against it, clawav uninstal
     daemon.stderr!.on("data", (b: Buffer) => (err += b.toString("utf8")));
     await waitFor("the installed daemon to run", () => (err.includes('"msg":"clawav running"') ? true : undefined), 30_000);
     expect(err).toContain(`"state_dir":"${P.stateDir}"`);
+    // Everything package.json ships is installed (the gRPC telemetry's proto file too).
+    expect(existsSync(join(P.prefix, "proto", "clawav", "telemetry", "v1", "telemetry.proto"))).toBe(true);
     await waitFor("clawav status to see its heartbeat", async () => {
       const s = await runCli(["status", "--json"]);
       const j = JSON.parse(s.stdout) as { heartbeat: { pid: number } | null };
